@@ -1,0 +1,30 @@
+import js from '@eslint/js';
+import importX from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+// Data flows down (STYLE.md): api → control → store; agent → core. A layer may not import one above it.
+const layers = [
+  { target: './src/core', from: ['./src/store', './src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/store', from: ['./src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/control', from: ['./src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/agent', from: ['./src/store', './src/control', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/api', from: ['./src/agent', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/sdk', from: ['./src/store', './src/control', './src/agent', './src/api', './src/cli', './src/server.ts'] },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'dashboard/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js'] } } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', fetch: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true }],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': ['error', { zones: layers }],
+    },
+  },
+);

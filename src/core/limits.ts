@@ -1,0 +1,25 @@
+/** Fixed limits of the platform, in one place so the API, the store and the agent agree. */
+export const LIMITS = {
+  /** Largest request body the API reads (inputs above ~5 MB belong in assets). */
+  maxBodyBytes: 6 * 1024 * 1024,
+  /** Largest task input kept inline. */
+  maxInputBytes: 5 * 1024 * 1024,
+  /** Largest output kept inline; larger ones need assets. */
+  maxInlineOutputBytes: 1024 * 1024,
+  /** Log bytes kept per attempt; the rest is dropped with a marker line. */
+  maxLogBytesPerAttempt: 1024 * 1024,
+  maxTimeoutSeconds: 86_400,
+  defaultTimeoutSeconds: 3_600,
+  defaultMaxQueuedSeconds: 259_200,
+  defaultStopGraceSeconds: 5,
+  maxRetries: 20,
+  /** Attempts lost to a dead agent or server re-queue this many times beyond `retries`. */
+  extraAttemptsForLostLeases: 3,
+  minPriority: -100,
+  maxPriority: 100,
+  maxPageSize: 500,
+  defaultPageSize: 50,
+  /** `Prefer: wait=N` is capped here. */
+  maxSyncWaitSeconds: 300,
+  defaultSyncWaitSeconds: 5,
+} as const;

@@ -1,0 +1,182 @@
+import type { GpuDevice } from './gpu-spec.js';
+import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from './states.js';
+
+/** What a version runs and how: immutable once created. */
+export interface VersionSpec {
+  /** The task type used when a task names none: server → query, job → command. */
+  mode: 'server' | 'job';
+  runtime: {
+    type: 'process' | 'docker';
+    command?: string[];
+    cwd?: string;
+    env?: Record<string, string>;
+    image?: string;
+  };
+  init?: string[];
+  server?: { inferencePath: string; healthPath: string; startupTimeoutSeconds: number };
+  job?: { command: string[]; output: 'file' | 'lastStdoutLine' };
+  resources: { gpus: number; gpuType?: string; gpuMemoryMiB?: number; cpus?: number; memoryMiB?: number };
+  concurrency: number;
+  timeoutSeconds: number;
+  maxQueuedSeconds: number;
+  retries: number;
+  stopGraceSeconds: number;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  /** The tenant created at first start; its admins may create other tenants. */
+  system: boolean;
+  createdAt: number;
+}
+
+export interface ApiKey {
+  id: string;
+  tenantId: string;
+  name: string;
+  scope: Scope;
+  /** sha256 of the secret, hex; the secret itself is never stored. */
+  hash: string;
+  createdAt: number;
+}
+
+export interface FunctionRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  tags: string[];
+  createdAt: number;
+}
+
+export interface VersionRecord {
+  id: string;
+  tenantId: string;
+  functionId: string;
+  /** 1, 2, 3… within the function. */
+  number: number;
+  spec: VersionSpec;
+  createdAt: number;
+}
+
+export interface ScalingSettings {
+  minInstances: number;
+  maxInstances: number;
+  targetPerInstance: number;
+  scaleDownDelaySeconds: number;
+  scaleToZeroAfterSeconds: number;
+}
+
+export interface DeploymentRecord extends ScalingSettings {
+  tenantId: string;
+  functionId: string;
+  versionId: string;
+  state: DeploymentState;
+  reason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeploymentEvent {
+  versionId: string;
+  at: number;
+  kind: 'deployment' | 'instance' | 'scaling';
+  subject: string;
+  from: string | null;
+  to: string;
+  reason: string;
+}
+
+export interface NodeRecord {
+  id: string;
+  name: string;
+  gpus: GpuDevice[];
+  state: NodeState;
+  lastSeenAt: number;
+  createdAt: number;
+}
+
+/** A device (or a share of one) given to an instance. */
+export interface GpuAssignment {
+  index: number;
+  type: string;
+  /** Set for a fractional share; absent when the instance has the whole device. */
+  memoryMiB?: number;
+}
+
+export interface InstanceRecord {
+  id: string;
+  tenantId: string;
+  functionId: string;
+  versionId: string;
+  nodeId: string;
+  state: StoredInstanceState;
+  gpus: GpuAssignment[];
+  reason: string | null;
+  createdAt: number;
+  readyAt: number | null;
+  endedAt: number | null;
+}
+
+export interface TaskError {
+  code: string;
+  message: string;
+  exitCode?: number;
+  httpStatus?: number;
+}
+
+export interface TaskRecord {
+  id: string;
+  tenantId: string;
+  functionId: string;
+  versionId: string;
+  taskType: TaskType;
+  status: TaskStatus;
+  priority: number;
+  input: unknown;
+  output: unknown;
+  error: TaskError | null;
+  progress: number;
+  progressMessage: string | null;
+  partialOutput: unknown;
+  attempt: number;
+  maxAttempts: number;
+  lostAttempts: number;
+  timeoutSeconds: number;
+  instanceId: string | null;
+  nodeId: string | null;
+  idempotencyKey: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Not before this time (retry back-off). */
+  runAt: number;
+  /** A queued task expires at this time. */
+  expiresAt: number;
+}
+
+/** A task an instance has claimed: what the agent needs to run one attempt. */
+export interface TaskRef {
+  id: string;
+  attempt: number;
+}
+
+export interface TaskLogLine {
+  seq: number;
+  attempt: number;
+  stream: 'stdout' | 'stderr' | 'system';
+  text: string;
+  at: number;
+}
+
+export interface TaskProgress {
+  progress: number;
+  message?: string | null;
+  partialOutput?: unknown;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,142 @@
+/**
+ * Forward-only migrations of the SQLite store. Each runs once, in order, inside the same
+ * IMMEDIATE transaction as its bookkeeping row, so two processes opening one data directory
+ * cannot both apply it.
+ */
+export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'core',
+    sql: `
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  system INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE functions (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+CREATE TABLE versions (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  function_id TEXT NOT NULL REFERENCES functions(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  spec TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (function_id, number)
+);
+CREATE TABLE deployments (
+  version_id TEXT PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+  tenant_id TEXT NOT NULL,
+  function_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT,
+  min_instances INTEGER NOT NULL,
+  max_instances INTEGER NOT NULL,
+  target_per_instance INTEGER NOT NULL,
+  scale_down_delay_s INTEGER NOT NULL,
+  scale_to_zero_s INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX deployments_by_function ON deployments (function_id);
+CREATE TABLE deployment_events (
+  seq INTEGER PRIMARY KEY,
+  version_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  from_state TEXT,
+  to_state TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX deployment_events_by_version ON deployment_events (version_id, seq);
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  gpus TEXT NOT NULL,
+  state TEXT NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE instances (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  function_id TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  gpus TEXT NOT NULL,
+  reason TEXT,
+  created_at INTEGER NOT NULL,
+  ready_at INTEGER,
+  ended_at INTEGER
+);
+CREATE INDEX instances_by_node ON instances (node_id, state);
+CREATE INDEX instances_by_version ON instances (version_id, state);
+CREATE TABLE tasks (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  function_id TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  progress REAL NOT NULL DEFAULT 0,
+  progress_message TEXT,
+  partial_output TEXT,
+  attempt INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  lost_attempts INTEGER NOT NULL DEFAULT 0,
+  timeout_s INTEGER NOT NULL,
+  instance_id TEXT,
+  node_id TEXT,
+  idempotency_key TEXT,
+  request_hash TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  run_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  lease_expires_at INTEGER
+);
+-- The queue: only queued rows, in claim order. Claims and positions read this index alone.
+CREATE INDEX tasks_queue ON tasks (version_id, priority DESC, seq) WHERE status = 'QUEUED';
+CREATE INDEX tasks_queue_expiry ON tasks (expires_at) WHERE status = 'QUEUED';
+CREATE INDEX tasks_leased_by_instance ON tasks (instance_id) WHERE status IN ('RUNNING', 'CANCELLING');
+CREATE INDEX tasks_lease_expiry ON tasks (lease_expires_at) WHERE status IN ('RUNNING', 'CANCELLING');
+CREATE INDEX tasks_by_tenant ON tasks (tenant_id, seq);
+CREATE INDEX tasks_by_function ON tasks (function_id, seq);
+CREATE INDEX tasks_by_version_status ON tasks (version_id, status);
+CREATE UNIQUE INDEX tasks_idempotency ON tasks (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE TABLE task_logs (
+  seq INTEGER PRIMARY KEY,
+  task_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  stream TEXT NOT NULL,
+  text TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX task_logs_by_task ON task_logs (task_id, seq);
+`,
+  },
+];

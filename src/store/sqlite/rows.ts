@@ -1,0 +1,114 @@
+import type { GpuDevice } from '../../core/gpu-spec.js';
+import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from '../../core/states.js';
+import type { ApiKey, DeploymentEvent, DeploymentRecord, FunctionRecord, InstanceRecord, NodeRecord, TaskRecord, Tenant, VersionRecord } from '../../core/types.js';
+
+/** Row shapes of the SQLite tables and their mapping to domain records. */
+type Row = Record<string, unknown>;
+
+const json = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(v as string));
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export const toTenant = (r: Row): Tenant => ({ id: r.id as string, name: r.name as string, system: r.system === 1, createdAt: Number(r.created_at) });
+
+export const toApiKey = (r: Row): ApiKey => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  name: r.name as string,
+  scope: r.scope as Scope,
+  hash: r.hash as string,
+  createdAt: Number(r.created_at),
+});
+
+export const toFunction = (r: Row): FunctionRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  name: r.name as string,
+  description: r.description as string,
+  tags: json(r.tags) as string[],
+  createdAt: Number(r.created_at),
+});
+
+export const toVersion = (r: Row): VersionRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  functionId: r.function_id as string,
+  number: Number(r.number),
+  spec: json(r.spec) as VersionRecord['spec'],
+  createdAt: Number(r.created_at),
+});
+
+export const toDeployment = (r: Row): DeploymentRecord => ({
+  tenantId: r.tenant_id as string,
+  functionId: r.function_id as string,
+  versionId: r.version_id as string,
+  state: r.state as DeploymentState,
+  reason: (r.reason as string | null) ?? null,
+  minInstances: Number(r.min_instances),
+  maxInstances: Number(r.max_instances),
+  targetPerInstance: Number(r.target_per_instance),
+  scaleDownDelaySeconds: Number(r.scale_down_delay_s),
+  scaleToZeroAfterSeconds: Number(r.scale_to_zero_s),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+export const toDeploymentEvent = (r: Row): DeploymentEvent => ({
+  versionId: r.version_id as string,
+  at: Number(r.at),
+  kind: r.kind as DeploymentEvent['kind'],
+  subject: r.subject as string,
+  from: (r.from_state as string | null) ?? null,
+  to: r.to_state as string,
+  reason: r.reason as string,
+});
+
+export const toNode = (r: Row): NodeRecord => ({
+  id: r.id as string,
+  name: r.name as string,
+  gpus: json(r.gpus) as GpuDevice[],
+  state: r.state as NodeState,
+  lastSeenAt: Number(r.last_seen_at),
+  createdAt: Number(r.created_at),
+});
+
+export const toInstance = (r: Row): InstanceRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  functionId: r.function_id as string,
+  versionId: r.version_id as string,
+  nodeId: r.node_id as string,
+  state: r.state as StoredInstanceState,
+  gpus: json(r.gpus) as InstanceRecord['gpus'],
+  reason: (r.reason as string | null) ?? null,
+  createdAt: Number(r.created_at),
+  readyAt: num(r.ready_at),
+  endedAt: num(r.ended_at),
+});
+
+export const toTask = (r: Row): TaskRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  functionId: r.function_id as string,
+  versionId: r.version_id as string,
+  taskType: r.task_type as TaskType,
+  status: r.status as TaskStatus,
+  priority: Number(r.priority),
+  input: json(r.input),
+  output: json(r.output),
+  error: json(r.error) as TaskRecord['error'],
+  progress: Number(r.progress),
+  progressMessage: (r.progress_message as string | null) ?? null,
+  partialOutput: json(r.partial_output),
+  attempt: Number(r.attempt),
+  maxAttempts: Number(r.max_attempts),
+  lostAttempts: Number(r.lost_attempts),
+  timeoutSeconds: Number(r.timeout_s),
+  instanceId: (r.instance_id as string | null) ?? null,
+  nodeId: (r.node_id as string | null) ?? null,
+  idempotencyKey: (r.idempotency_key as string | null) ?? null,
+  createdAt: Number(r.created_at),
+  startedAt: num(r.started_at),
+  finishedAt: num(r.finished_at),
+  runAt: Number(r.run_at),
+  expiresAt: Number(r.expires_at),
+});

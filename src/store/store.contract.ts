@@ -1,0 +1,273 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newId } from '../core/ids.js';
+import type { InstanceRecord, TaskRecord, VersionSpec } from '../core/types.js';
+import type { Store } from './store.js';
+
+/** A clock the contract moves by hand, so lease expiry and back-off are tested without sleeping. */
+export class ManualClock {
+  constructor(public t = 1_700_000_000_000) {}
+  now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+const spec: VersionSpec = {
+  mode: 'job',
+  runtime: { type: 'process' },
+  job: { command: ['true'], output: 'file' },
+  resources: { gpus: 0 },
+  concurrency: 2,
+  timeoutSeconds: 60,
+  maxQueuedSeconds: 3600,
+  retries: 1,
+  stopGraceSeconds: 5,
+};
+
+/**
+ * The store contract: every adapter must pass it unchanged (STYLE.md 2). `makeStore` gets a
+ * clock the suite controls and returns a fresh, empty store.
+ */
+export function runStoreContract(name: string, makeStore: (clock: ManualClock) => Promise<Store>): void {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    let clock: ManualClock;
+    const tenantId = 'ten_a';
+    const otherTenant = 'ten_b';
+    let functionId: string;
+    let versionId: string;
+
+    beforeEach(async () => {
+      clock = new ManualClock();
+      store = await makeStore(clock);
+      for (const id of [tenantId, otherTenant]) {
+        await store.createTenant(
+          { id, name: id, system: id === tenantId, createdAt: clock.now() },
+          { id: newId('key'), tenantId: id, name: 'admin', scope: 'admin', hash: `hash-${id}`, createdAt: clock.now() },
+        );
+      }
+      functionId = newId('fn');
+      const v = await store.createFunction(
+        { id: functionId, tenantId, name: 'echo', description: '', tags: ['t'], createdAt: clock.now() },
+        { id: newId('ver'), tenantId, functionId, spec, createdAt: clock.now() },
+      );
+      versionId = v.id;
+      await store.upsertNode({ id: 'node_1', name: 'n1', gpus: [], state: 'READY', lastSeenAt: clock.now(), createdAt: clock.now() });
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    function taskOf(over: Partial<TaskRecord> = {}): TaskRecord {
+      const now = clock.now();
+      return {
+        id: newId('task', now),
+        tenantId,
+        functionId,
+        versionId,
+        taskType: 'command',
+        status: 'QUEUED',
+        priority: 0,
+        input: { n: 1 },
+        output: null,
+        error: null,
+        progress: 0,
+        progressMessage: null,
+        partialOutput: null,
+        attempt: 1,
+        maxAttempts: 2,
+        lostAttempts: 0,
+        timeoutSeconds: 60,
+        instanceId: null,
+        nodeId: null,
+        idempotencyKey: null,
+        createdAt: now,
+        startedAt: null,
+        finishedAt: null,
+        runAt: now,
+        expiresAt: now + 3_600_000,
+        ...over,
+      };
+    }
+
+    async function idleInstance(): Promise<InstanceRecord> {
+      const inst: InstanceRecord = {
+        id: newId('ins'),
+        tenantId,
+        functionId,
+        versionId,
+        nodeId: 'node_1',
+        state: 'STARTING',
+        gpus: [],
+        reason: null,
+        createdAt: clock.now(),
+        readyAt: null,
+        endedAt: null,
+      };
+      await store.createInstance(inst);
+      return (await store.moveInstance(inst.id, ['STARTING'], 'IDLE', null))!;
+    }
+
+    it('keeps functions per tenant and refuses a taken name', async () => {
+      expect((await store.getFunction(tenantId, 'echo'))?.id).toBe(functionId);
+      expect(await store.getFunction(otherTenant, functionId)).toBeNull();
+      await expect(
+        store.createFunction(
+          { id: newId('fn'), tenantId, name: 'echo', description: '', tags: [], createdAt: 0 },
+          { id: newId('ver'), tenantId, functionId: 'x', spec, createdAt: 0 },
+        ),
+      ).rejects.toMatchObject({ code: 'FUNCTION_EXISTS' });
+      const v2 = await store.addVersion({ id: newId('ver'), tenantId, functionId, spec, createdAt: 0 });
+      expect(v2.number).toBe(2);
+      const page1 = await store.listVersions(tenantId, functionId, { limit: 1 });
+      expect(page1.items).toHaveLength(1);
+      const page2 = await store.listVersions(tenantId, functionId, { limit: 1, cursor: page1.nextCursor });
+      expect(page2.items[0]!.id).not.toBe(page1.items[0]!.id);
+      expect(page2.nextCursor).toBeNull();
+    });
+
+    it('stores a task, returns the same task for a reused idempotency key, and hides it from other tenants', async () => {
+      const t = taskOf({ idempotencyKey: 'k1' });
+      expect((await store.enqueueTask({ task: t, requestHash: 'h' })).created).toBe(true);
+      const again = await store.enqueueTask({ task: taskOf({ idempotencyKey: 'k1' }), requestHash: 'h' });
+      expect(again).toMatchObject({ created: false, sameRequest: true });
+      expect(again.task.id).toBe(t.id);
+      const other = await store.enqueueTask({ task: taskOf({ idempotencyKey: 'k1' }), requestHash: 'other' });
+      expect(other).toMatchObject({ created: false, sameRequest: false });
+      expect(await store.getTask(otherTenant, t.id)).toBeNull();
+      expect((await store.getTask(tenantId, t.id))?.input).toEqual({ n: 1 });
+    });
+
+    it('claims by priority then age, counts positions, and claims nothing for a draining instance', async () => {
+      const low = taskOf();
+      clock.advance(1);
+      const high = taskOf({ priority: 5 });
+      clock.advance(1);
+      const low2 = taskOf();
+      for (const t of [low, high, low2]) await store.enqueueTask({ task: t, requestHash: null });
+      expect(await store.taskPosition(high)).toBe(0);
+      expect(await store.taskPosition(low)).toBe(1);
+      expect(await store.taskPosition(low2)).toBe(2);
+      const inst = await idleInstance();
+      const claimed = await store.claimTasks({ instanceId: inst.id, limit: 2, leaseMs: 1000 });
+      expect(claimed.map((t) => t.id)).toEqual([high.id, low.id]);
+      expect(claimed[0]).toMatchObject({ status: 'RUNNING', instanceId: inst.id, nodeId: 'node_1' });
+      expect(await store.taskPosition(low2)).toBe(0);
+      expect((await store.countLeasedTasks([inst.id])).get(inst.id)).toBe(2);
+      await store.moveInstance(inst.id, ['IDLE'], 'DRAINING', 'scale-in');
+      expect(await store.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 1000 })).toEqual([]);
+    });
+
+    it('records a result once, rejects a stale attempt, and retries a failure with back-off', async () => {
+      const t = taskOf();
+      await store.enqueueTask({ task: t, requestHash: null });
+      const inst = await idleInstance();
+      await store.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 1000 });
+      const failed = await store.completeTask({ id: t.id, attempt: 1 }, { status: 'FAILED', error: { code: 'EXIT', message: 'exit 3', exitCode: 3 } }, 500);
+      expect(failed.accepted).toBe(true);
+      expect(failed.task).toMatchObject({ status: 'QUEUED', attempt: 2, error: { exitCode: 3 } });
+      expect(await store.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 1000 })).toEqual([]);
+      expect(await store.nextRunAt(versionId)).toBe(clock.now() + 500);
+      clock.advance(500);
+      expect(await store.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 1000 })).toHaveLength(1);
+      const stale = await store.completeTask({ id: t.id, attempt: 1 }, { status: 'SUCCEEDED', output: 'late' }, 500);
+      expect(stale.accepted).toBe(false);
+      const done = await store.completeTask({ id: t.id, attempt: 2 }, { status: 'SUCCEEDED', output: { ok: true } }, 500);
+      expect(done.task).toMatchObject({ status: 'SUCCEEDED', output: { ok: true }, progress: 100 });
+      const twice = await store.completeTask({ id: t.id, attempt: 2 }, { status: 'SUCCEEDED', output: 'again' }, 500);
+      expect(twice.accepted).toBe(false);
+      expect((await store.getTask(tenantId, t.id))!.output).toEqual({ ok: true });
+    });
+
+    it('renews held leases, reports cancels and losses, and reclaims expired leases as a new attempt', async () => {
+      const a = taskOf();
+      const b = taskOf();
+      for (const t of [a, b]) await store.enqueueTask({ task: t, requestHash: null });
+      const inst = await idleInstance();
+      await store.claimTasks({ instanceId: inst.id, limit: 2, leaseMs: 1000 });
+      expect((await store.requestCancel(tenantId, b.id))!.status).toBe('CANCELLING');
+      const report = await store.renewLeases(inst.id, [{ id: a.id, attempt: 1 }, { id: b.id, attempt: 1 }, { id: 'task_gone', attempt: 1 }], 1000);
+      expect(report.cancel).toEqual([{ id: b.id, attempt: 1 }]);
+      expect(report.lost).toEqual([{ id: 'task_gone', attempt: 1 }]);
+      clock.advance(999);
+      expect(await store.reclaimExpiredLeases(10)).toEqual([]);
+      clock.advance(2);
+      const reclaimed = await store.reclaimExpiredLeases(10);
+      const byId = new Map(reclaimed.map((r) => [r.task.id, r]));
+      expect(byId.get(a.id)).toMatchObject({ status: 'QUEUED', task: { attempt: 2, lostAttempts: 1, error: { code: 'LEASE_EXPIRED' } } });
+      expect(byId.get(b.id)!.status).toBe('CANCELLED');
+      expect((await store.renewLeases(inst.id, [{ id: a.id, attempt: 1 }], 1000)).lost).toHaveLength(1);
+    });
+
+    it('cancels a queued task at once and expires old queued tasks', async () => {
+      const t = taskOf();
+      const old = taskOf({ expiresAt: clock.now() + 10 });
+      for (const x of [t, old]) await store.enqueueTask({ task: x, requestHash: null });
+      expect((await store.requestCancel(tenantId, t.id))!.status).toBe('CANCELLED');
+      expect(await store.requestCancel(otherTenant, t.id)).toBeNull();
+      clock.advance(10);
+      expect((await store.expireQueuedTasks(10)).map((x) => x.id)).toEqual([old.id]);
+      expect((await store.queueCounts({ versionId })).byStatus).toMatchObject({ CANCELLED: 1, EXPIRED: 1 });
+    });
+
+    it('fails a node’s instances and re-queues their tasks at once', async () => {
+      const t = taskOf();
+      await store.enqueueTask({ task: t, requestHash: null });
+      const inst = await idleInstance();
+      await store.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 60_000 });
+      const { instances, tasks } = await store.failNodeInstances('node_1', 'agent restarted');
+      expect(instances.map((i) => i.state)).toEqual(['FAILED']);
+      expect(tasks[0]).toMatchObject({ status: 'QUEUED', task: { attempt: 2, error: { code: 'NODE_LOST' } } });
+      expect((await store.queueCounts({ versionId })).queued).toBe(1);
+    });
+
+    it('keeps progress and logs of the current attempt only, in order', async () => {
+      const t = taskOf();
+      await store.enqueueTask({ task: t, requestHash: null });
+      const inst = await idleInstance();
+      await store.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 1000 });
+      expect(await store.reportProgress({ id: t.id, attempt: 1 }, { progress: 40, message: 'half', partialOutput: [1] })).toBe(true);
+      expect(await store.reportProgress({ id: t.id, attempt: 7 }, { progress: 90 })).toBe(false);
+      await store.appendLogs({ id: t.id, attempt: 1 }, [
+        { stream: 'stdout', text: 'one', at: 1 },
+        { stream: 'stderr', text: 'two', at: 2 },
+      ]);
+      const logs = await store.getLogs(tenantId, t.id, 0, 10);
+      expect(logs.map((l) => l.text)).toEqual(['one', 'two']);
+      expect(await store.getLogs(tenantId, t.id, logs[0]!.seq, 10)).toHaveLength(1);
+      expect(await store.getLogs(otherTenant, t.id, 0, 10)).toEqual([]);
+      expect(await store.getTask(tenantId, t.id)).toMatchObject({ progress: 40, progressMessage: 'half', partialOutput: [1] });
+    });
+
+    it('pages task history newest first with filters', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = taskOf();
+        ids.push(t.id);
+        await store.enqueueTask({ task: t, requestHash: null });
+        clock.advance(1);
+      }
+      const first = await store.listTasks(tenantId, { statuses: ['QUEUED'] }, { limit: 3 });
+      expect(first.items.map((t) => t.id)).toEqual(ids.slice(2).reverse());
+      const second = await store.listTasks(tenantId, { statuses: ['QUEUED'] }, { limit: 3, cursor: first.nextCursor });
+      expect(second.items.map((t) => t.id)).toEqual(ids.slice(0, 2).reverse());
+      expect(second.nextCursor).toBeNull();
+      expect((await store.listTasks(otherTenant, {}, { limit: 10 })).items).toEqual([]);
+      await expect(store.listTasks(tenantId, {}, { limit: 3, cursor: 'nonsense!' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    });
+
+    it('refuses to delete a deployed version or function', async () => {
+      const now = clock.now();
+      await store.putDeployment({
+        tenantId, functionId, versionId, state: 'ACTIVE', reason: null, minInstances: 0, maxInstances: 1, targetPerInstance: 1,
+        scaleDownDelaySeconds: 1, scaleToZeroAfterSeconds: 1, createdAt: now, updatedAt: now,
+      });
+      await expect(store.deleteVersion(tenantId, versionId)).rejects.toMatchObject({ code: 'VERSION_DEPLOYED' });
+      await expect(store.deleteFunction(tenantId, functionId)).rejects.toMatchObject({ code: 'FUNCTION_DEPLOYED' });
+      expect(await store.setDeploymentState(versionId, ['ACTIVE'], 'INACTIVE', 'undeployed')).toBe(true);
+      await store.deleteFunction(tenantId, functionId);
+      expect(await store.getVersion(tenantId, versionId)).toBeNull();
+    });
+  });
+}
