@@ -180,3 +180,10 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+export interface LeaseReport {
+  /** Tasks whose lease was renewed but whose cancellation was asked for. */
+  cancel: TaskRef[];
+  /** Tasks this holder no longer has (lease lost, re-queued or finished elsewhere). */
+  lost: TaskRef[];
+}

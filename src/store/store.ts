@@ -6,6 +6,7 @@ import type {
   DeploymentRecord,
   FunctionRecord,
   InstanceRecord,
+  LeaseReport,
   NodeRecord,
   Page,
   TaskLogLine,
@@ -27,6 +28,13 @@ export interface TaskFilter {
   statuses?: TaskStatus[];
   createdAfter?: number;
   createdBefore?: number;
+}
+
+export interface DeploymentFilter {
+  states?: DeploymentState[];
+  functionId?: string;
+  versionId?: string;
+  tenantId?: string;
 }
 
 export interface InstanceFilter {
@@ -55,13 +63,6 @@ export interface ClaimRequest {
   instanceId: string;
   limit: number;
   leaseMs: number;
-}
-
-export interface LeaseReport {
-  /** Tasks whose lease was renewed but whose cancellation was asked for. */
-  cancel: TaskRef[];
-  /** Tasks this instance no longer holds (lease lost, re-queued or finished elsewhere). */
-  lost: TaskRef[];
 }
 
 export interface CompleteResult {
@@ -116,7 +117,7 @@ export interface Store {
   putDeployment(deployment: DeploymentRecord): Promise<void>;
   getDeployment(tenantId: string, versionId: string): Promise<DeploymentRecord | null>;
   /** Deployments across all tenants in the given states, for the reconciler. */
-  listDeployments(filter: { states?: DeploymentState[]; functionId?: string; tenantId?: string }): Promise<DeploymentRecord[]>;
+  listDeployments(filter: DeploymentFilter): Promise<DeploymentRecord[]>;
   /** Moves a deployment's state, returning false when it was not in one of `from`. */
   setDeploymentState(versionId: string, from: DeploymentState[], to: DeploymentState, reason: string | null): Promise<boolean>;
   addDeploymentEvent(event: DeploymentEvent): Promise<void>;

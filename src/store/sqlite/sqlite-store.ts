@@ -10,6 +10,7 @@ import type {
   DeploymentRecord,
   FunctionRecord,
   InstanceRecord,
+  LeaseReport,
   NodeRecord,
   Page,
   TaskError,
@@ -24,9 +25,9 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import type {
   ClaimRequest,
   CompleteResult,
+  DeploymentFilter,
   EnqueueResult,
   InstanceFilter,
-  LeaseReport,
   NewTask,
   PageRequest,
   QueueCounts,
@@ -250,7 +251,7 @@ export class SqliteStore implements Store {
     return row ? toDeployment(row) : null;
   }
 
-  async listDeployments(filter: { states?: DeploymentState[]; functionId?: string; tenantId?: string }): Promise<DeploymentRecord[]> {
+  async listDeployments(filter: DeploymentFilter): Promise<DeploymentRecord[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.states) {
@@ -264,6 +265,10 @@ export class SqliteStore implements Store {
     if (filter.tenantId) {
       where.push('tenant_id = ?');
       args.push(filter.tenantId);
+    }
+    if (filter.versionId) {
+      where.push('version_id = ?');
+      args.push(filter.versionId);
     }
     const sql = `SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at`;
     return (this.db.prepare(sql).all(...args) as Row[]).map(toDeployment);

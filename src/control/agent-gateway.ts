@@ -1,0 +1,147 @@
+import type { AgentNotifications, AgentProtocol, HeldLeases, InstanceAssignment } from '../core/agent-protocol.js';
+import type { Clock } from '../core/clock.js';
+import type { AttemptOutcome } from '../core/completion.js';
+import type { GpuDevice } from '../core/gpu-spec.js';
+import { LIVE_INSTANCE_STATES, isTerminalTask } from '../core/states.js';
+import type { LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef, VersionRecord } from '../core/types.js';
+import type { ReclaimedTask, Store } from '../store/store.js';
+import type { ControlConfig } from './control-config.js';
+import type { ControlEvents } from './events.js';
+import type { Reconciler } from './reconciler.js';
+
+/**
+ * The control plane's side of the agent protocol. The in-process agent calls it directly; the
+ * HTTP agent routes call the same methods for remote agents.
+ */
+export class AgentGateway implements AgentProtocol {
+  private readonly versions = new Map<string, VersionRecord>();
+  private readonly wakeTimers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: ControlEvents,
+    private readonly reconciler: Reconciler,
+    private readonly clock: Clock,
+    private readonly config: ControlConfig,
+  ) {}
+
+  async registerNode(node: { id: string; name: string; gpus: GpuDevice[] }): Promise<void> {
+    const now = this.clock.now();
+    const existing = await this.store.getNode(node.id);
+    await this.store.upsertNode({ ...node, state: 'READY', lastSeenAt: now, createdAt: existing?.createdAt ?? now });
+    // A registering agent is a fresh process: whatever the store thought ran there is gone.
+    const { instances, tasks } = await this.store.failNodeInstances(node.id, 'its agent restarted');
+    for (const i of instances) {
+      await this.store.addDeploymentEvent({ versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason: 'its agent restarted' });
+      this.events.versionChanged(i.versionId);
+    }
+    this.announceReclaimed(tasks);
+  }
+
+  async assignments(nodeId: string): Promise<InstanceAssignment[]> {
+    const instances = await this.store.listInstances({ nodeId, states: [...LIVE_INSTANCE_STATES] });
+    const out: InstanceAssignment[] = [];
+    for (const instance of instances) {
+      let version = this.versions.get(instance.versionId);
+      if (!version) {
+        version = (await this.store.getVersion(instance.tenantId, instance.versionId)) ?? undefined;
+        if (!version) continue;
+        this.versions.set(version.id, version);
+      }
+      out.push({ instance, version });
+    }
+    return out;
+  }
+
+  async instanceState(instanceId: string, to: 'IDLE' | 'STOPPED' | 'FAILED', reason: string | null): Promise<void> {
+    const from = to === 'IDLE' ? (['STARTING'] as const) : LIVE_INSTANCE_STATES;
+    const before = await this.store.getInstance(instanceId);
+    const moved = await this.store.moveInstance(instanceId, [...from], to, reason);
+    if (!moved || !before) return;
+    await this.store.addDeploymentEvent({ versionId: moved.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: before.state, to, reason: reason ?? (to === 'IDLE' ? 'ready' : 'stopped') });
+    if (to === 'IDLE') this.reconciler.noteReady(moved.versionId);
+    if (to === 'FAILED') this.reconciler.noteFailure(moved.versionId, reason ?? 'failed');
+    if (to !== 'IDLE') this.announceReclaimed(await this.store.releaseInstanceTasks([instanceId], 'requeue'));
+    this.events.versionChanged(moved.versionId);
+    if (to === 'IDLE') this.events.taskReady(moved.versionId);
+  }
+
+  async claim(instanceId: string, limit: number, waitMs: number, signal?: AbortSignal): Promise<TaskRecord[]> {
+    const claimed = await this.store.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs });
+    if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return this.claimed(claimed);
+    const instance = await this.store.getInstance(instanceId);
+    if (!instance || instance.state !== 'IDLE') return [];
+    // Wait for an enqueue, but no longer than until a delayed retry becomes runnable.
+    const nextRunAt = await this.store.nextRunAt(instance.versionId);
+    const wait = nextRunAt === null ? waitMs : Math.max(0, Math.min(waitMs, nextRunAt - this.clock.now()));
+    await this.events.waitForReady(instance.versionId, wait, signal);
+    if (signal?.aborted) return [];
+    return this.claimed(await this.store.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs }));
+  }
+
+  private claimed(tasks: TaskRecord[]): TaskRecord[] {
+    if (tasks.length > 0) this.events.versionChanged(tasks[0]!.versionId);
+    return tasks;
+  }
+
+  async heartbeat(nodeId: string, held: HeldLeases[]): Promise<LeaseReport> {
+    await this.store.touchNode(nodeId);
+    const report: LeaseReport = { cancel: [], lost: [] };
+    for (const h of held) {
+      if (h.tasks.length === 0) continue;
+      const r = await this.store.renewLeases(h.instanceId, h.tasks, this.config.leaseMs);
+      report.cancel.push(...r.cancel);
+      report.lost.push(...r.lost);
+    }
+    return report;
+  }
+
+  async progress(ref: TaskRef, progress: TaskProgress): Promise<void> {
+    await this.store.reportProgress(ref, progress);
+  }
+
+  async logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void> {
+    if (lines.length > 0) await this.store.appendLogs(ref, lines);
+  }
+
+  async complete(ref: TaskRef, outcome: AttemptOutcome): Promise<void> {
+    const result = await this.store.completeTask(ref, outcome, this.config.retryBaseMs);
+    if (!result.accepted || !result.task) return;
+    const task = result.task;
+    if (isTerminalTask(task.status)) this.events.taskEnded(task);
+    else this.wakeAt(task.versionId, task.runAt);
+    this.events.versionChanged(task.versionId);
+  }
+
+  subscribe(nodeId: string, listener: AgentNotifications): () => void {
+    const offAssignments = this.events.onAssignmentsChanged(nodeId, () => listener.assignmentsChanged());
+    const offCancel = this.events.onCancelRequested(nodeId, (ref) => listener.cancel(ref));
+    return () => {
+      offAssignments();
+      offCancel();
+    };
+  }
+
+  /** Tells waiters about tasks taken back from a dead holder: ready again, or ended. */
+  announceReclaimed(tasks: ReclaimedTask[]): void {
+    for (const { task } of tasks) {
+      if (isTerminalTask(task.status)) this.events.taskEnded(task);
+      else this.events.taskReady(task.versionId);
+      this.events.versionChanged(task.versionId);
+    }
+  }
+
+  /** Wakes claimers when a retry's back-off ends. */
+  private wakeAt(versionId: string, at: number): void {
+    const timer = setTimeout(() => {
+      this.wakeTimers.delete(timer);
+      this.events.taskReady(versionId);
+    }, Math.max(0, at - this.clock.now()));
+    this.wakeTimers.add(timer);
+  }
+
+  stop(): void {
+    for (const t of this.wakeTimers) clearTimeout(t);
+    this.wakeTimers.clear();
+  }
+}

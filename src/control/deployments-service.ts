@@ -1,0 +1,128 @@
+import type { Clock } from '../core/clock.js';
+import { FerryError, invalid } from '../core/errors.js';
+import { LIVE_INSTANCE_STATES, isServingDeployment, type InstanceState } from '../core/states.js';
+import type { DeploymentEvent, DeploymentRecord, InstanceRecord, ScalingSettings } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import type { ControlEvents } from './events.js';
+import type { FunctionsService } from './functions-service.js';
+import type { Reconciler } from './reconciler.js';
+
+/** An instance as the API shows it: BUSY is derived from its leased tasks. */
+export type InstanceView = Omit<InstanceRecord, 'state'> & { state: InstanceState; activeTasks: number };
+
+export interface DeploymentView extends DeploymentRecord {
+  instances: InstanceView[];
+  events: DeploymentEvent[];
+}
+
+export const DEFAULT_SCALING: ScalingSettings = {
+  minInstances: 0,
+  maxInstances: 1,
+  targetPerInstance: 1,
+  scaleDownDelaySeconds: 60,
+  scaleToZeroAfterSeconds: 300,
+};
+
+/** Placing versions on the fleet: deploy, update, read with instances, undeploy. */
+export class DeploymentsService {
+  constructor(
+    private readonly store: Store,
+    private readonly functions: FunctionsService,
+    private readonly reconciler: Reconciler,
+    private readonly events: ControlEvents,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Deploys a version, or updates a deployment's settings live. */
+  async put(tenantId: string, functionIdOrName: string, versionId: string, input: Partial<ScalingSettings>): Promise<{ deployment: DeploymentView; created: boolean }> {
+    const { function: fn, version } = await this.functions.getVersion(tenantId, functionIdOrName, versionId);
+    const existing = await this.store.getDeployment(tenantId, version.id);
+    const base = existing && isServingDeployment(existing.state) ? existing : DEFAULT_SCALING;
+    const settings: ScalingSettings = {
+      minInstances: input.minInstances ?? base.minInstances,
+      maxInstances: input.maxInstances ?? Math.max(base.maxInstances, input.minInstances ?? 0),
+      targetPerInstance: input.targetPerInstance ?? base.targetPerInstance,
+      scaleDownDelaySeconds: input.scaleDownDelaySeconds ?? base.scaleDownDelaySeconds,
+      scaleToZeroAfterSeconds: input.scaleToZeroAfterSeconds ?? base.scaleToZeroAfterSeconds,
+    };
+    if (settings.maxInstances < settings.minInstances) throw invalid(`maxInstances: ${settings.maxInstances} is below minInstances ${settings.minInstances}`);
+    if (settings.maxInstances < 1) throw invalid('maxInstances: must be at least 1');
+    const now = this.clock.now();
+    const serving = existing !== null && isServingDeployment(existing.state);
+    const state = serving ? existing.state : settings.minInstances > 0 ? 'DEPLOYING' : 'ACTIVE';
+    await this.store.putDeployment({
+      tenantId,
+      functionId: fn.id,
+      versionId: version.id,
+      state,
+      reason: serving ? existing.reason : null,
+      ...settings,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    });
+    if (!serving) {
+      this.reconciler.forget(version.id);
+      await this.store.addDeploymentEvent({ versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: existing?.state ?? null, to: state, reason: 'deployed' });
+    }
+    this.events.versionChanged(version.id);
+    return { deployment: await this.view(tenantId, version.id), created: !serving };
+  }
+
+  async get(tenantId: string, functionIdOrName: string, versionId: string): Promise<DeploymentView> {
+    const { version } = await this.functions.getVersion(tenantId, functionIdOrName, versionId);
+    return this.view(tenantId, version.id);
+  }
+
+  /**
+   * Undeploys a version. Graceful: every instance drains (takes no new task, stops when its tasks
+   * end). Otherwise instances stop at once and their running tasks are re-queued or cancelled.
+   * Queued tasks stay queued until a redeploy or their expiry.
+   */
+  async undeploy(tenantId: string, functionIdOrName: string, versionId: string, options: { graceful: boolean; running: 'requeue' | 'cancel' }): Promise<DeploymentView> {
+    const { version } = await this.functions.getVersion(tenantId, functionIdOrName, versionId);
+    const deployment = await this.store.getDeployment(tenantId, version.id);
+    if (!deployment) throw new FerryError('DEPLOYMENT_NOT_FOUND', `version ${version.number} of this function is not deployed`);
+    const now = this.clock.now();
+    if (isServingDeployment(deployment.state)) {
+      await this.store.setDeploymentState(version.id, [deployment.state], 'INACTIVE', options.graceful ? 'undeployed (draining)' : 'undeployed');
+      await this.store.addDeploymentEvent({ versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: deployment.state, to: 'INACTIVE', reason: 'undeployed' });
+    }
+    this.reconciler.forget(version.id);
+    const live = await this.store.listInstances({ versionId: version.id, states: [...LIVE_INSTANCE_STATES] });
+    if (!options.graceful) {
+      for (const r of await this.store.releaseInstanceTasks(live.map((i) => i.id), options.running)) {
+        if (r.status === 'QUEUED') this.events.taskReady(r.task.versionId);
+        else this.events.taskEnded(r.task);
+      }
+    }
+    for (const i of live) {
+      const to = options.graceful ? 'DRAINING' : 'STOPPED';
+      if (i.state === to) continue;
+      if (await this.store.moveInstance(i.id, [i.state], to, 'undeployed')) {
+        await this.store.addDeploymentEvent({ versionId: version.id, at: now, kind: 'instance', subject: i.id, from: i.state, to, reason: 'undeployed' });
+        this.events.assignmentsChanged(i.nodeId);
+      }
+    }
+    return this.view(tenantId, version.id);
+  }
+
+  /** Instances of a tenant, optionally of one version, with BUSY derived. */
+  async instances(tenantId: string, filter: { versionId?: string; live?: boolean } = {}): Promise<InstanceView[]> {
+    const list = await this.store.listInstances({ tenantId, versionId: filter.versionId, states: filter.live ? [...LIVE_INSTANCE_STATES] : undefined });
+    const leased = await this.store.countLeasedTasks(list.map((i) => i.id));
+    return list.map((i) => {
+      const activeTasks = leased.get(i.id) ?? 0;
+      return { ...i, state: i.state === 'IDLE' && activeTasks > 0 ? 'BUSY' : i.state, activeTasks };
+    });
+  }
+
+  private async view(tenantId: string, versionId: string): Promise<DeploymentView> {
+    const deployment = await this.store.getDeployment(tenantId, versionId);
+    if (!deployment) throw new FerryError('DEPLOYMENT_NOT_FOUND', `version ${versionId} is not deployed`);
+    const all = await this.instances(tenantId, { versionId });
+    // Ended instances are history; keep the last few so a crash loop's reasons stay visible.
+    const ended = all.filter((i) => i.state === 'STOPPED' || i.state === 'FAILED').slice(-10);
+    const instances = [...all.filter((i) => i.state !== 'STOPPED' && i.state !== 'FAILED'), ...ended];
+    return { ...deployment, instances, events: await this.store.listDeploymentEvents(versionId, 50) };
+  }
+}

@@ -1,0 +1,222 @@
+import type { Clock } from '../core/clock.js';
+import { LIVE_INSTANCE_STATES, isServingDeployment, type DeploymentState, type StoredInstanceState } from '../core/states.js';
+import { ID_PREFIX, newId } from '../core/ids.js';
+import type { DeploymentRecord, InstanceRecord, VersionRecord } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import type { ControlConfig } from './control-config.js';
+import type { ControlEvents } from './events.js';
+import { placeInstance } from './placement.js';
+import { decideScale, type ScalingMemory } from './scaling-policy.js';
+
+interface FailureRecord {
+  count: number;
+  lastAt: number;
+  reason: string;
+}
+
+/**
+ * Keeps each serving deployment's instances where the scaling policy wants them: places new
+ * instances on nodes, drains surplus ones (idle first), replaces failed ones with back-off, and
+ * moves the deployment's state. It runs on every relevant event and on a fallback period; one
+ * pass at a time, so two passes never place the same instance twice.
+ */
+export class Reconciler {
+  private readonly memory = new Map<string, ScalingMemory>();
+  private readonly failures = new Map<string, FailureRecord>();
+  private readonly versions = new Map<string, VersionRecord>();
+  private readonly dirty = new Set<string>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private running: Promise<void> | null = null;
+  private interval: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: ControlEvents,
+    private readonly clock: Clock,
+    private readonly config: ControlConfig,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.events.onVersionChanged((v) => this.schedule(v));
+    this.interval = setInterval(() => void this.scheduleAll(), this.config.reconcileIntervalMs);
+    void this.scheduleAll();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    if (this.interval) clearInterval(this.interval);
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clear();
+    this.dirty.clear();
+    await this.running;
+  }
+
+  schedule(versionId: string): void {
+    this.dirty.add(versionId);
+    this.running ??= this.drain();
+  }
+
+  /** Called when an instance of the version failed to start or crashed. */
+  noteFailure(versionId: string, reason: string): void {
+    const prev = this.failures.get(versionId);
+    this.failures.set(versionId, { count: (prev?.count ?? 0) + 1, lastAt: this.clock.now(), reason });
+  }
+
+  /** Called when an instance of the version became ready: the version starts fine. */
+  noteReady(versionId: string): void {
+    this.failures.delete(versionId);
+  }
+
+  /** Forgets a version's scaling memory (undeploy). */
+  forget(versionId: string): void {
+    this.memory.delete(versionId);
+    this.failures.delete(versionId);
+  }
+
+  private async scheduleAll(): Promise<void> {
+    try {
+      for (const d of await this.store.listDeployments({ states: ['DEPLOYING', 'ACTIVE', 'DEGRADED', 'ERROR'] })) this.dirty.add(d.versionId);
+      this.running ??= this.drain();
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  private async drain(): Promise<void> {
+    await Promise.resolve();
+    try {
+      while (this.dirty.size > 0) {
+        const batch = [...this.dirty];
+        this.dirty.clear();
+        for (const versionId of batch) {
+          try {
+            await this.reconcile(versionId);
+          } catch (err) {
+            this.onError(err);
+          }
+        }
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async reconcile(versionId: string): Promise<void> {
+    const [deployment] = await this.store.listDeployments({ versionId });
+    if (!deployment || !isServingDeployment(deployment.state)) return;
+    const version = await this.version(deployment);
+    if (!version) return;
+    const now = this.clock.now();
+    const live = await this.store.listInstances({ versionId, states: [...LIVE_INSTANCE_STATES] });
+    const serving = live.filter((i) => i.state !== 'DRAINING');
+    const counts = await this.store.queueCounts({ versionId });
+    const memory = this.memory.get(versionId) ?? { lastHighAt: now, lastWorkAt: now };
+    const decision = decideScale({ queued: counts.queued, running: counts.running, current: serving.length, settings: deployment, now, memory });
+    this.memory.set(versionId, decision.memory);
+    if (decision.desired !== serving.length) {
+      await this.event(versionId, 'scaling', versionId, String(serving.length), String(decision.desired), `queued ${counts.queued}, running ${counts.running}`);
+    }
+
+    let pending: string | null = null;
+    if (decision.desired > serving.length) {
+      pending = await this.scaleUp(deployment, version, decision.desired - serving.length, now);
+    } else if (decision.desired < serving.length) {
+      await this.scaleIn(deployment, serving, serving.length - decision.desired);
+    }
+    await this.updateState(deployment, live, decision.desired, pending);
+  }
+
+  /** Places up to `count` new instances; returns why some could not be placed, if so. */
+  private async scaleUp(deployment: DeploymentRecord, version: VersionRecord, count: number, now: number): Promise<string | null> {
+    const failure = this.failures.get(deployment.versionId);
+    if (failure) {
+      const wait = failure.lastAt + Math.min(30_000, this.config.restartBaseMs * 2 ** (failure.count - 1)) - now;
+      if (wait > 0) {
+        this.retryLater(deployment.versionId, wait);
+        return null;
+      }
+    }
+    const nodes = await this.store.listNodes();
+    const allocations = (await this.store.listInstances({ states: [...LIVE_INSTANCE_STATES] })).map((i) => ({ nodeId: i.nodeId, gpus: i.gpus }));
+    for (let k = 0; k < count; k++) {
+      const placement = placeInstance(version.spec.resources, nodes, allocations);
+      if ('reason' in placement) return `${count - k} instance(s) pending: ${placement.reason}`;
+      const instance: InstanceRecord = {
+        id: newId(ID_PREFIX.instance, now),
+        tenantId: deployment.tenantId,
+        functionId: deployment.functionId,
+        versionId: deployment.versionId,
+        nodeId: placement.nodeId,
+        state: 'STARTING',
+        gpus: placement.gpus,
+        reason: null,
+        createdAt: now,
+        readyAt: null,
+        endedAt: null,
+      };
+      await this.store.createInstance(instance);
+      allocations.push(placement);
+      await this.event(deployment.versionId, 'instance', instance.id, null, 'STARTING', `scale-up: placed on ${placement.nodeId}`);
+      this.events.assignmentsChanged(placement.nodeId);
+    }
+    return null;
+  }
+
+  /** Drains `count` instances: idle ones first, then starting ones, busy ones last; newest first. */
+  private async scaleIn(deployment: DeploymentRecord, serving: InstanceRecord[], count: number): Promise<void> {
+    const leased = await this.store.countLeasedTasks(serving.map((i) => i.id));
+    const rank = (i: InstanceRecord): number => (i.state === 'IDLE' && leased.get(i.id) === 0 ? 0 : i.state === 'STARTING' ? 1 : 2);
+    const victims = [...serving].sort((a, b) => rank(a) - rank(b) || b.createdAt - a.createdAt).slice(0, count);
+    for (const v of victims) {
+      const moved = await this.store.moveInstance(v.id, [v.state as StoredInstanceState], 'DRAINING', 'scale-in');
+      if (!moved) continue;
+      await this.event(deployment.versionId, 'instance', v.id, v.state, 'DRAINING', rank(v) === 2 ? 'scale-in: busy, stops after its tasks' : 'scale-in');
+      this.events.assignmentsChanged(v.nodeId);
+    }
+  }
+
+  private async updateState(deployment: DeploymentRecord, live: InstanceRecord[], desired: number, pending: string | null): Promise<void> {
+    const ready = live.some((i) => i.state === 'IDLE');
+    const failure = this.failures.get(deployment.versionId);
+    let state: DeploymentState = deployment.state;
+    let reason = pending;
+    if (failure && failure.count >= this.config.maxStartFailures) {
+      state = ready ? 'DEGRADED' : 'ERROR';
+      reason = `instances keep failing (${failure.count} in a row): ${failure.reason}`;
+    } else if (ready || desired === 0) {
+      state = 'ACTIVE';
+    } else if (deployment.state !== 'ACTIVE') {
+      state = 'DEPLOYING';
+    }
+    if (state === deployment.state && reason === deployment.reason) return;
+    if (await this.store.setDeploymentState(deployment.versionId, [deployment.state], state, reason)) {
+      if (state !== deployment.state) await this.event(deployment.versionId, 'deployment', deployment.versionId, deployment.state, state, reason ?? 'reconciled');
+    }
+  }
+
+  private retryLater(versionId: string, ms: number): void {
+    if (this.retryTimers.has(versionId)) return;
+    this.retryTimers.set(
+      versionId,
+      setTimeout(() => {
+        this.retryTimers.delete(versionId);
+        this.schedule(versionId);
+      }, ms),
+    );
+  }
+
+  private async version(deployment: DeploymentRecord): Promise<VersionRecord | null> {
+    let v = this.versions.get(deployment.versionId);
+    if (!v) {
+      v = (await this.store.getVersion(deployment.tenantId, deployment.versionId)) ?? undefined;
+      if (v) this.versions.set(v.id, v);
+    }
+    return v ?? null;
+  }
+
+  private event(versionId: string, kind: 'deployment' | 'instance' | 'scaling', subject: string, from: string | null, to: string, reason: string): Promise<void> {
+    return this.store.addDeploymentEvent({ versionId, at: this.clock.now(), kind, subject, from, to, reason });
+  }
+}

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { FerryError, invalid } from '../core/errors.js';
+import { ID_PREFIX, newId } from '../core/ids.js';
+import { LIMITS } from '../core/limits.js';
+import { isServingDeployment, isTerminalTask, type TaskStatus, type TaskType } from '../core/states.js';
+import type { Page, TaskLogLine, TaskRecord } from '../core/types.js';
+import { defaultTaskType, supportsTaskType } from '../core/version-spec.js';
+import type { PageRequest, QueueCounts, Store, TaskFilter } from '../store/store.js';
+import type { ControlEvents } from './events.js';
+import type { FunctionsService } from './functions-service.js';
+
+export interface SubmitInput {
+  functionId: string;
+  versionId?: string;
+  input: unknown;
+  taskType?: TaskType;
+  priority?: number;
+  timeoutSeconds?: number;
+  idempotencyKey?: string;
+}
+
+/** A task as the API shows it: the record plus its queue position while queued. */
+export type TaskView = TaskRecord & { position?: number };
+
+/** Submitting, reading, cancelling and waiting for tasks. */
+export class TasksService {
+  constructor(
+    private readonly store: Store,
+    private readonly functions: FunctionsService,
+    private readonly events: ControlEvents,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Stores the task durably, then wakes claimers and the reconciler. */
+  async submit(tenantId: string, req: SubmitInput): Promise<{ task: TaskView; created: boolean }> {
+    const fn = await this.functions.get(tenantId, req.functionId);
+    const versionId = req.versionId ?? (await this.pickServingVersion(tenantId, fn.id, fn.name));
+    const { version } = await this.functions.getVersion(tenantId, fn.id, versionId);
+    const deployment = await this.store.getDeployment(tenantId, version.id);
+    if (!deployment || !isServingDeployment(deployment.state)) {
+      throw new FerryError('NOT_DEPLOYED', `version ${version.number} (${version.id}) of ${fn.name} is not deployed`);
+    }
+    const taskType = req.taskType ?? defaultTaskType(version.spec);
+    if (!supportsTaskType(version.spec, taskType)) {
+      throw invalid(`taskType: version ${version.number} of ${fn.name} has no ${taskType === 'query' ? 'server' : 'job'} section to run "${taskType}" tasks`);
+    }
+    const inputJson = JSON.stringify(req.input ?? null);
+    if (Buffer.byteLength(inputJson) > LIMITS.maxInputBytes) {
+      throw new FerryError('PAYLOAD_TOO_LARGE', `input: ${Buffer.byteLength(inputJson)} bytes is over the ${LIMITS.maxInputBytes}-byte inline limit; upload it as an asset`);
+    }
+    const now = this.clock.now();
+    const task: TaskRecord = {
+      id: newId(ID_PREFIX.task, now),
+      tenantId,
+      functionId: fn.id,
+      versionId: version.id,
+      taskType,
+      status: 'QUEUED',
+      priority: req.priority ?? 0,
+      input: req.input ?? null,
+      output: null,
+      error: null,
+      progress: 0,
+      progressMessage: null,
+      partialOutput: null,
+      attempt: 1,
+      maxAttempts: version.spec.retries + 1,
+      lostAttempts: 0,
+      timeoutSeconds: req.timeoutSeconds ?? version.spec.timeoutSeconds,
+      instanceId: null,
+      nodeId: null,
+      idempotencyKey: req.idempotencyKey ?? null,
+      createdAt: now,
+      startedAt: null,
+      finishedAt: null,
+      runAt: now,
+      expiresAt: now + version.spec.maxQueuedSeconds * 1000,
+    };
+    // The hash covers what the caller asked, not the version picked for them, so a retry matches.
+    const requestHash = task.idempotencyKey === null ? null : hashRequest([fn.id, req.versionId ?? '', req.taskType ?? '', inputJson]);
+    const result = await this.store.enqueueTask({ task, requestHash });
+    if (!result.created) {
+      if (!result.sameRequest) throw new FerryError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${task.idempotencyKey}" was used for a different request (task ${result.task.id})`);
+      return { task: await this.view(result.task), created: false };
+    }
+    this.events.taskReady(version.id);
+    this.events.versionChanged(version.id);
+    return { task: await this.view(task), created: true };
+  }
+
+  async get(tenantId: string, taskId: string): Promise<TaskView> {
+    return this.view(await this.record(tenantId, taskId));
+  }
+
+  async position(tenantId: string, taskId: string): Promise<{ taskId: string; status: TaskStatus; position: number | null }> {
+    const task = await this.record(tenantId, taskId);
+    return { taskId: task.id, status: task.status, position: task.status === 'QUEUED' ? await this.store.taskPosition(task) : null };
+  }
+
+  list(tenantId: string, filter: TaskFilter, page: PageRequest): Promise<Page<TaskRecord>> {
+    return this.store.listTasks(tenantId, filter, page);
+  }
+
+  /** Cancels a queued task at once, or asks the running attempt's agent to stop it. */
+  async cancel(tenantId: string, taskId: string): Promise<TaskView> {
+    const task = await this.store.requestCancel(tenantId, taskId);
+    if (!task) throw notFound(taskId);
+    if (task.status === 'CANCELLING' && task.nodeId) {
+      this.events.cancelRequested(task.nodeId, { id: task.id, attempt: task.attempt });
+    } else if (task.status === 'CANCELLED') {
+      this.events.taskEnded(task);
+      this.events.versionChanged(task.versionId);
+    } else if (isTerminalTask(task.status)) {
+      throw new FerryError('TASK_NOT_CANCELLABLE', `task ${taskId} already ended ${task.status}`);
+    }
+    return this.view(task);
+  }
+
+  /** Waits up to `ms` for the task to end; returns it as it is then. */
+  async waitForEnd(tenantId: string, taskId: string, ms: number): Promise<TaskView> {
+    // Subscribe before reading so an end between the read and the wait is not missed.
+    const ended = this.events.waitForEnd(taskId, ms);
+    const task = await this.record(tenantId, taskId);
+    if (isTerminalTask(task.status)) return this.view(task);
+    const done = await ended;
+    return done && done.tenantId === tenantId ? this.view(done) : this.get(tenantId, taskId);
+  }
+
+  async logs(tenantId: string, taskId: string, afterSeq: number, limit: number): Promise<{ task: TaskRecord; lines: TaskLogLine[] }> {
+    const task = await this.record(tenantId, taskId);
+    return { task, lines: await this.store.getLogs(tenantId, taskId, afterSeq, limit) };
+  }
+
+  async queue(tenantId: string, functionIdOrName: string, versionId?: string): Promise<QueueCounts & { functionId: string; versionId?: string }> {
+    if (versionId) {
+      const { function: fn, version } = await this.functions.getVersion(tenantId, functionIdOrName, versionId);
+      return { functionId: fn.id, versionId: version.id, ...(await this.store.queueCounts({ tenantId, versionId: version.id })) };
+    }
+    const fn = await this.functions.get(tenantId, functionIdOrName);
+    return { functionId: fn.id, ...(await this.store.queueCounts({ tenantId, functionId: fn.id })) };
+  }
+
+  private async record(tenantId: string, taskId: string): Promise<TaskRecord> {
+    const task = await this.store.getTask(tenantId, taskId);
+    if (!task) throw notFound(taskId);
+    return task;
+  }
+
+  private async view(task: TaskRecord): Promise<TaskView> {
+    return task.status === 'QUEUED' ? { ...task, position: await this.store.taskPosition(task) } : task;
+  }
+
+  private async pickServingVersion(tenantId: string, functionId: string, name: string): Promise<string> {
+    const serving = (await this.store.listDeployments({ tenantId, functionId })).filter((d) => isServingDeployment(d.state));
+    if (serving.length === 0) throw new FerryError('NOT_DEPLOYED', `function ${name} has no deployed version`);
+    return serving[Math.floor(Math.random() * serving.length)]!.versionId;
+  }
+}
+
+function notFound(taskId: string): FerryError {
+  return new FerryError('TASK_NOT_FOUND', `task ${taskId} not found`);
+}
+
+function hashRequest(parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex');
+}

@@ -1,0 +1,47 @@
+import type { AttemptOutcome } from './completion.js';
+import type { GpuDevice } from './gpu-spec.js';
+import type { InstanceRecord, LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef, VersionRecord } from './types.js';
+
+/** An instance the control plane placed on a node, with the immutable version it runs. */
+export interface InstanceAssignment {
+  instance: InstanceRecord;
+  version: VersionRecord;
+}
+
+/** Leases an agent holds, per instance, reported on each heartbeat. */
+export interface HeldLeases {
+  instanceId: string;
+  tasks: TaskRef[];
+}
+
+/** What the control plane pushes to an agent between heartbeats. */
+export interface AgentNotifications {
+  /** The node's set of assigned instances (or their states) changed. */
+  assignmentsChanged(): void;
+  /** A running task should stop. */
+  cancel(ref: TaskRef): void;
+}
+
+/**
+ * How an agent talks to the control plane. The in-process agent is given the control plane's
+ * gateway directly; a remote agent gets an HTTP client with the same shape. Agents pull work
+ * (claim) only for free slots, so nothing has to reach them through NAT.
+ */
+export interface AgentProtocol {
+  /** Registers a node at agent start; anything the store thought ran there is taken back. */
+  registerNode(node: { id: string; name: string; gpus: GpuDevice[] }): Promise<void>;
+  /** Live instances placed on the node. */
+  assignments(nodeId: string): Promise<InstanceAssignment[]>;
+  /** Reports an instance that became ready, stopped, or failed (with the reason). */
+  instanceState(instanceId: string, to: 'IDLE' | 'STOPPED' | 'FAILED', reason: string | null): Promise<void>;
+  /** Leases up to `limit` tasks to an idle instance, waiting up to `waitMs` for work. */
+  claim(instanceId: string, limit: number, waitMs: number, signal?: AbortSignal): Promise<TaskRecord[]>;
+  /** Renews the node's leases; says which tasks to cancel and which are no longer held. */
+  heartbeat(nodeId: string, held: HeldLeases[]): Promise<LeaseReport>;
+  progress(ref: TaskRef, progress: TaskProgress): Promise<void>;
+  logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void>;
+  /** Records the end of an attempt; a stale attempt's result is ignored. */
+  complete(ref: TaskRef, outcome: AttemptOutcome): Promise<void>;
+  /** Subscribes to pushes for a node; returns the unsubscribe function. */
+  subscribe(nodeId: string, listener: AgentNotifications): () => void;
+}
