@@ -1,0 +1,99 @@
+import type { AgentProtocol } from '../core/agent-protocol.js';
+import type { AttemptOutcome } from '../core/completion.js';
+import type { TaskRecord, TaskRef } from '../core/types.js';
+import { LogCollector } from './log-collector.js';
+import type { RuntimeInstance } from './runtimes/runtime.js';
+import { prepareTaskFiles, readProgress, removeTaskFiles } from './task-files.js';
+
+/** Why a run was stopped before it ended by itself. */
+export type StopReason = 'cancel' | 'timeout' | 'lost';
+
+export interface ExecutorConfig {
+  tasksDir: string;
+  logFlushMs: number;
+  progressPollMs: number;
+}
+
+/** One attempt of a task on an instance: its files, logs, progress, timeout and result. */
+export class TaskRun {
+  readonly ref: TaskRef;
+  private readonly abort = new AbortController();
+  private stopReason: StopReason | null = null;
+
+  constructor(
+    readonly task: TaskRecord,
+    private readonly instance: RuntimeInstance,
+    private readonly protocol: AgentProtocol,
+    private readonly config: ExecutorConfig,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    this.ref = { id: task.id, attempt: task.attempt };
+  }
+
+  stop(reason: StopReason): void {
+    if (this.stopReason !== null) return;
+    this.stopReason = reason;
+    this.abort.abort();
+  }
+
+  /** Runs the attempt to its end and reports the outcome; never rejects. */
+  async execute(): Promise<void> {
+    const logs = new LogCollector((lines) => this.protocol.logs(this.ref, lines), this.config.logFlushMs, this.onError);
+    const timeout = setTimeout(() => this.stop('timeout'), this.task.timeoutSeconds * 1000);
+    let progressTimer: NodeJS.Timeout | null = null;
+    try {
+      const files = await prepareTaskFiles(this.config.tasksDir, this.task);
+      let mtime = 0;
+      let polling: Promise<void> = Promise.resolve();
+      const poll = async (): Promise<void> => {
+        const read = await readProgress(files.progressFile, mtime);
+        if (!read) return;
+        mtime = read.mtimeMs;
+        await this.protocol.progress(this.ref, read.progress);
+      };
+      progressTimer = setInterval(() => {
+        polling = polling.then(poll).catch(this.onError);
+      }, this.config.progressPollMs);
+      const result = await this.instance.run({ task: this.task, files, signal: this.abort.signal, onLog: (s, t) => logs.write(s, t) });
+      clearInterval(progressTimer);
+      await polling;
+      await poll().catch(this.onError);
+      const outcome = this.outcome(result);
+      if (outcome) {
+        if (outcome.status !== 'SUCCEEDED' && outcome.error) logs.system(`[ferry] attempt ${this.task.attempt} ${outcome.status}: ${outcome.error.message}`);
+        await logs.flush(true);
+        await this.protocol.complete(this.ref, outcome);
+      } else {
+        await logs.flush(true);
+      }
+    } catch (err) {
+      this.onError(err);
+      await logs.flush(true).catch(this.onError);
+      if (this.stopReason !== 'lost') {
+        await this.protocol
+          .complete(this.ref, { status: 'FAILED', error: { code: 'AGENT_ERROR', message: `the agent could not run the task: ${(err as Error).message}` } })
+          .catch(this.onError);
+      }
+    } finally {
+      clearTimeout(timeout);
+      if (progressTimer) clearInterval(progressTimer);
+      await removeTaskFiles(this.config.tasksDir, this.task).catch(this.onError);
+    }
+  }
+
+  private outcome(result: Awaited<ReturnType<RuntimeInstance['run']>>): AttemptOutcome | null {
+    if (result.kind === 'aborted' || this.stopReason !== null) {
+      switch (this.stopReason) {
+        case 'timeout':
+          return { status: 'TIMED_OUT', error: { code: 'TIMED_OUT', message: `ran longer than its timeout of ${this.task.timeoutSeconds} s` } };
+        case 'cancel':
+          return { status: 'CANCELLED', error: { code: 'CANCELLED', message: 'cancelled by request' } };
+        default:
+          // Lost: the control plane took the task back; whatever we say would be refused.
+          return null;
+      }
+    }
+    if (result.kind === 'ok') return { status: 'SUCCEEDED', output: result.output };
+    return { status: 'FAILED', error: result.error };
+  }
+}

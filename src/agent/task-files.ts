@@ -1,0 +1,115 @@
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LIMITS } from '../core/limits.js';
+import type { TaskError, TaskProgress, TaskRecord } from '../core/types.js';
+
+/** Where one attempt's files live on the node; the same paths reach the work through env or headers. */
+export interface TaskFiles {
+  dir: string;
+  inputFile: string;
+  outputFile: string;
+  outputDir: string;
+  progressFile: string;
+  inputAssetsDir: string;
+}
+
+export async function prepareTaskFiles(root: string, task: TaskRecord): Promise<TaskFiles> {
+  const dir = join(root, task.id, String(task.attempt));
+  const files: TaskFiles = {
+    dir,
+    inputFile: join(dir, 'input.json'),
+    outputFile: join(dir, 'output'),
+    outputDir: join(dir, 'out'),
+    progressFile: join(dir, 'progress.json'),
+    inputAssetsDir: join(dir, 'inputs'),
+  };
+  await mkdir(files.outputDir, { recursive: true });
+  await mkdir(files.inputAssetsDir, { recursive: true });
+  await writeFile(files.inputFile, JSON.stringify(task.input ?? null));
+  return files;
+}
+
+export async function removeTaskFiles(root: string, task: TaskRecord): Promise<void> {
+  await rm(join(root, task.id), { recursive: true, force: true });
+}
+
+/** The env a job-mode command gets (the interface contract). */
+export function taskEnv(task: TaskRecord, files: TaskFiles): Record<string, string> {
+  return {
+    FERRY_TASK_ID: task.id,
+    FERRY_FUNCTION_ID: task.functionId,
+    FERRY_VERSION_ID: task.versionId,
+    FERRY_ATTEMPT: String(task.attempt),
+    FERRY_INPUT_FILE: files.inputFile,
+    FERRY_OUTPUT_FILE: files.outputFile,
+    FERRY_OUTPUT_DIR: files.outputDir,
+    FERRY_PROGRESS_FILE: files.progressFile,
+    FERRY_INPUT_ASSETS_DIR: files.inputAssetsDir,
+  };
+}
+
+/** The headers a server-mode request carries (the interface contract). */
+export function taskHeaders(task: TaskRecord, files: TaskFiles): Record<string, string> {
+  return {
+    'Ferry-Task-Id': task.id,
+    'Ferry-Function-Id': task.functionId,
+    'Ferry-Version-Id': task.versionId,
+    'Ferry-Attempt': String(task.attempt),
+    'Ferry-Progress-File': files.progressFile,
+    'Ferry-Output-Dir': files.outputDir,
+    'Ferry-Input-Assets-Dir': files.inputAssetsDir,
+  };
+}
+
+export function tooLarge(bytes: number): TaskError {
+  return {
+    code: 'OUTPUT_TOO_LARGE',
+    message: `output is ${bytes} bytes, over the ${LIMITS.maxInlineOutputBytes}-byte inline limit; larger outputs need assets, which this server does not offer yet`,
+  };
+}
+
+/** Output text as the contract reads it: JSON when it parses, else the text itself. */
+export function parseOutput(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Reads the output file: absent means null; over the inline limit is an error. */
+export async function readOutputFile(path: string): Promise<{ output: unknown } | { error: TaskError }> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    return { output: null };
+  }
+  if (size > LIMITS.maxInlineOutputBytes) return { error: tooLarge(size) };
+  return { output: parseOutput(await readFile(path, 'utf8')) };
+}
+
+/**
+ * Reads the progress file if it changed since `lastMtimeMs`. A half-written or malformed file is
+ * skipped (the next poll reads it whole); progress is clamped to 0–100.
+ */
+export async function readProgress(path: string, lastMtimeMs: number): Promise<{ mtimeMs: number; progress: TaskProgress } | null> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    const s = await handle.stat();
+    if (s.mtimeMs === lastMtimeMs || s.size > LIMITS.maxInlineOutputBytes) return null;
+    const parsed: unknown = JSON.parse(await handle.readFile('utf8'));
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const p = parsed as { progress?: unknown; message?: unknown; partialOutput?: unknown };
+    const value = typeof p.progress === 'number' && Number.isFinite(p.progress) ? Math.min(100, Math.max(0, p.progress)) : 0;
+    return {
+      mtimeMs: s.mtimeMs,
+      progress: { progress: value, message: typeof p.message === 'string' ? p.message.slice(0, 1000) : null, partialOutput: p.partialOutput ?? null },
+    };
+  } catch {
+    return null;
+  } finally {
+    await handle?.close();
+  }
+}
