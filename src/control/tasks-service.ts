@@ -13,7 +13,7 @@ import type { FunctionsService } from './functions-service.js';
 export interface SubmitInput {
   functionId: string;
   versionId?: string;
-  input: unknown;
+  input?: unknown;
   taskType?: TaskType;
   priority?: number;
   timeoutSeconds?: number;

@@ -1,0 +1,85 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { AuthService, Principal } from '../control/auth-service.js';
+import type { DeploymentsService } from '../control/deployments-service.js';
+import type { FunctionsService } from '../control/functions-service.js';
+import type { TasksService } from '../control/tasks-service.js';
+import { FerryError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
+import { type Scope, scopeAllows } from '../core/states.js';
+import type { Store } from '../store/store.js';
+import { errorHandler } from './error-handler.js';
+import { deploymentRoutes } from './routes/deployments.js';
+import { fleetRoutes } from './routes/fleet.js';
+import { functionRoutes } from './routes/functions.js';
+import { healthRoutes } from './routes/health.js';
+import { invokeRoutes } from './routes/invoke.js';
+import { taskRoutes } from './routes/tasks.js';
+import { tenancyRoutes } from './routes/tenancy.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+import { formatValidationErrors, validatorCompiler } from './validation.js';
+
+export interface ApiServices {
+  store: Store;
+  auth: AuthService;
+  functions: FunctionsService;
+  deployments: DeploymentsService;
+  tasks: TasksService;
+  version: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The least scope a route needs; routes without it are public. */
+    scope?: Scope;
+  }
+}
+
+/** Builds the HTTP API: one Fastify instance, its single error handler, auth, and every route. */
+export async function buildApi(services: ApiServices, log: (err: unknown, req?: FastifyRequest) => void): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: LIMITS.maxBodyBytes,
+    schemaErrorFormatter: formatValidationErrors,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  app.setValidatorCompiler(validatorCompiler(SHARED_SCHEMAS));
+  // Response schemas document the API; plain JSON.stringify writes it, so no field is ever dropped.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  for (const s of SHARED_SCHEMAS) app.addSchema(s);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Ferry API', version: services.version, description: 'Serverless asynchronous GPU work on your own machines.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.setErrorHandler(errorHandler(log));
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ error: new FerryError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON() });
+  });
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (req) => {
+    const needed = req.routeOptions.config.scope;
+    if (!needed) return;
+    req.principal = await services.auth.authenticate(req.headers.authorization);
+    if (!scopeAllows(req.principal.scope, needed)) throw new FerryError('FORBIDDEN', `this key's scope "${req.principal.scope}" cannot do this; it needs "${needed}"`);
+  });
+  // Any body type reaches invoke as text; JSON and text/plain are parsed, others refused there.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  await app.register(healthRoutes(services));
+  await app.register(functionRoutes(services));
+  await app.register(deploymentRoutes(services));
+  await app.register(invokeRoutes(services));
+  await app.register(taskRoutes(services));
+  await app.register(fleetRoutes(services));
+  await app.register(tenancyRoutes(services));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+import { FerryError } from '../../core/errors.js';
+import type { ApiServices } from '../app.js';
+
+export function healthRoutes({ store, version }: ApiServices) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness', security: [] } }, async () => ({ status: 'ok', version }));
+    app.get('/readyz', { schema: { tags: ['health'], summary: 'Readiness: the store answers', security: [] } }, async () => {
+      try {
+        await store.ping();
+      } catch (err) {
+        throw new FerryError('STORE_UNAVAILABLE', 'the store does not answer', { cause: err });
+      }
+      return { status: 'ready', store: store.kind };
+    });
+  };
+}

@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import { FerryError } from '../../core/errors.js';
+import type { ApiServices } from '../app.js';
+import { CreateKeyBody, CreateTenantBody } from '../schemas.js';
+
+const tags = ['tenancy'];
+
+export function tenancyRoutes({ auth }: ApiServices) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.post<{ Body: Static<typeof CreateKeyBody> }>(
+      '/v1/keys',
+      { config: { scope: 'admin' }, schema: { tags, summary: "Create an API key in the caller's tenant; the secret is shown once", body: CreateKeyBody } },
+      async (req, reply) => {
+        const { key, secret } = await auth.createKey(req.principal.tenantId, req.body.name, req.body.scope);
+        return reply.status(201).send({ id: key.id, name: key.name, scope: key.scope, key: secret });
+      },
+    );
+
+    app.post<{ Body: Static<typeof CreateTenantBody> }>(
+      '/v1/tenants',
+      { config: { scope: 'admin' }, schema: { tags, summary: 'Create a tenant with its first admin key (system tenant admins only)', body: CreateTenantBody } },
+      async (req, reply) => {
+        if (!req.principal.system) throw new FerryError('FORBIDDEN', 'only admins of the system tenant may create tenants');
+        const { tenant, key, secret } = await auth.createTenant(req.body.name);
+        return reply.status(201).send({ id: tenant.id, name: tenant.name, adminKey: { id: key.id, scope: key.scope, key: secret } });
+      },
+    );
+  };
+}

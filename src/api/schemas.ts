@@ -1,0 +1,221 @@
+import { type TSchema, Type } from '@sinclair/typebox';
+import { LIMITS } from '../core/limits.js';
+import { DEPLOYMENT_STATES, INSTANCE_STATES, SCOPES, TASK_STATUSES, TASK_TYPES } from '../core/states.js';
+
+/**
+ * Request and response schemas. The same objects validate requests (Ajv) and generate
+ * `/openapi.json`, so the document cannot drift from what the server accepts.
+ */
+const strict = { additionalProperties: false } as const;
+const Command = Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), { minItems: 1, maxItems: 256 });
+const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+const Timestamp = Nullable(Type.String({ format: 'date-time' }));
+
+export const Name = Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$', description: 'lower case letters, digits and dashes; starts with a letter' });
+
+export const VersionSpecBody = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('server'), Type.Literal('job')]),
+    runtime: Type.Object(
+      {
+        type: Type.Union([Type.Literal('process'), Type.Literal('docker')]),
+        command: Type.Optional(Command),
+        cwd: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+        env: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 65536 }))),
+        image: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+      },
+      strict,
+    ),
+    init: Type.Optional(Command),
+    server: Type.Optional(
+      Type.Object(
+        {
+          inferencePath: Type.Optional(Type.String({ pattern: '^/', maxLength: 1024 })),
+          healthPath: Type.Optional(Type.String({ pattern: '^/', maxLength: 1024 })),
+          startupTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+        },
+        strict,
+      ),
+    ),
+    job: Type.Optional(
+      Type.Object({ command: Command, output: Type.Optional(Type.Union([Type.Literal('file'), Type.Literal('lastStdoutLine')])) }, strict),
+    ),
+    resources: Type.Optional(
+      Type.Object(
+        {
+          gpus: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+          gpuType: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' })),
+          gpuMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+          cpus: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1024 })),
+          memoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000 })),
+        },
+        strict,
+      ),
+    ),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxTimeoutSeconds })),
+    maxQueuedSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.maxRetries })),
+    stopGraceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+  },
+  { ...strict, $id: 'VersionSpec' },
+);
+
+export const CreateFunctionBody = Type.Object(
+  {
+    name: Name,
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 })),
+    version: VersionSpecBody,
+  },
+  strict,
+);
+
+export const DeploymentBody = Type.Object(
+  {
+    minInstances: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    maxInstances: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    targetPerInstance: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
+    scaleToZeroAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 604_800 })),
+  },
+  strict,
+);
+
+export const SubmitTaskBody = Type.Object(
+  {
+    functionId: Type.String({ minLength: 1, maxLength: 128 }),
+    versionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    input: Type.Optional(Type.Unknown()),
+    taskType: Type.Optional(Type.Union(TASK_TYPES.map((t) => Type.Literal(t)))),
+    priority: Type.Optional(Type.Integer({ minimum: LIMITS.minPriority, maximum: LIMITS.maxPriority })),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxTimeoutSeconds })),
+    idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  strict,
+);
+
+export const CreateKeyBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 128 }), scope: Type.Union(SCOPES.map((s) => Type.Literal(s))) },
+  strict,
+);
+export const CreateTenantBody = Type.Object({ name: Name }, strict);
+
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxPageSize })),
+  cursor: Type.Optional(Type.String({ maxLength: 512 })),
+};
+export const ListQuery = Type.Object(PageQuery, strict);
+
+export const TaskListQuery = Type.Object(
+  {
+    ...PageQuery,
+    functionId: Type.Optional(Type.String({ maxLength: 128 })),
+    versionId: Type.Optional(Type.String({ maxLength: 128 })),
+    status: Type.Optional(Type.String({ pattern: `^(${TASK_STATUSES.join('|')})(,(${TASK_STATUSES.join('|')}))*$`, description: 'comma-separated statuses' })),
+    createdAfter: Type.Optional(Type.String({ format: 'date-time' })),
+    createdBefore: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  strict,
+);
+
+export const LogsQuery = Type.Object(
+  { after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) },
+  strict,
+);
+
+export const UndeployQuery = Type.Object(
+  {
+    graceful: Type.Optional(Type.Boolean()),
+    running: Type.Optional(Type.Union([Type.Literal('requeue'), Type.Literal('cancel')], { description: 'without graceful: what happens to running tasks' })),
+  },
+  strict,
+);
+
+const Id = (what: string) => Type.String({ minLength: 1, maxLength: 128, description: `${what} id` });
+export const FunctionParams = Type.Object({ functionId: Type.String({ minLength: 1, maxLength: 128, description: 'function id or name' }) });
+export const VersionParams = Type.Object({ functionId: FunctionParams.properties.functionId, versionId: Id('version') });
+export const TaskParams = Type.Object({ taskId: Id('task') });
+
+export const ErrorResponse = Type.Object(
+  { error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }) },
+  { $id: 'Error' },
+);
+
+export const TaskError = Nullable(
+  Type.Object({ code: Type.String(), message: Type.String(), exitCode: Type.Optional(Type.Integer()), httpStatus: Type.Optional(Type.Integer()) }),
+);
+
+export const TaskResponse = Type.Object(
+  {
+    id: Type.String(),
+    functionId: Type.String(),
+    versionId: Type.String(),
+    taskType: Type.Union(TASK_TYPES.map((t) => Type.Literal(t))),
+    status: Type.Union(TASK_STATUSES.map((s) => Type.Literal(s))),
+    priority: Type.Integer(),
+    progress: Type.Number({ minimum: 0, maximum: 100 }),
+    progressMessage: Nullable(Type.String()),
+    partialOutput: Type.Unknown(),
+    position: Type.Optional(Type.Integer({ description: 'tasks ahead in the queue, while QUEUED' })),
+    attempt: Type.Integer(),
+    maxAttempts: Type.Integer(),
+    timeoutSeconds: Type.Integer(),
+    instanceId: Nullable(Type.String()),
+    nodeId: Nullable(Type.String()),
+    idempotencyKey: Nullable(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+    startedAt: Timestamp,
+    finishedAt: Timestamp,
+    expiresAt: Type.String({ format: 'date-time' }),
+    input: Type.Optional(Type.Unknown()),
+    output: Type.Optional(Type.Unknown()),
+    error: TaskError,
+  },
+  { $id: 'Task', additionalProperties: true },
+);
+
+export const InstanceResponse = Type.Object(
+  {
+    id: Type.String(),
+    functionId: Type.String(),
+    versionId: Type.String(),
+    nodeId: Type.String(),
+    state: Type.Union(INSTANCE_STATES.map((s) => Type.Literal(s))),
+    gpus: Type.Array(Type.Object({ index: Type.Integer(), type: Type.String(), memoryMiB: Type.Optional(Type.Integer()) })),
+    activeTasks: Type.Integer(),
+    reason: Nullable(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+    readyAt: Timestamp,
+    endedAt: Timestamp,
+  },
+  { $id: 'Instance', additionalProperties: true },
+);
+
+export const DeploymentResponse = Type.Object(
+  {
+    functionId: Type.String(),
+    versionId: Type.String(),
+    state: Type.Union(DEPLOYMENT_STATES.map((s) => Type.Literal(s))),
+    reason: Nullable(Type.String()),
+    minInstances: Type.Integer(),
+    maxInstances: Type.Integer(),
+    targetPerInstance: Type.Integer(),
+    scaleDownDelaySeconds: Type.Integer(),
+    scaleToZeroAfterSeconds: Type.Integer(),
+    instances: Type.Array(Type.Ref(InstanceResponse)),
+    events: Type.Array(Type.Unknown()),
+  },
+  { $id: 'Deployment', additionalProperties: true },
+);
+
+/** Schemas referenced by `$ref` from routes; registered once with the server. */
+export const SHARED_SCHEMAS = [ErrorResponse, TaskResponse, InstanceResponse, DeploymentResponse, VersionSpecBody];
+
+/** Responses every authenticated route may give. */
+export const errorResponses = {
+  400: Type.Ref(ErrorResponse),
+  401: Type.Ref(ErrorResponse),
+  403: Type.Ref(ErrorResponse),
+  404: Type.Ref(ErrorResponse),
+};

@@ -1,0 +1,89 @@
+import type { DeploymentView, InstanceView } from '../control/deployments-service.js';
+import type { TaskView } from '../control/tasks-service.js';
+import type { FunctionRecord, NodeRecord, TaskRecord, VersionRecord } from '../core/types.js';
+
+/** How records look on the wire: ISO timestamps, no tenant or internal scheduling fields. */
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function functionJson(f: FunctionRecord) {
+  return { id: f.id, name: f.name, description: f.description, tags: f.tags, createdAt: iso(f.createdAt) };
+}
+
+export function versionJson(v: VersionRecord) {
+  return { id: v.id, functionId: v.functionId, number: v.number, ...v.spec, createdAt: iso(v.createdAt) };
+}
+
+/** A task; `detail` adds input and output (single reads), lists leave them out. */
+export function taskJson(t: TaskView | TaskRecord, detail: boolean) {
+  return {
+    id: t.id,
+    functionId: t.functionId,
+    versionId: t.versionId,
+    taskType: t.taskType,
+    status: t.status,
+    priority: t.priority,
+    progress: t.progress,
+    progressMessage: t.progressMessage,
+    partialOutput: t.partialOutput,
+    ...('position' in t && t.position !== undefined ? { position: t.position } : {}),
+    attempt: t.attempt,
+    maxAttempts: t.maxAttempts,
+    timeoutSeconds: t.timeoutSeconds,
+    instanceId: t.instanceId,
+    nodeId: t.nodeId,
+    idempotencyKey: t.idempotencyKey,
+    createdAt: iso(t.createdAt),
+    startedAt: iso(t.startedAt),
+    finishedAt: iso(t.finishedAt),
+    expiresAt: iso(t.expiresAt),
+    ...(detail ? { input: t.input, output: t.output } : {}),
+    error: t.error,
+  };
+}
+
+export function instanceJson(i: InstanceView) {
+  return {
+    id: i.id,
+    functionId: i.functionId,
+    versionId: i.versionId,
+    nodeId: i.nodeId,
+    state: i.state,
+    gpus: i.gpus,
+    activeTasks: i.activeTasks,
+    reason: i.reason,
+    createdAt: iso(i.createdAt),
+    readyAt: iso(i.readyAt),
+    endedAt: iso(i.endedAt),
+  };
+}
+
+export function deploymentJson(d: DeploymentView) {
+  return {
+    functionId: d.functionId,
+    versionId: d.versionId,
+    state: d.state,
+    reason: d.reason,
+    minInstances: d.minInstances,
+    maxInstances: d.maxInstances,
+    targetPerInstance: d.targetPerInstance,
+    scaleDownDelaySeconds: d.scaleDownDelaySeconds,
+    scaleToZeroAfterSeconds: d.scaleToZeroAfterSeconds,
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.updatedAt),
+    instances: d.instances.map(instanceJson),
+    events: d.events.map((e) => ({ at: iso(e.at), kind: e.kind, subject: e.subject, from: e.from, to: e.to, reason: e.reason })),
+  };
+}
+
+export function nodeJson(n: NodeRecord, allocated: Map<number, { whole: boolean; memoryMiB: number }>) {
+  return {
+    id: n.id,
+    name: n.name,
+    state: n.state,
+    lastSeenAt: iso(n.lastSeenAt),
+    gpus: n.gpus.map((g) => {
+      const a = allocated.get(g.index);
+      return { index: g.index, type: g.type, memoryMiB: g.memoryMiB, allocated: a?.whole ? 'whole' : a ? 'shared' : 'free', allocatedMemoryMiB: a?.whole ? g.memoryMiB : (a?.memoryMiB ?? 0) };
+    }),
+  };
+}
