@@ -7,7 +7,8 @@ import type { FastifySchemaCompiler } from 'fastify';
  */
 export function validatorCompiler(shared: object[]): FastifySchemaCompiler<unknown> {
   const make = (coerce: boolean): Ajv => {
-    const ajv = new Ajv({ allErrors: false, coerceTypes: coerce, removeAdditional: false, useDefaults: true, strict: false });
+    // verbose: errors carry their schema, so a union's error can list the allowed values.
+    const ajv = new Ajv({ allErrors: false, verbose: true, coerceTypes: coerce, removeAdditional: false, useDefaults: true, strict: false });
     ajv.addFormat('date-time', { type: 'string', validate: (s: string) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}T/.test(s) });
     for (const s of shared) ajv.addSchema(s);
     return ajv;
@@ -39,7 +40,7 @@ export function formatValidationErrors(errors: ErrorObject[], dataVar: string): 
       message = `${where}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
       break;
     case 'anyOf': {
-      const literals = (e.schema as { const?: unknown }[]).map((s) => s.const).filter((c) => c !== undefined);
+      const literals = ((e.schema ?? []) as { const?: unknown }[]).map((s) => s.const).filter((c) => c !== undefined);
       message = literals.length ? `${where}: must be one of ${literals.join(', ')}` : `${where}: is not any of the allowed shapes`;
       break;
     }

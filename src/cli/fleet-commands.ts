@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { SCOPES, type Scope } from '../core/states.js';
+import { FerryError } from '../core/errors.js';
+import { clientFor, print } from './context.js';
+
+export function fleetCommands(program: Command): void {
+  program
+    .command('queue <function>')
+    .description('queued and running tasks of a function (or one version)')
+    .option('--version <id>', 'one version')
+    .action(async (fn: string, o: { version?: string }, cmd: Command) => {
+      const q = await clientFor(cmd).queue(fn, o.version);
+      print(cmd, q, [{ function: q.functionId, version: q.versionId ?? '(all)', queued: q.queued, running: q.running, ...q.byStatus }]);
+    });
+  program.command('gpus').description('GPU types with total and free counts').action(async (_o, cmd: Command) => {
+    const g = await clientFor(cmd).gpus();
+    print(cmd, g, g.items.map((t) => ({ ...t })));
+  });
+  program.command('nodes').description('nodes and their GPUs').action(async (_o, cmd: Command) => {
+    const n = await clientFor(cmd).nodes();
+    print(cmd, n, n.items.map((x) => ({ id: x.id, name: x.name, state: x.state, gpus: x.gpus.map((g) => `${g.index}:${g.type}:${g.allocated}`).join(' ') || '-', lastSeen: x.lastSeenAt })));
+  });
+  program
+    .command('instances')
+    .description('your instances')
+    .option('--all', 'include stopped and failed ones')
+    .action(async (o: { all?: boolean }, cmd: Command) => {
+      const i = await clientFor(cmd).instances({ all: o.all });
+      print(cmd, i, i.items.map((x) => ({ id: x.id, version: x.versionId, node: x.nodeId, state: x.state, tasks: x.activeTasks, gpus: x.gpus.map((g) => g.index).join(',') || '-', reason: x.reason })));
+    });
+  const keys = program.command('keys').description('API keys');
+  keys
+    .command('create <name>')
+    .option('--scope <scope>', `one of ${SCOPES.join(', ')}`, 'invoke')
+    .action(async (name: string, o: { scope: string }, cmd: Command) => {
+      if (!(SCOPES as readonly string[]).includes(o.scope)) throw new FerryError('INVALID_REQUEST', `--scope: must be one of ${SCOPES.join(', ')}`);
+      const k = await clientFor(cmd).createKey(name, o.scope as Scope);
+      print(cmd, k, [{ id: k.id, scope: k.scope, key: k.key }]);
+    });
+  program
+    .command('tenants')
+    .command('create <name>')
+    .description('create a tenant and print its first admin key')
+    .action(async (name: string, _o, cmd: Command) => {
+      const t = await clientFor(cmd).createTenant(name);
+      print(cmd, t, [{ id: t.id, name: t.name, adminKey: t.adminKey.key }]);
+    });
+}

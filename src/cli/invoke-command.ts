@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { isTerminalTask } from '../core/states.js';
+import { EXIT, clientFor, globals, intOption, print, readInput } from './context.js';
+import { progressDisplay } from './task-progress.js';
+
+export function invokeCommand(program: Command): void {
+  program
+    .command('invoke <function>')
+    .description('send a task and print its output (or, with --async, its id)')
+    .option('-d, --data <json>', 'the input as JSON (or text)')
+    .option('-f, --file <file>', 'read the input from a file (- for stdin); stdin is read when neither is given')
+    .option('--version <id>', 'invoke one version')
+    .option('--async', 'return the task id at once')
+    .option('--wait <seconds>', 'give up waiting after this many seconds (the task goes on)', intOption('--wait'))
+    .option('--priority <n>', 'higher runs first (-100..100)', intOption('--priority'))
+    .option('--idempotency-key <key>', 'a retry with the same key returns the same task')
+    .action(async (fn: string, o: { data?: string; file?: string; version?: string; async?: boolean; wait?: number; priority?: number; idempotencyKey?: string }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const input = await readInput(o.data, o.file);
+      const first = await client.invoke(fn, input, { versionId: o.version, async: o.async, waitSeconds: 5, priority: o.priority, idempotencyKey: o.idempotencyKey });
+      if (first.done) return print(cmd, first.output);
+      if (o.async) return print(cmd, first.task, [{ taskId: first.taskId, status: first.task.status, position: first.task.position }]);
+      const display = progressDisplay(globals(cmd).output !== 'json');
+      const task = await client.wait(first.taskId, { timeoutMs: o.wait === undefined ? undefined : o.wait * 1000, onUpdate: (t) => display.update(t) });
+      display.stop();
+      if (!isTerminalTask(task.status)) {
+        print(cmd, task, [{ taskId: task.id, status: task.status, note: 'still running; see ferry tasks wait' }]);
+        process.exitCode = EXIT.waitTimedOut;
+      } else if (task.status === 'SUCCEEDED') {
+        print(cmd, task.output);
+      } else {
+        print(cmd, task, [{ taskId: task.id, status: task.status, error: task.error?.message }]);
+        process.exitCode = EXIT.taskUnsuccessful;
+      }
+    });
+}

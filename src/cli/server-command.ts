@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { parseServerConfig } from '../config.js';
+import { globals } from './context.js';
+
+export function serverCommand(program: Command): void {
+  program
+    .command('server')
+    .description('run the control plane, the API and (unless --no-agent) a local agent')
+    .option('--port <port>', 'HTTP port', '7700')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--store <url>', 'sqlite:PATH (default: <data-dir>/ferry.db)')
+    .option('--gpus <spec>', 'declared GPUs, e.g. 2xH200:143771 or none (default: nvidia-smi)')
+    .option('--no-agent', 'run a pure control plane, without a local agent')
+    .option('--examples', 'create and deploy the functions in examples/')
+    .action(async (opts: { port: string; host: string; store?: string; gpus?: string; agent: boolean; examples?: boolean }, cmd: Command) => {
+      const config = parseServerConfig({ ...opts, dataDir: globals(cmd).dataDir }, process.env);
+      const log = (level: string, msg: string, fields?: Record<string, unknown>): void => {
+        process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+      };
+      // Loaded here so client commands never load the server, its store and its runtimes.
+      const { startServer } = await import('../server.js');
+      const server = await startServer(config, log);
+      const lines = [
+        `Ferry ${server.url}  (store: ${config.store.path}${server.nodeId ? `, local agent ${server.nodeId}` : ', no local agent'})`,
+        server.newAdminKey ? `Admin API key (shown once): ${server.newAdminKey}` : null,
+        `Admin key file: ${server.adminKeyFile}`,
+        `API document: ${server.url}/openapi.json`,
+        server.examples.length ? `Examples deployed: ${server.examples.join(', ')}` : null,
+        `Try: curl -s -H "Authorization: Bearer $(cat ${server.adminKeyFile})" -d '{"prompt":"hello"}' ${server.url}/v1/functions/${server.examples[0] ?? 'NAME'}/invoke`,
+        `  or: npx ferry invoke ${server.examples[0] ?? 'NAME'} --data '{"prompt":"hello"}' --data-dir ${config.dataDir}`,
+        `listening on ${server.url}`,
+      ];
+      process.stdout.write(`${lines.filter((l) => l !== null).join('\n')}\n`);
+      let closing = false;
+      const shutdown = (): void => {
+        if (closing) return;
+        closing = true;
+        void server.close().then(() => process.exit(0));
+      };
+      process.on('SIGINT', shutdown);
+      process.on('SIGTERM', shutdown);
+    });
+}

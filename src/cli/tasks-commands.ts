@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { isTerminalTask } from '../core/states.js';
+import type { TaskInfo } from '../sdk/client.js';
+import { EXIT, clientFor, globals, intOption, print } from './context.js';
+import { progressDisplay } from './task-progress.js';
+
+const row = (t: TaskInfo) => ({ id: t.id, status: t.status, progress: t.progress, position: t.position, attempt: t.attempt, created: t.createdAt, finished: t.finishedAt });
+
+export function tasksCommands(program: Command): void {
+  const tasks = program.command('tasks').description('list, inspect, cancel, follow and wait for tasks');
+  tasks
+    .command('list')
+    .option('--function <id>', 'only this function (id or name)')
+    .option('--version <id>', 'only this version')
+    .option('--status <list>', 'comma-separated statuses, e.g. QUEUED,RUNNING')
+    .option('--limit <n>', 'how many', intOption('--limit'), 50)
+    .action(async (o: { function?: string; version?: string; status?: string; limit: number }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const functionId = o.function ? (await client.getFunction(o.function)).id : undefined;
+      const page = await client.listTasks({ functionId, versionId: o.version, status: o.status, limit: o.limit });
+      print(cmd, page, page.items.map(row));
+    });
+  tasks
+    .command('get <task>')
+    .action(async (id: string, _o, cmd: Command) => {
+      const t = await clientFor(cmd).getTask(id);
+      print(cmd, t, [{ ...row(t), error: t.error?.message ?? null }]);
+    });
+  tasks
+    .command('cancel <task>')
+    .action(async (id: string, _o, cmd: Command) => {
+      const t = await clientFor(cmd).cancelTask(id);
+      print(cmd, t, [row(t)]);
+    });
+  tasks
+    .command('logs <task>')
+    .option('-f, --follow', 'keep printing new lines until the task ends')
+    .action(async (id: string, o: { follow?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      let after = 0;
+      for (;;) {
+        const page = await client.taskLogs(id, after);
+        for (const l of page.lines) {
+          if (globals(cmd).output === 'json') process.stdout.write(`${JSON.stringify(l)}\n`);
+          else process.stdout.write(`${l.stream === 'stdout' ? '' : `[${l.stream}] `}${l.text}\n`);
+        }
+        after = page.next;
+        if (!o.follow || (isTerminalTask(page.status) && page.lines.length === 0)) return;
+        if (page.lines.length === 0) await new Promise((r) => setTimeout(r, 300));
+      }
+    });
+  tasks
+    .command('wait <task>')
+    .description('wait for a task to end; exit 0 when it succeeded, 1 when it did not, 124 on --timeout')
+    .option('--timeout <seconds>', 'stop waiting after this long', intOption('--timeout'))
+    .action(async (id: string, o: { timeout?: number }, cmd: Command) => {
+      const display = progressDisplay(globals(cmd).output !== 'json');
+      const t = await clientFor(cmd).wait(id, { timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000, onUpdate: (x) => display.update(x) });
+      display.stop();
+      print(cmd, t, [{ ...row(t), error: t.error?.message ?? null }]);
+      if (!isTerminalTask(t.status)) process.exitCode = EXIT.waitTimedOut;
+      else if (t.status !== 'SUCCEEDED') process.exitCode = EXIT.taskUnsuccessful;
+    });
+}

@@ -1,0 +1,125 @@
+import type { DeploymentState, InstanceState, Scope, TaskStatus, TaskType } from '../core/states.js';
+import type { ScalingSettings, TaskError, VersionSpec } from '../core/types.js';
+import type { VersionSpecInput } from '../core/version-spec.js';
+
+/** Wire shapes of the API, as the SDK returns them (timestamps are ISO strings). */
+export interface FunctionInfo {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+  createdAt: string;
+}
+
+export type VersionInfo = VersionSpec & { id: string; functionId: string; number: number; createdAt: string };
+
+export interface CreateFunctionRequest {
+  name: string;
+  description?: string;
+  tags?: string[];
+  version: VersionSpecInput;
+}
+
+export interface InstanceInfo {
+  id: string;
+  functionId: string;
+  versionId: string;
+  nodeId: string;
+  state: InstanceState;
+  gpus: { index: number; type: string; memoryMiB?: number }[];
+  activeTasks: number;
+  reason: string | null;
+  createdAt: string;
+  readyAt: string | null;
+  endedAt: string | null;
+}
+
+export interface DeploymentInfo extends ScalingSettings {
+  functionId: string;
+  versionId: string;
+  state: DeploymentState;
+  reason: string | null;
+  instances: InstanceInfo[];
+  events: { at: string; kind: string; subject: string; from: string | null; to: string; reason: string }[];
+}
+
+export interface TaskInfo {
+  id: string;
+  functionId: string;
+  versionId: string;
+  taskType: TaskType;
+  status: TaskStatus;
+  priority: number;
+  progress: number;
+  progressMessage: string | null;
+  partialOutput: unknown;
+  position?: number;
+  attempt: number;
+  maxAttempts: number;
+  timeoutSeconds: number;
+  instanceId: string | null;
+  nodeId: string | null;
+  idempotencyKey: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  expiresAt: string;
+  input?: unknown;
+  output?: unknown;
+  error: TaskError | null;
+}
+
+export interface SubmitRequest {
+  functionId: string;
+  versionId?: string;
+  input?: unknown;
+  taskType?: TaskType;
+  priority?: number;
+  timeoutSeconds?: number;
+  idempotencyKey?: string;
+}
+
+export interface QueueInfo {
+  functionId: string;
+  versionId?: string;
+  queued: number;
+  running: number;
+  byStatus: Partial<Record<TaskStatus, number>>;
+}
+
+export interface LogLine {
+  seq: number;
+  attempt: number;
+  stream: 'stdout' | 'stderr' | 'system';
+  text: string;
+  at: string;
+}
+
+export interface NodeInfo {
+  id: string;
+  name: string;
+  state: string;
+  lastSeenAt: string;
+  gpus: { index: number; type: string; memoryMiB: number; allocated: 'free' | 'shared' | 'whole'; allocatedMemoryMiB: number }[];
+}
+
+export interface GpuTypeInfo {
+  type: string;
+  memoryMiB: number;
+  total: number;
+  allocated: number;
+  shared: number;
+  free: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface KeyInfo {
+  id: string;
+  name: string;
+  scope: Scope;
+  key: string;
+}
