@@ -104,15 +104,15 @@ export class TasksService {
 
   /** Cancels a queued task at once, or asks the running attempt's agent to stop it. */
   async cancel(tenantId: string, taskId: string): Promise<TaskView> {
-    const task = await this.store.requestCancel(tenantId, taskId);
-    if (!task) throw notFound(taskId);
+    const result = await this.store.requestCancel(tenantId, taskId);
+    if (!result) throw notFound(taskId);
+    const { task, previous } = result;
+    if (isTerminalTask(previous)) throw new FerryError('TASK_NOT_CANCELLABLE', `task ${taskId} already ended ${previous}`);
     if (task.status === 'CANCELLING' && task.nodeId) {
       this.events.cancelRequested(task.nodeId, { id: task.id, attempt: task.attempt });
     } else if (task.status === 'CANCELLED') {
       this.events.taskEnded(task);
       this.events.versionChanged(task.versionId);
-    } else if (isTerminalTask(task.status)) {
-      throw new FerryError('TASK_NOT_CANCELLABLE', `task ${taskId} already ended ${task.status}`);
     }
     return this.view(task);
   }

@@ -186,7 +186,7 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       for (const t of [a, b]) await store.enqueueTask({ task: t, requestHash: null });
       const inst = await idleInstance();
       await store.claimTasks({ instanceId: inst.id, limit: 2, leaseMs: 1000 });
-      expect((await store.requestCancel(tenantId, b.id))!.status).toBe('CANCELLING');
+      expect((await store.requestCancel(tenantId, b.id))!.task.status).toBe('CANCELLING');
       const report = await store.renewLeases(inst.id, [{ id: a.id, attempt: 1 }, { id: b.id, attempt: 1 }, { id: 'task_gone', attempt: 1 }], 1000);
       expect(report.cancel).toEqual([{ id: b.id, attempt: 1 }]);
       expect(report.lost).toEqual([{ id: 'task_gone', attempt: 1 }]);
@@ -204,7 +204,8 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       const t = taskOf();
       const old = taskOf({ expiresAt: clock.now() + 10 });
       for (const x of [t, old]) await store.enqueueTask({ task: x, requestHash: null });
-      expect((await store.requestCancel(tenantId, t.id))!.status).toBe('CANCELLED');
+      expect(await store.requestCancel(tenantId, t.id)).toMatchObject({ previous: 'QUEUED', task: { status: 'CANCELLED' } });
+      expect((await store.requestCancel(tenantId, t.id))!.previous).toBe('CANCELLED');
       expect(await store.requestCancel(otherTenant, t.id)).toBeNull();
       clock.advance(10);
       expect((await store.expireQueuedTasks(10)).map((x) => x.id)).toEqual([old.id]);

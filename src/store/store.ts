@@ -163,9 +163,10 @@ export interface Store {
   completeTask(ref: TaskRef, outcome: AttemptOutcome, retryBaseMs: number): Promise<CompleteResult>;
   /**
    * Cancels a task: a queued one ends CANCELLED at once, a leased one moves to CANCELLING until its
-   * agent reports. Returns null when the task does not exist in the tenant.
+   * agent reports. Returns null when the task does not exist in the tenant; `previous` is the
+   * status it had, so a caller can tell a fresh cancel from one of a task already ended.
    */
-  requestCancel(tenantId: string, taskId: string): Promise<TaskRecord | null>;
+  requestCancel(tenantId: string, taskId: string): Promise<{ task: TaskRecord; previous: TaskStatus } | null>;
   /** Takes back tasks whose lease expired: another attempt, or FAILED when none is left. */
   reclaimExpiredLeases(limit: number): Promise<ReclaimedTask[]>;
   /** Moves queued tasks past their `expiresAt` to EXPIRED. */

@@ -505,19 +505,20 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
-  async requestCancel(tenantId: string, taskId: string): Promise<TaskRecord | null> {
-    return this.db.transaction((): TaskRecord | null => {
+  async requestCancel(tenantId: string, taskId: string): Promise<{ task: TaskRecord; previous: TaskStatus } | null> {
+    return this.db.transaction((): { task: TaskRecord; previous: TaskStatus } | null => {
       const row = this.stmt.taskById.get(taskId) as Row | undefined;
       if (!row || row.tenant_id !== tenantId) return null;
       const task = toTask(row);
       const error = enc({ code: 'CANCELLED', message: 'cancelled by request' });
-      if (task.status === 'QUEUED') {
-        return toTask(this.stmt.finish.get({ id: taskId, status: 'CANCELLED', output: null, error, now: this.clock.now() }) as Row);
+      const previous = task.status;
+      if (previous === 'QUEUED') {
+        return { previous, task: toTask(this.stmt.finish.get({ id: taskId, status: 'CANCELLED', output: null, error, now: this.clock.now() }) as Row) };
       }
-      if (task.status === 'RUNNING') {
-        return toTask(this.db.prepare("UPDATE tasks SET status = 'CANCELLING', error = ? WHERE id = ? RETURNING *").get(error, taskId) as Row);
+      if (previous === 'RUNNING') {
+        return { previous, task: toTask(this.db.prepare("UPDATE tasks SET status = 'CANCELLING', error = ? WHERE id = ? RETURNING *").get(error, taskId) as Row) };
       }
-      return task;
+      return { previous, task };
     }).immediate();
   }
 
