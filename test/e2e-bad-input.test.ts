@@ -33,7 +33,8 @@ describe('bad input and tenant isolation', () => {
   });
   afterAll(() => server.dispose());
 
-  it.each([
+  type Case = [what: string, method: string, path: string, body: string | undefined, status: number, message: RegExp, headers?: Record<string, string>];
+  const cases: Case[] = [
     ['malformed JSON', 'POST', '/v1/functions', '{"name": "x",', 400, /malformed JSON/],
     ['an unknown field', 'POST', '/v1/tasks', JSON.stringify({ functionId: 'fn', input: 1, colour: 'red' }), 400, /colour: unknown field/],
     ['a wrong type', 'POST', '/v1/tasks', JSON.stringify({ functionId: 'fn', priority: 'high' }), 400, /priority: must be integer/],
@@ -57,10 +58,11 @@ describe('bad input and tenant isolation', () => {
     ['an unknown version', 'GET', '/v1/functions/fn/versions/ver_0000', undefined, 404, /version ver_0000/],
     ['an unknown route', 'GET', '/v1/nothing', undefined, 404, /no route/],
     ['a docker version before the docker runtime exists', 'POST', '/v1/functions', JSON.stringify({ name: 'img', version: { mode: 'job', runtime: { type: 'docker', image: 'x' }, job: { command: ['x'] } } }), 422, /docker/],
-  ])('answers %s with a clear 4xx', async (_what, method, path, body, status, message, headers = {}) => {
-    const res = await call(method as string, (path as string).replace('VERSION', versionId), body as string | undefined, headers as Record<string, string>);
+  ];
+  it.each(cases)('answers %s with a clear 4xx', async (_what, method, path, body, status, message, headers) => {
+    const res = await call(method, path.replace('VERSION', versionId), body, headers);
     expect(res.status).toBe(status);
-    expect(res.body?.error?.message).toMatch(message as RegExp);
+    expect(res.body?.error?.message).toMatch(message);
   });
 
   it('refuses an oversized body with 413 and a binary invoke with 415', async () => {

@@ -36,6 +36,7 @@ import type {
   TaskFilter,
 } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { cmp, isIn, placeholders, where } from './where.js';
 import { toApiKey, toDeployment, toDeploymentEvent, toFunction, toInstance, toNode, toTask, toTenant, toVersion } from './rows.js';
 
 export interface SqliteStoreOptions {
@@ -51,7 +52,6 @@ const LEASED = `('${LEASED_TASK_STATUSES.join("','")}')`;
 const LIVE_INSTANCES = `('${LIVE_INSTANCE_STATES.join("','")}')`;
 const SERVING = `('${SERVING_DEPLOYMENT_STATES.join("','")}')`;
 const enc = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
-const placeholders = (n: number): string => new Array(n).fill('?').join(',');
 
 /**
  * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so every method
@@ -252,26 +252,8 @@ export class SqliteStore implements Store {
   }
 
   async listDeployments(filter: DeploymentFilter): Promise<DeploymentRecord[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.states) {
-      where.push(`state IN (${placeholders(filter.states.length)})`);
-      args.push(...filter.states);
-    }
-    if (filter.functionId) {
-      where.push('function_id = ?');
-      args.push(filter.functionId);
-    }
-    if (filter.tenantId) {
-      where.push('tenant_id = ?');
-      args.push(filter.tenantId);
-    }
-    if (filter.versionId) {
-      where.push('version_id = ?');
-      args.push(filter.versionId);
-    }
-    const sql = `SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at`;
-    return (this.db.prepare(sql).all(...args) as Row[]).map(toDeployment);
+    const w = where(isIn('state', filter.states), cmp('function_id', '=', filter.functionId), cmp('tenant_id', '=', filter.tenantId), cmp('version_id', '=', filter.versionId));
+    return (this.db.prepare(`SELECT * FROM deployments ${w.sql} ORDER BY created_at`).all(...w.args) as Row[]).map(toDeployment);
   }
 
   async setDeploymentState(versionId: string, from: DeploymentState[], to: DeploymentState, reason: string | null): Promise<boolean> {
@@ -329,24 +311,8 @@ export class SqliteStore implements Store {
   }
 
   async listInstances(filter: InstanceFilter): Promise<InstanceRecord[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    for (const [column, value] of [
-      ['tenant_id', filter.tenantId],
-      ['node_id', filter.nodeId],
-      ['version_id', filter.versionId],
-    ] as const) {
-      if (value !== undefined) {
-        where.push(`${column} = ?`);
-        args.push(value);
-      }
-    }
-    if (filter.states) {
-      where.push(`state IN (${placeholders(filter.states.length)})`);
-      args.push(...filter.states);
-    }
-    const sql = `SELECT * FROM instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
-    return (this.db.prepare(sql).all(...args) as Row[]).map(toInstance);
+    const w = where(cmp('tenant_id', '=', filter.tenantId), cmp('node_id', '=', filter.nodeId), cmp('version_id', '=', filter.versionId), isIn('state', filter.states));
+    return (this.db.prepare(`SELECT * FROM instances ${w.sql} ORDER BY created_at, id`).all(...w.args) as Row[]).map(toInstance);
   }
 
   async moveInstance(id: string, from: StoredInstanceState[], to: StoredInstanceState, reason: string | null): Promise<InstanceRecord | null> {
@@ -404,15 +370,16 @@ export class SqliteStore implements Store {
 
   async listTasks(tenantId: string, filter: TaskFilter, page: PageRequest): Promise<Page<TaskRecord>> {
     const before = decodeCursor<number>(page.cursor, 'number');
-    const where = ['tenant_id = ?'];
-    const args: unknown[] = [tenantId];
-    if (filter.functionId) (where.push('function_id = ?'), args.push(filter.functionId));
-    if (filter.versionId) (where.push('version_id = ?'), args.push(filter.versionId));
-    if (filter.statuses?.length) (where.push(`status IN (${placeholders(filter.statuses.length)})`), args.push(...filter.statuses));
-    if (filter.createdAfter !== undefined) (where.push('created_at >= ?'), args.push(filter.createdAfter));
-    if (filter.createdBefore !== undefined) (where.push('created_at < ?'), args.push(filter.createdBefore));
-    if (before !== null) (where.push('seq < ?'), args.push(before));
-    const rows = this.db.prepare(`SELECT * FROM tasks WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`).all(...args, page.limit + 1) as Row[];
+    const w = where(
+      cmp('tenant_id', '=', tenantId),
+      cmp('function_id', '=', filter.functionId),
+      cmp('version_id', '=', filter.versionId),
+      isIn('status', filter.statuses),
+      cmp('created_at', '>=', filter.createdAfter),
+      cmp('created_at', '<', filter.createdBefore),
+      cmp('seq', '<', before),
+    );
+    const rows = this.db.prepare(`SELECT * FROM tasks ${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.args, page.limit + 1) as Row[];
     const seqs = rows.map((r) => Number(r.seq));
     const items = rows.map(toTask);
     const more = items.length > page.limit;
@@ -569,14 +536,8 @@ export class SqliteStore implements Store {
   }
 
   async queueCounts(scope: { tenantId?: string; functionId?: string; versionId?: string }): Promise<QueueCounts> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (scope.versionId) (where.push('version_id = ?'), args.push(scope.versionId));
-    if (scope.functionId) (where.push('function_id = ?'), args.push(scope.functionId));
-    if (scope.tenantId) (where.push('tenant_id = ?'), args.push(scope.tenantId));
-    const rows = this.db
-      .prepare(`SELECT status, count(*) AS n FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY status`)
-      .all(...args) as { status: TaskStatus; n: number }[];
+    const w = where(cmp('version_id', '=', scope.versionId), cmp('function_id', '=', scope.functionId), cmp('tenant_id', '=', scope.tenantId));
+    const rows = this.db.prepare(`SELECT status, count(*) AS n FROM tasks ${w.sql} GROUP BY status`).all(...w.args) as { status: TaskStatus; n: number }[];
     const byStatus: QueueCounts['byStatus'] = {};
     for (const r of rows) byStatus[r.status] = r.n;
     return { queued: byStatus.QUEUED ?? 0, running: (byStatus.RUNNING ?? 0) + (byStatus.CANCELLING ?? 0), byStatus };
