@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseServerConfig } from '../config.js';
 import { globals } from './context.js';
@@ -20,14 +21,15 @@ export function serverCommand(program: Command): void {
       // Loaded here so client commands never load the server, its store and its runtimes.
       const { startServer } = await import('../server.js');
       const server = await startServer(config, log);
+      const example = server.examples.includes('python-model') ? 'python-model' : (server.examples[0] ?? 'NAME');
       const lines = [
         `Ferry ${server.url}  (store: ${config.store.path}${server.nodeId ? `, local agent ${server.nodeId}` : ', no local agent'})`,
         server.newAdminKey ? `Admin API key (shown once): ${server.newAdminKey}` : null,
         `Admin key file: ${server.adminKeyFile}`,
         `API document: ${server.url}/openapi.json`,
         server.examples.length ? `Examples deployed: ${server.examples.join(', ')}` : null,
-        `Try: curl -s -H "Authorization: Bearer $(cat ${server.adminKeyFile})" -d '{"prompt":"hello"}' ${server.url}/v1/functions/${server.examples[0] ?? 'NAME'}/invoke`,
-        `  or: npx ferry invoke ${server.examples[0] ?? 'NAME'} --data '{"prompt":"hello"}' --data-dir ${config.dataDir}`,
+        `Try: curl -s -H "Authorization: Bearer $(cat ${server.adminKeyFile})" -H 'content-type: application/json' -d '{"prompt":"hello"}' ${server.url}/v1/functions/${example}/invoke`,
+        `  or: npx ferry invoke ${example} --data '{"prompt":"hello"}'${config.dataDir === resolve('.ferry') ? '' : ` --data-dir ${config.dataDir}`}${server.url === 'http://127.0.0.1:7700' ? '' : ` --url ${server.url}`}`,
         `listening on ${server.url}`,
       ];
       process.stdout.write(`${lines.filter((l) => l !== null).join('\n')}\n`);
