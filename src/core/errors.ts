@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   INTERNAL: 500,
   TASK_FAILED: 502,
   STORE_UNAVAILABLE: 503,
+  // Raised by the SDK when no server answers at all.
+  SERVER_UNREACHABLE: 503,
   TASK_TIMED_OUT: 504,
 } as const;
 

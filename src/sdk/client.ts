@@ -57,7 +57,7 @@ export class FerryClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
-      throw new FerryError('STORE_UNAVAILABLE', `cannot reach Ferry at ${this.base}: ${(err as Error).message}`, { cause: err });
+      throw new FerryError('SERVER_UNREACHABLE', `cannot reach Ferry at ${this.base}: ${(err as Error).message}`, { cause: err });
     }
     const text = await res.text();
     const data = text === '' ? null : (JSON.parse(text) as unknown);
