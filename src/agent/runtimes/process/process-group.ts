@@ -28,12 +28,13 @@ export class ProcessGroup {
         options.onOutput('stderr', `cannot start ${file}: ${err.message}\n`);
         resolve({ code: 127, signal: null });
       });
-      this.child.once('close', (code, signal) => {
+      this.child.once('exit', () => {
         if (this.killTimer) clearTimeout(this.killTimer);
-        // The leader is gone; make sure nothing it left in its group survives it.
+        // The leader is gone; make sure nothing it left in its group survives it. This must not
+        // wait for 'close': a child still holding the leader's stdout would keep it from coming.
         this.signal('SIGKILL');
-        resolve({ code, signal });
       });
+      this.child.once('close', (code, signal) => resolve({ code, signal }));
     });
   }
 

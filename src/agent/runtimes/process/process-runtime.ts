@@ -85,6 +85,9 @@ class ProcessInstance implements RuntimeInstance {
   }
 
   run(ctx: TaskContext): Promise<RunResult> {
+    // Stopped before it began (a cancel that came while its files were prepared): start nothing,
+    // since an abort listener added now would never fire.
+    if (ctx.signal.aborted) return Promise.resolve({ kind: 'aborted' });
     return ctx.task.taskType === 'query' ? this.runQuery(ctx) : this.runCommand(ctx);
   }
 
