@@ -45,7 +45,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const onError = (err: unknown): void => log('error', (err as Error)?.message ?? String(err), { stack: (err as Error)?.stack });
   const store = new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous, clock });
   const events = new ControlEvents();
-  const runtimes = new Map<string, Runtime>([['process', new ProcessRuntime()]]);
+  const runtimes = new Map<string, Runtime>([['process', new ProcessRuntime(join(config.dataDir, 'node'))]]);
   const functions = new FunctionsService(store, clock, new Set(runtimes.keys()));
   const reconciler = new Reconciler(store, events, clock, config.control, onError);
   const deployments = new DeploymentsService(store, functions, reconciler, events, clock);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isTerminalTask } from '../src/core/states.js';
-import { FerryServer, eventually, jobFunction } from './helpers/ferry-server.js';
+import { FerryServer, alive, eventually, jobFunction } from './helpers/ferry-server.js';
 
 describe('kill -9 of the server mid-run', () => {
   const server = new FerryServer(['--gpus', 'none']);
@@ -40,4 +40,31 @@ describe('kill -9 of the server mid-run', () => {
     const runs = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => l.split(' ') as [string, string]);
     for (const t of final) expect(runs.some(([id, attempt]) => id === t.id && Number(attempt) === t.attempt)).toBe(true);
   }, 120_000);
+
+  it('stops the work a killed server left running when it starts again, and runs the task again', async () => {
+    const pidFile = join(scratch, 'orphan.pid');
+    const fn = await server.client.createFunction(jobFunction('long', {}, { retries: 0 }));
+    await server.client.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
+    const { id } = await server.client.submit({ functionId: fn.id, input: { sleepMs: 60_000, pidFile, child: true } });
+    const { pid, childPid } = await eventually(async () => {
+      try {
+        return JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; childPid: number };
+      } catch {
+        return undefined;
+      }
+    }, 15_000, 'the job to start');
+    rmSync(pidFile);
+    await server.kill9();
+    expect(alive(pid)).toBe(true);
+    await server.start();
+    await eventually(async () => (!alive(pid) && !alive(childPid) ? true : undefined), 5000, 'the orphaned job to be stopped');
+    // The task runs again as a new attempt; cancel it rather than wait a minute.
+    const again = await eventually(async () => {
+      const t = await server.client.getTask(id);
+      return t.status === 'RUNNING' && t.attempt === 2 ? t : undefined;
+    }, 15_000, 'attempt 2 to run');
+    expect(again.attempt).toBe(2);
+    await server.client.cancelTask(id);
+    expect((await server.client.wait(id, { timeoutMs: 10_000 })).status).toBe('CANCELLED');
+  }, 60_000);
 });

@@ -40,6 +40,8 @@ export class Agent {
   ) {}
 
   async start(): Promise<void> {
+    // Anything a crashed predecessor left running goes before this node says it is empty.
+    for (const runtime of new Set(this.runtimes.values())) await runtime.reapLeftovers();
     await this.protocol.registerNode({ id: this.config.nodeId, name: this.config.nodeName, gpus: this.config.gpus });
     this.unsubscribe = this.protocol.subscribe(this.config.nodeId, {
       assignmentsChanged: () => this.sync(),

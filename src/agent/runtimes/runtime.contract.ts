@@ -176,7 +176,7 @@ setTimeout(() => {}, 5000);
  * The runtime contract: every runtime must pass it unchanged. It runs real processes and real
  * HTTP; `fixtures` says how to express a command for the runtime under test.
  */
-export function runRuntimeContract(name: string, makeRuntime: () => Runtime, fixtures: RuntimeFixtures): void {
+export function runRuntimeContract(name: string, makeRuntime: (stateDir: string) => Runtime, fixtures: RuntimeFixtures): void {
   describe(`runtime contract: ${name}`, () => {
     let runtime: Runtime;
     let dir: string;
@@ -186,8 +186,8 @@ export function runRuntimeContract(name: string, makeRuntime: () => Runtime, fix
     let instanceLogs: string;
 
     beforeEach(async () => {
-      runtime = makeRuntime();
       dir = await fixtures.makeDir();
+      runtime = makeRuntime(join(dir, 'state'));
       instances = [];
       controllers = [];
       pending = [];
@@ -534,6 +534,18 @@ export function runRuntimeContract(name: string, makeRuntime: () => Runtime, fix
         const child = await readPid('child.pid');
         expect(await within(run.result, 3000, 'the job whose leader exited')).toEqual({ kind: 'ok', output: 'finished' });
         await gone([child], 2000);
+      });
+
+      it('a runtime started after a crash reaps the work its predecessor left running', async () => {
+        const inst = await start(jobSpec(JOB_WITH_CHILD));
+        const run = await begin(inst, taskOf('command', {}));
+        const pids = [await readPid('job.pid'), await readPid('child.pid')];
+        // The first runtime "dies" without stopping anything; its successor shares the state dir.
+        const successor = makeRuntime(join(dir, 'state'));
+        expect(await successor.reapLeftovers()).toBe(1);
+        await gone(pids, 2000);
+        expect((await within(run.result, 2000, 'the reaped job')).kind).toBe('error');
+        expect(await successor.reapLeftovers()).toBe(0);
       });
 
       it('a job whose signal is already aborted does not run', async () => {

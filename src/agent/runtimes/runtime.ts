@@ -42,4 +42,9 @@ export interface Runtime {
   readonly type: 'process' | 'docker';
   /** Starts an instance: runs `init` once, then (server mode) waits for the health path. Rejects with the reason it could not start. */
   start(ctx: InstanceContext, signal: AbortSignal): Promise<RuntimeInstance>;
+  /**
+   * Stops whatever an earlier agent on this node left running when it died without stopping
+   * its instances (SIGKILL, a crash). Called once when an agent starts; returns how many.
+   */
+  reapLeftovers(): Promise<number>;
 }

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { PidRegistry } from './pid-registry.js';
 
 export interface GroupOptions {
   cwd: string;
+  /** Where the group is recorded while it runs, so a later agent can stop it if we die. */
+  registry: PidRegistry;
   env: Record<string, string | undefined>;
   onOutput(stream: 'stdout' | 'stderr', text: string): void;
 }
@@ -19,6 +22,8 @@ export class ProcessGroup {
   constructor(command: string[], options: GroupOptions) {
     const [file, ...args] = command;
     this.child = spawn(file!, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const pid = this.child.pid;
+    if (pid !== undefined) options.registry.record(pid);
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => options.onOutput('stdout', d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => options.onOutput('stderr', d));
     // A command that exits without reading its stdin must not crash us with EPIPE.
@@ -33,6 +38,7 @@ export class ProcessGroup {
         // The leader is gone; make sure nothing it left in its group survives it. This must not
         // wait for 'close': a child still holding the leader's stdout would keep it from coming.
         this.signal('SIGKILL');
+        if (pid !== undefined) options.registry.forget(pid);
       });
       this.child.once('close', (code, signal) => resolve({ code, signal }));
     });

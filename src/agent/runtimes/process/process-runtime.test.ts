@@ -21,7 +21,7 @@ function hostPidRunning(pid: number): boolean {
   }
 }
 
-runRuntimeContract('process', () => new ProcessRuntime(), {
+runRuntimeContract('process', (stateDir) => new ProcessRuntime(stateDir), {
   runtime: { type: 'process' },
   node: (script) => [process.execPath, '-e', script],
   makeDir: () => mkdtemp(join(tmpdir(), 'ferry-runtime-')),

@@ -1,11 +1,13 @@
 import http from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { sleep } from '../../../core/clock.js';
 import { LIMITS } from '../../../core/limits.js';
 import type { VersionSpec } from '../../../core/types.js';
 import { parseOutput, readOutputFile, taskEnv, taskHeaders, tooLarge } from '../../task-files.js';
 import type { InstanceContext, RunResult, Runtime, RuntimeInstance, TaskContext } from '../runtime.js';
+import { PidRegistry } from './pid-registry.js';
 import { ProcessGroup } from './process-group.js';
 
 /** Env names the agent never hands to functions. */
@@ -14,6 +16,16 @@ const PRIVATE_ENV = ['FERRY_TOKEN', 'FERRY_ADMIN_KEY'];
 /** Runs versions as processes on the node itself, each instance in its own process group. */
 export class ProcessRuntime implements Runtime {
   readonly type = 'process' as const;
+  private readonly registry: PidRegistry;
+
+  /** `stateDir` holds what this runtime must find again after a crash of its agent. */
+  constructor(stateDir: string) {
+    this.registry = new PidRegistry(join(stateDir, 'process-groups'));
+  }
+
+  async reapLeftovers(): Promise<number> {
+    return this.registry.reap();
+  }
 
   async start(ctx: InstanceContext, signal: AbortSignal): Promise<RuntimeInstance> {
     await mkdir(ctx.workDir, { recursive: true });
@@ -23,7 +35,7 @@ export class ProcessRuntime implements Runtime {
     const startupMs = (spec.server?.startupTimeoutSeconds ?? 600) * 1000;
     if (spec.init) {
       const tail = new OutputTail();
-      const init = new ProcessGroup(spec.init, { cwd, env, onOutput: (s, t) => (tail.add(t), ctx.onLog(s, t)) });
+      const init = new ProcessGroup(spec.init, { cwd, env, registry: this.registry, onOutput: (s, t) => (tail.add(t), ctx.onLog(s, t)) });
       init.writeStdin('');
       const timer = setTimeout(() => void init.terminate(1000), startupMs);
       const stop = (): void => void init.terminate(1000);
@@ -33,7 +45,7 @@ export class ProcessRuntime implements Runtime {
       signal.removeEventListener('abort', stop);
       if (code !== 0) throw new Error(`init ${describeExit(code, sig)}${tail.text()}`);
     }
-    const instance = new ProcessInstance(ctx, env, cwd);
+    const instance = new ProcessInstance(ctx, env, cwd, this.registry);
     if (spec.server && spec.runtime.command?.length) await instance.startServer(spec, startupMs, signal);
     return instance;
   }
@@ -52,6 +64,7 @@ class ProcessInstance implements RuntimeInstance {
     private readonly ctx: InstanceContext,
     private readonly env: Record<string, string | undefined>,
     private readonly cwd: string,
+    private readonly registry: PidRegistry,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
   }
@@ -61,6 +74,7 @@ class ProcessInstance implements RuntimeInstance {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, this.ctx.version.spec.concurrency) });
     const server = new ProcessGroup(spec.runtime.command!, {
       cwd: this.cwd,
+      registry: this.registry,
       env: { ...this.env, PORT: String(this.port) },
       onOutput: (s, t) => (this.tail.add(t), this.ctx.onLog(s, t)),
     });
@@ -98,6 +112,7 @@ class ProcessInstance implements RuntimeInstance {
     let partial = '';
     const group = new ProcessGroup(job.command, {
       cwd: this.cwd,
+      registry: this.registry,
       env: { ...this.env, ...taskEnv(ctx.task, ctx.files) },
       onOutput: (stream, text) => {
         if (stream === 'stdout' && job.output === 'lastStdoutLine') {
