@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FerryServer, alive, eventually, jobFunction } from './helpers/ferry-server.js';
+import { FerryServer, alive, eventually, jobFunction, pidsFrom } from './helpers/ferry-server.js';
 
 describe('job mode, end to end through the HTTP API', () => {
   const server = new FerryServer(['--gpus', '1xL4:23034']);
@@ -57,13 +57,7 @@ describe('job mode, end to end through the HTTP API', () => {
   it('cancels a running job: it and its child process are gone within 2 s, even when it ignores SIGTERM', async () => {
     const pidFile = join(scratch, 'cancel.pid');
     const { id } = await server.client.submit({ functionId, input: { sleepMs: 30_000, pidFile, child: true, ignoreTerm: true } });
-    const { pid, childPid } = await eventually(async () => {
-      try {
-        return JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; childPid: number };
-      } catch {
-        return undefined;
-      }
-    }, 10_000, 'the job to start');
+    const { pid, childPid } = await pidsFrom(pidFile);
     const t0 = Date.now();
     expect((await server.client.cancelTask(id)).status).toBe('CANCELLING');
     await eventually(async () => (!alive(pid) && !alive(childPid) ? true : undefined), 2000, 'the job to be killed');

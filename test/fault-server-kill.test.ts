@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isTerminalTask } from '../src/core/states.js';
-import { FerryServer, alive, eventually, jobFunction } from './helpers/ferry-server.js';
+import { FerryServer, alive, eventually, jobFunction, pidsFrom } from './helpers/ferry-server.js';
 
 describe('kill -9 of the server mid-run', () => {
   const server = new FerryServer(['--gpus', 'none']);
@@ -46,13 +46,7 @@ describe('kill -9 of the server mid-run', () => {
     const fn = await server.client.createFunction(jobFunction('long', {}, { retries: 0 }));
     await server.client.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
     const { id } = await server.client.submit({ functionId: fn.id, input: { sleepMs: 60_000, pidFile, child: true } });
-    const { pid, childPid } = await eventually(async () => {
-      try {
-        return JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; childPid: number };
-      } catch {
-        return undefined;
-      }
-    }, 15_000, 'the job to start');
+    const { pid, childPid } = await pidsFrom(pidFile);
     rmSync(pidFile);
     await server.kill9();
     expect(alive(pid)).toBe(true);

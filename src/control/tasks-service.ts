@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { FerryError, invalid } from '../core/errors.js';
-import { ID_PREFIX, newId } from '../core/ids.js';
+import { newTask } from '../core/new-task.js';
 import { LIMITS } from '../core/limits.js';
 import { isServingDeployment, isTerminalTask, type TaskStatus, type TaskType } from '../core/states.js';
 import type { Page, TaskLogLine, TaskRecord } from '../core/types.js';
@@ -50,33 +50,21 @@ export class TasksService {
       throw new FerryError('PAYLOAD_TOO_LARGE', `input: ${Buffer.byteLength(inputJson)} bytes is over the ${LIMITS.maxInputBytes}-byte inline limit; upload it as an asset`);
     }
     const now = this.clock.now();
-    const task: TaskRecord = {
-      id: newId(ID_PREFIX.task, now),
-      tenantId,
-      functionId: fn.id,
-      versionId: version.id,
-      taskType,
-      status: 'QUEUED',
-      priority: req.priority ?? 0,
-      input: req.input ?? null,
-      output: null,
-      error: null,
-      progress: 0,
-      progressMessage: null,
-      partialOutput: null,
-      attempt: 1,
-      maxAttempts: version.spec.retries + 1,
-      lostAttempts: 0,
-      timeoutSeconds: req.timeoutSeconds ?? version.spec.timeoutSeconds,
-      instanceId: null,
-      nodeId: null,
-      idempotencyKey: req.idempotencyKey ?? null,
-      createdAt: now,
-      startedAt: null,
-      finishedAt: null,
-      runAt: now,
-      expiresAt: now + version.spec.maxQueuedSeconds * 1000,
-    };
+    const task = newTask(
+      {
+        tenantId,
+        functionId: fn.id,
+        versionId: version.id,
+        taskType,
+        input: req.input ?? null,
+        priority: req.priority ?? 0,
+        maxAttempts: version.spec.retries + 1,
+        timeoutSeconds: req.timeoutSeconds ?? version.spec.timeoutSeconds,
+        idempotencyKey: req.idempotencyKey ?? null,
+        maxQueuedMs: version.spec.maxQueuedSeconds * 1000,
+      },
+      now,
+    );
     // The hash covers what the caller asked, not the version picked for them, so a retry matches.
     const requestHash = task.idempotencyKey === null ? null : hashRequest([fn.id, req.versionId ?? '', req.taskType ?? '', inputJson]);
     const result = await this.store.enqueueTask({ task, requestHash });

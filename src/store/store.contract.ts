@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../core/ids.js';
+import { newTask } from '../core/new-task.js';
 import type { InstanceRecord, TaskRecord, VersionSpec } from '../core/types.js';
 import type { Store } from './store.js';
 
@@ -60,35 +61,8 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
     });
 
     function taskOf(over: Partial<TaskRecord> = {}): TaskRecord {
-      const now = clock.now();
-      return {
-        id: newId('task', now),
-        tenantId,
-        functionId,
-        versionId,
-        taskType: 'command',
-        status: 'QUEUED',
-        priority: 0,
-        input: { n: 1 },
-        output: null,
-        error: null,
-        progress: 0,
-        progressMessage: null,
-        partialOutput: null,
-        attempt: 1,
-        maxAttempts: 2,
-        lostAttempts: 0,
-        timeoutSeconds: 60,
-        instanceId: null,
-        nodeId: null,
-        idempotencyKey: null,
-        createdAt: now,
-        startedAt: null,
-        finishedAt: null,
-        runAt: now,
-        expiresAt: now + 3_600_000,
-        ...over,
-      };
+      const fields = { tenantId, functionId, versionId, taskType: 'command' as const, input: { n: 1 }, priority: 0, maxAttempts: 2, timeoutSeconds: 60, idempotencyKey: null, maxQueuedMs: 3_600_000 };
+      return { ...newTask(fields, clock.now()), ...over };
     }
 
     async function idleInstance(): Promise<InstanceRecord> {

@@ -152,3 +152,14 @@ export function serverFunction(name: string, versionOver: Record<string, unknown
     },
   };
 }
+
+/** Waits for a fixture job to write its pid file, and reads it. */
+export function pidsFrom(file: string, ms = 15_000): Promise<{ pid: number; childPid: number }> {
+  return eventually(async () => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as { pid: number; childPid: number };
+    } catch {
+      return undefined;
+    }
+  }, ms, `${file} to be written`);
+}

@@ -4,6 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../../core/ids.js';
+import { newTask } from '../../core/new-task.js';
 import type { TaskType } from '../../core/states.js';
 import type { GpuAssignment, TaskRecord, VersionRecord, VersionSpec } from '../../core/types.js';
 import { type TaskFiles, prepareTaskFiles } from '../task-files.js';
@@ -245,34 +246,8 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
 
     function taskOf(taskType: TaskType, input: unknown, over: Partial<TaskRecord> = {}): TaskRecord {
       const now = Date.now();
-      return {
-        id: newId('task', now),
-        tenantId: TENANT_ID,
-        functionId: FUNCTION_ID,
-        versionId: VERSION_ID,
-        taskType,
-        status: 'RUNNING',
-        priority: 0,
-        input,
-        output: null,
-        error: null,
-        progress: 0,
-        progressMessage: null,
-        partialOutput: null,
-        attempt: 1,
-        maxAttempts: 1,
-        lostAttempts: 0,
-        timeoutSeconds: 60,
-        instanceId: null,
-        nodeId: null,
-        idempotencyKey: null,
-        createdAt: now,
-        startedAt: now,
-        finishedAt: null,
-        runAt: now,
-        expiresAt: now + 3_600_000,
-        ...over,
-      };
+      const fields = { tenantId: TENANT_ID, functionId: FUNCTION_ID, versionId: VERSION_ID, taskType, input, priority: 0, maxAttempts: 1, timeoutSeconds: 60, idempotencyKey: null, maxQueuedMs: 3_600_000 };
+      return { ...newTask(fields, now), status: 'RUNNING', startedAt: now, ...over };
     }
 
     /** Starts an instance; it is stopped in afterEach whatever the test does. */

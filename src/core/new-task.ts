@@ -1,0 +1,42 @@
+import { ID_PREFIX, newId } from './ids.js';
+import type { TaskType } from './states.js';
+import type { TaskRecord } from './types.js';
+
+/** What a caller decides about a new task; everything else starts the same for every task. */
+export interface NewTaskFields {
+  tenantId: string;
+  functionId: string;
+  versionId: string;
+  taskType: TaskType;
+  input: unknown;
+  priority: number;
+  maxAttempts: number;
+  timeoutSeconds: number;
+  idempotencyKey: string | null;
+  /** How long it may wait in the queue. */
+  maxQueuedMs: number;
+}
+
+/** A task as it is first stored: QUEUED, attempt 1, runnable now. */
+export function newTask(fields: NewTaskFields, now: number): TaskRecord {
+  const { maxQueuedMs, ...rest } = fields;
+  return {
+    ...rest,
+    id: newId(ID_PREFIX.task, now),
+    status: 'QUEUED',
+    output: null,
+    error: null,
+    progress: 0,
+    progressMessage: null,
+    partialOutput: null,
+    attempt: 1,
+    lostAttempts: 0,
+    instanceId: null,
+    nodeId: null,
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+    runAt: now,
+    expiresAt: now + maxQueuedMs,
+  };
+}
