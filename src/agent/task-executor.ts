@@ -77,7 +77,8 @@ export class TaskRun {
     } finally {
       clearTimeout(timeout);
       if (progressTimer) clearInterval(progressTimer);
-      await removeTaskFiles(this.config.tasksDir, this.task).catch(this.onError);
+      // The slot frees without waiting for the files to go.
+      void removeTaskFiles(this.config.tasksDir, this.task).catch(this.onError);
     }
   }
 

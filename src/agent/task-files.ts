@@ -23,9 +23,14 @@ export async function prepareTaskFiles(root: string, task: TaskRecord): Promise<
     progressFile: join(dir, 'progress.json'),
     inputAssetsDir: join(dir, 'inputs'),
   };
+  // One mkdir makes the task directory too. A query's input travels in the request body, so only
+  // a command gets the input file. The input-assets directory is made for commands only while no
+  // input assets exist: a query's dispatch path should not pay for an empty directory.
   await mkdir(files.outputDir, { recursive: true });
-  await mkdir(files.inputAssetsDir, { recursive: true });
-  await writeFile(files.inputFile, JSON.stringify(task.input ?? null));
+  if (task.taskType === 'command') {
+    await mkdir(files.inputAssetsDir);
+    await writeFile(files.inputFile, JSON.stringify(task.input ?? null));
+  }
   return files;
 }
 

@@ -8,6 +8,9 @@ import type { ControlEvents } from './events.js';
 import { placeInstance } from './placement.js';
 import { decideScale, type ScalingMemory } from './scaling-policy.js';
 
+/** Shortest time between two passes over one version. */
+const MIN_PASS_GAP_MS = 20;
+
 interface FailureRecord {
   count: number;
   lastAt: number;
@@ -25,7 +28,10 @@ export class Reconciler {
   private readonly failures = new Map<string, FailureRecord>();
   private readonly versions = new Map<string, VersionRecord>();
   private readonly dirty = new Set<string>();
-  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** Passes deferred by the minimum gap, and by a failing version's restart back-off. */
+  private readonly gapTimers = new Map<string, NodeJS.Timeout>();
+  private readonly backoffTimers = new Map<string, NodeJS.Timeout>();
+  private readonly lastPass = new Map<string, number>();
   private running: Promise<void> | null = null;
   private interval: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -47,13 +53,23 @@ export class Reconciler {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     if (this.interval) clearInterval(this.interval);
-    for (const t of this.retryTimers.values()) clearTimeout(t);
-    this.retryTimers.clear();
+    for (const timers of [this.gapTimers, this.backoffTimers]) {
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+    }
     this.dirty.clear();
     await this.running;
   }
 
+  /**
+   * Asks for a pass over a version: at once, unless it had one in the last few milliseconds, in
+   * which case one pass at the end of that gap covers every event in between. Under a stream of
+   * enqueues and completions this keeps the reconciler off the per-task path, while a burst's
+   * first enqueue still scales up at once.
+   */
   schedule(versionId: string): void {
+    const wait = (this.lastPass.get(versionId) ?? 0) + MIN_PASS_GAP_MS - this.clock.now();
+    if (wait > 0) return this.passAfter(this.gapTimers, versionId, wait);
     this.dirty.add(versionId);
     this.running ??= this.drain();
   }
@@ -104,6 +120,7 @@ export class Reconciler {
   }
 
   private async reconcile(versionId: string): Promise<void> {
+    this.lastPass.set(versionId, this.clock.now());
     const [deployment] = await this.store.listDeployments({ versionId });
     if (!deployment || !isServingDeployment(deployment.state)) return;
     const version = await this.version(deployment);
@@ -111,7 +128,7 @@ export class Reconciler {
     const now = this.clock.now();
     const live = await this.store.listInstances({ versionId, states: [...LIVE_INSTANCE_STATES] });
     const serving = live.filter((i) => i.state !== 'DRAINING');
-    const counts = await this.store.queueCounts({ versionId });
+    const counts = await this.store.versionLoad(versionId);
     const memory = this.memory.get(versionId) ?? { lastHighAt: now, lastWorkAt: now };
     const decision = decideScale({ queued: counts.queued, running: counts.running, current: serving.length, settings: deployment, now, memory });
     this.memory.set(versionId, decision.memory);
@@ -134,7 +151,7 @@ export class Reconciler {
     if (failure) {
       const wait = failure.lastAt + Math.min(30_000, this.config.restartBaseMs * 2 ** (failure.count - 1)) - now;
       if (wait > 0) {
-        this.retryLater(deployment.versionId, wait);
+        this.passAfter(this.backoffTimers, deployment.versionId, wait);
         return null;
       }
     }
@@ -196,13 +213,15 @@ export class Reconciler {
     }
   }
 
-  private retryLater(versionId: string, ms: number): void {
-    if (this.retryTimers.has(versionId)) return;
-    this.retryTimers.set(
+  /** One pass over the version after `ms`; further asks on the same timer map fold into it. */
+  private passAfter(timers: Map<string, NodeJS.Timeout>, versionId: string, ms: number): void {
+    if (timers.has(versionId)) return;
+    timers.set(
       versionId,
       setTimeout(() => {
-        this.retryTimers.delete(versionId);
-        this.schedule(versionId);
+        timers.delete(versionId);
+        this.dirty.add(versionId);
+        this.running ??= this.drain();
       }, ms),
     );
   }

@@ -129,6 +129,7 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       expect(claimed[0]).toMatchObject({ status: 'RUNNING', instanceId: inst.id, nodeId: 'node_1' });
       expect(await store.taskPosition(low2)).toBe(0);
       expect((await store.countLeasedTasks([inst.id])).get(inst.id)).toBe(2);
+      expect(await store.versionLoad(versionId)).toEqual({ queued: 1, running: 2 });
       await store.moveInstance(inst.id, ['IDLE'], 'DRAINING', 'scale-in');
       expect(await store.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 1000 })).toEqual([]);
     });

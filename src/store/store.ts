@@ -174,6 +174,11 @@ export interface Store {
   /** Puts back in the queue (or cancels) the leased tasks of the given instances. */
   releaseInstanceTasks(instanceIds: string[], how: 'requeue' | 'cancel'): Promise<ReclaimedTask[]>;
   queueCounts(scope: { tenantId?: string; functionId?: string; versionId?: string }): Promise<QueueCounts>;
+  /**
+   * Queued and leased counts of one version, for the autoscaler. Unlike `queueCounts` it reads
+   * only live tasks, never the version's history, so its cost does not grow as tasks finish.
+   */
+  versionLoad(versionId: string): Promise<{ queued: number; running: number }>;
   /** Earliest `runAt` of the version's queued tasks that are not yet runnable, for wake-ups. */
   nextRunAt(versionId: string): Promise<number | null>;
 }

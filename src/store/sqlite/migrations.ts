@@ -124,6 +124,8 @@ CREATE INDEX tasks_queue ON tasks (version_id, priority DESC, seq) WHERE status 
 CREATE INDEX tasks_queue_expiry ON tasks (expires_at) WHERE status = 'QUEUED';
 CREATE INDEX tasks_leased_by_instance ON tasks (instance_id) WHERE status IN ('RUNNING', 'CANCELLING');
 CREATE INDEX tasks_lease_expiry ON tasks (lease_expires_at) WHERE status IN ('RUNNING', 'CANCELLING');
+-- Leased tasks per version, for the autoscaler's running count.
+CREATE INDEX tasks_leased_by_version ON tasks (version_id) WHERE status IN ('RUNNING', 'CANCELLING');
 CREATE INDEX tasks_by_tenant ON tasks (tenant_id, seq);
 CREATE INDEX tasks_by_function ON tasks (function_id, seq);
 CREATE INDEX tasks_by_version_status ON tasks (version_id, status);

@@ -63,6 +63,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly clock: Clock;
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteStoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -121,7 +122,23 @@ export class SqliteStore implements Store {
         progress_message = NULL, partial_output = NULL
         WHERE id = @id RETURNING *`),
       apiKey: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
+      queuedCount: db.prepare("SELECT count(*) FROM tasks WHERE version_id = ? AND status = 'QUEUED'"),
+      leasedCount: db.prepare(`SELECT count(*) FROM tasks WHERE version_id = ? AND status IN ${LEASED}`),
     };
+  }
+
+  /**
+   * A prepared statement for this SQL text, prepared once: better-sqlite3's prepare costs more
+   * than most of the queries here. Texts vary only by placeholder count, so the cache stays small.
+   */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      if (this.statements.size >= 1000) this.statements.clear();
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
   }
 
   async now(): Promise<number> {
@@ -129,7 +146,7 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.sql('SELECT 1').get();
   }
 
   async close(): Promise<void> {
@@ -146,12 +163,12 @@ export class SqliteStore implements Store {
   }
 
   async getTenant(id: string): Promise<Tenant | null> {
-    const row = this.db.prepare('SELECT * FROM tenants WHERE id = ?').get(id) as Row | undefined;
+    const row = this.sql('SELECT * FROM tenants WHERE id = ?').get(id) as Row | undefined;
     return row ? toTenant(row) : null;
   }
 
   async countTenants(): Promise<number> {
-    return this.db.prepare('SELECT count(*) FROM tenants').pluck().get() as number;
+    return this.sql('SELECT count(*) FROM tenants').pluck().get() as number;
   }
 
   async createApiKey(key: ApiKey): Promise<void> {
@@ -171,7 +188,7 @@ export class SqliteStore implements Store {
 
   async createFunction(fn: FunctionRecord, firstVersion: Omit<VersionRecord, 'number'>): Promise<VersionRecord> {
     return this.db.transaction(() => {
-      const taken = this.db.prepare('SELECT 1 FROM functions WHERE tenant_id = ? AND name = ?').get(fn.tenantId, fn.name);
+      const taken = this.sql('SELECT 1 FROM functions WHERE tenant_id = ? AND name = ?').get(fn.tenantId, fn.name);
       if (taken) throw new FerryError('FUNCTION_EXISTS', `a function named "${fn.name}" already exists`);
       this.db
         .prepare('INSERT INTO functions (id, tenant_id, name, description, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)')
@@ -181,7 +198,7 @@ export class SqliteStore implements Store {
   }
 
   private insertVersion(v: Omit<VersionRecord, 'number'>): VersionRecord {
-    const number = ((this.db.prepare('SELECT max(number) FROM versions WHERE function_id = ?').pluck().get(v.functionId) as number | null) ?? 0) + 1;
+    const number = ((this.sql('SELECT max(number) FROM versions WHERE function_id = ?').pluck().get(v.functionId) as number | null) ?? 0) + 1;
     this.db
       .prepare('INSERT INTO versions (id, tenant_id, function_id, number, spec, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(v.id, v.tenantId, v.functionId, number, JSON.stringify(v.spec), v.createdAt);
@@ -189,21 +206,21 @@ export class SqliteStore implements Store {
   }
 
   async getFunction(tenantId: string, idOrName: string): Promise<FunctionRecord | null> {
-    const row = this.db.prepare('SELECT * FROM functions WHERE tenant_id = ? AND (id = ? OR name = ?)').get(tenantId, idOrName, idOrName) as Row | undefined;
+    const row = this.sql('SELECT * FROM functions WHERE tenant_id = ? AND (id = ? OR name = ?)').get(tenantId, idOrName, idOrName) as Row | undefined;
     return row ? toFunction(row) : null;
   }
 
   async listFunctions(tenantId: string, page: PageRequest): Promise<Page<FunctionRecord>> {
     const after = decodeCursor<string>(page.cursor, 'string') ?? '';
-    const rows = this.db.prepare('SELECT * FROM functions WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?').all(tenantId, after, page.limit + 1) as Row[];
+    const rows = this.sql('SELECT * FROM functions WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?').all(tenantId, after, page.limit + 1) as Row[];
     return pageOf(rows.map(toFunction), page.limit, (f) => f.id);
   }
 
   async deleteFunction(tenantId: string, functionId: string): Promise<void> {
     this.db.transaction(() => {
-      const serving = this.db.prepare(`SELECT 1 FROM deployments WHERE tenant_id = ? AND function_id = ? AND state IN ${SERVING}`).get(tenantId, functionId);
+      const serving = this.sql(`SELECT 1 FROM deployments WHERE tenant_id = ? AND function_id = ? AND state IN ${SERVING}`).get(tenantId, functionId);
       if (serving) throw new FerryError('FUNCTION_DEPLOYED', 'the function has a deployment; undeploy its versions first');
-      this.db.prepare('DELETE FROM functions WHERE tenant_id = ? AND id = ?').run(tenantId, functionId);
+      this.sql('DELETE FROM functions WHERE tenant_id = ? AND id = ?').run(tenantId, functionId);
     }).immediate();
   }
 
@@ -212,7 +229,7 @@ export class SqliteStore implements Store {
   }
 
   async getVersion(tenantId: string, versionId: string): Promise<VersionRecord | null> {
-    const row = this.db.prepare('SELECT * FROM versions WHERE tenant_id = ? AND id = ?').get(tenantId, versionId) as Row | undefined;
+    const row = this.sql('SELECT * FROM versions WHERE tenant_id = ? AND id = ?').get(tenantId, versionId) as Row | undefined;
     return row ? toVersion(row) : null;
   }
 
@@ -226,9 +243,9 @@ export class SqliteStore implements Store {
 
   async deleteVersion(tenantId: string, versionId: string): Promise<void> {
     this.db.transaction(() => {
-      const serving = this.db.prepare(`SELECT 1 FROM deployments WHERE tenant_id = ? AND version_id = ? AND state IN ${SERVING}`).get(tenantId, versionId);
+      const serving = this.sql(`SELECT 1 FROM deployments WHERE tenant_id = ? AND version_id = ? AND state IN ${SERVING}`).get(tenantId, versionId);
       if (serving) throw new FerryError('VERSION_DEPLOYED', 'the version is deployed; undeploy it first');
-      this.db.prepare('DELETE FROM versions WHERE tenant_id = ? AND id = ?').run(tenantId, versionId);
+      this.sql('DELETE FROM versions WHERE tenant_id = ? AND id = ?').run(tenantId, versionId);
     }).immediate();
   }
 
@@ -247,13 +264,13 @@ export class SqliteStore implements Store {
   }
 
   async getDeployment(tenantId: string, versionId: string): Promise<DeploymentRecord | null> {
-    const row = this.db.prepare('SELECT * FROM deployments WHERE tenant_id = ? AND version_id = ?').get(tenantId, versionId) as Row | undefined;
+    const row = this.sql('SELECT * FROM deployments WHERE tenant_id = ? AND version_id = ?').get(tenantId, versionId) as Row | undefined;
     return row ? toDeployment(row) : null;
   }
 
   async listDeployments(filter: DeploymentFilter): Promise<DeploymentRecord[]> {
     const w = where(isIn('state', filter.states), cmp('function_id', '=', filter.functionId), cmp('tenant_id', '=', filter.tenantId), cmp('version_id', '=', filter.versionId));
-    return (this.db.prepare(`SELECT * FROM deployments ${w.sql} ORDER BY created_at`).all(...w.args) as Row[]).map(toDeployment);
+    return (this.sql(`SELECT * FROM deployments ${w.sql} ORDER BY created_at`).all(...w.args) as Row[]).map(toDeployment);
   }
 
   async setDeploymentState(versionId: string, from: DeploymentState[], to: DeploymentState, reason: string | null): Promise<boolean> {
@@ -270,7 +287,7 @@ export class SqliteStore implements Store {
   }
 
   async listDeploymentEvents(versionId: string, limit: number): Promise<DeploymentEvent[]> {
-    const rows = this.db.prepare('SELECT * FROM deployment_events WHERE version_id = ? ORDER BY seq DESC LIMIT ?').all(versionId, limit) as Row[];
+    const rows = this.sql('SELECT * FROM deployment_events WHERE version_id = ? ORDER BY seq DESC LIMIT ?').all(versionId, limit) as Row[];
     return rows.map(toDeploymentEvent).reverse();
   }
 
@@ -284,16 +301,16 @@ export class SqliteStore implements Store {
   }
 
   async getNode(id: string): Promise<NodeRecord | null> {
-    const row = this.db.prepare('SELECT * FROM nodes WHERE id = ?').get(id) as Row | undefined;
+    const row = this.sql('SELECT * FROM nodes WHERE id = ?').get(id) as Row | undefined;
     return row ? toNode(row) : null;
   }
 
   async listNodes(): Promise<NodeRecord[]> {
-    return (this.db.prepare('SELECT * FROM nodes ORDER BY created_at, id').all() as Row[]).map(toNode);
+    return (this.sql('SELECT * FROM nodes ORDER BY created_at, id').all() as Row[]).map(toNode);
   }
 
   async touchNode(id: string): Promise<void> {
-    this.db.prepare("UPDATE nodes SET last_seen_at = ?, state = 'READY' WHERE id = ?").run(this.clock.now(), id);
+    this.sql("UPDATE nodes SET last_seen_at = ?, state = 'READY' WHERE id = ?").run(this.clock.now(), id);
   }
 
   async createInstance(i: InstanceRecord): Promise<void> {
@@ -306,13 +323,13 @@ export class SqliteStore implements Store {
   }
 
   async getInstance(id: string): Promise<InstanceRecord | null> {
-    const row = this.db.prepare('SELECT * FROM instances WHERE id = ?').get(id) as Row | undefined;
+    const row = this.sql('SELECT * FROM instances WHERE id = ?').get(id) as Row | undefined;
     return row ? toInstance(row) : null;
   }
 
   async listInstances(filter: InstanceFilter): Promise<InstanceRecord[]> {
     const w = where(cmp('tenant_id', '=', filter.tenantId), cmp('node_id', '=', filter.nodeId), cmp('version_id', '=', filter.versionId), isIn('state', filter.states));
-    return (this.db.prepare(`SELECT * FROM instances ${w.sql} ORDER BY created_at, id`).all(...w.args) as Row[]).map(toInstance);
+    return (this.sql(`SELECT * FROM instances ${w.sql} ORDER BY created_at, id`).all(...w.args) as Row[]).map(toInstance);
   }
 
   async moveInstance(id: string, from: StoredInstanceState[], to: StoredInstanceState, reason: string | null): Promise<InstanceRecord | null> {
@@ -346,7 +363,7 @@ export class SqliteStore implements Store {
           .prepare(`UPDATE instances SET state = 'FAILED', reason = ?, ended_at = ? WHERE node_id = ? AND state IN ${LIVE_INSTANCES} RETURNING *`)
           .all(reason, now, nodeId) as Row[]
       ).map(toInstance);
-      const leased = this.db.prepare(`SELECT * FROM tasks WHERE node_id = ? AND status IN ${LEASED}`).all(nodeId) as Row[];
+      const leased = this.sql(`SELECT * FROM tasks WHERE node_id = ? AND status IN ${LEASED}`).all(nodeId) as Row[];
       const tasks = leased.map((row) => this.reclaim(toTask(row), { code: 'NODE_LOST', message: reason }, now));
       return { instances, tasks };
     }).immediate();
@@ -379,7 +396,7 @@ export class SqliteStore implements Store {
       cmp('created_at', '<', filter.createdBefore),
       cmp('seq', '<', before),
     );
-    const rows = this.db.prepare(`SELECT * FROM tasks ${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.args, page.limit + 1) as Row[];
+    const rows = this.sql(`SELECT * FROM tasks ${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.args, page.limit + 1) as Row[];
     const seqs = rows.map((r) => Number(r.seq));
     const items = rows.map(toTask);
     const more = items.length > page.limit;
@@ -483,7 +500,7 @@ export class SqliteStore implements Store {
         return { previous, task: toTask(this.stmt.finish.get({ id: taskId, status: 'CANCELLED', output: null, error, now: this.clock.now() }) as Row) };
       }
       if (previous === 'RUNNING') {
-        return { previous, task: toTask(this.db.prepare("UPDATE tasks SET status = 'CANCELLING', error = ? WHERE id = ? RETURNING *").get(error, taskId) as Row) };
+        return { previous, task: toTask(this.sql("UPDATE tasks SET status = 'CANCELLING', error = ? WHERE id = ? RETURNING *").get(error, taskId) as Row) };
       }
       return { previous, task };
     }).immediate();
@@ -492,7 +509,7 @@ export class SqliteStore implements Store {
   async reclaimExpiredLeases(limit: number): Promise<ReclaimedTask[]> {
     return this.db.transaction(() => {
       const now = this.clock.now();
-      const rows = this.db.prepare(`SELECT * FROM tasks WHERE status IN ${LEASED} AND lease_expires_at < ? LIMIT ?`).all(now, limit) as Row[];
+      const rows = this.sql(`SELECT * FROM tasks WHERE status IN ${LEASED} AND lease_expires_at < ? LIMIT ?`).all(now, limit) as Row[];
       return rows.map((r) => this.reclaim(toTask(r), { code: 'LEASE_EXPIRED', message: 'the agent running this attempt stopped renewing its lease' }, now));
     }).immediate();
   }
@@ -537,14 +554,21 @@ export class SqliteStore implements Store {
 
   async queueCounts(scope: { tenantId?: string; functionId?: string; versionId?: string }): Promise<QueueCounts> {
     const w = where(cmp('version_id', '=', scope.versionId), cmp('function_id', '=', scope.functionId), cmp('tenant_id', '=', scope.tenantId));
-    const rows = this.db.prepare(`SELECT status, count(*) AS n FROM tasks ${w.sql} GROUP BY status`).all(...w.args) as { status: TaskStatus; n: number }[];
+    const rows = this.sql(`SELECT status, count(*) AS n FROM tasks ${w.sql} GROUP BY status`).all(...w.args) as { status: TaskStatus; n: number }[];
     const byStatus: QueueCounts['byStatus'] = {};
     for (const r of rows) byStatus[r.status] = r.n;
     return { queued: byStatus.QUEUED ?? 0, running: (byStatus.RUNNING ?? 0) + (byStatus.CANCELLING ?? 0), byStatus };
   }
 
+  async versionLoad(versionId: string): Promise<{ queued: number; running: number }> {
+    // Each count reads one partial index: only queued rows, only leased rows.
+    const queued = this.stmt.queuedCount.pluck().get(versionId) as number;
+    const running = this.stmt.leasedCount.pluck().get(versionId) as number;
+    return { queued, running };
+  }
+
   async nextRunAt(versionId: string): Promise<number | null> {
-    return (this.db.prepare("SELECT min(run_at) FROM tasks WHERE version_id = ? AND status = 'QUEUED'").pluck().get(versionId) as number | null) ?? null;
+    return (this.sql("SELECT min(run_at) FROM tasks WHERE version_id = ? AND status = 'QUEUED'").pluck().get(versionId) as number | null) ?? null;
   }
 }
 
