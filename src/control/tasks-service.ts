@@ -4,21 +4,12 @@ import { FerryError, invalid } from '../core/errors.js';
 import { newTask } from '../core/new-task.js';
 import { LIMITS } from '../core/limits.js';
 import { isServingDeployment, isTerminalTask, type TaskStatus, type TaskType } from '../core/states.js';
-import type { Page, TaskLogLine, TaskRecord } from '../core/types.js';
+import type { Page, SubmitRequest, TaskLogLine, TaskRecord } from '../core/types.js';
 import { defaultTaskType, supportsTaskType } from '../core/version-spec.js';
 import type { PageRequest, QueueCounts, Store, TaskFilter } from '../store/store.js';
 import type { ControlEvents } from './events.js';
 import type { FunctionsService } from './functions-service.js';
 
-export interface SubmitInput {
-  functionId: string;
-  versionId?: string;
-  input?: unknown;
-  taskType?: TaskType;
-  priority?: number;
-  timeoutSeconds?: number;
-  idempotencyKey?: string;
-}
 
 /** A task as the API shows it: the record plus its queue position while queued. */
 export type TaskView = TaskRecord & { position?: number };
@@ -33,7 +24,7 @@ export class TasksService {
   ) {}
 
   /** Stores the task durably, then wakes claimers and the reconciler. */
-  async submit(tenantId: string, req: SubmitInput): Promise<{ task: TaskView; created: boolean }> {
+  async submit(tenantId: string, req: SubmitRequest): Promise<{ task: TaskView; created: boolean }> {
     const fn = await this.functions.get(tenantId, req.functionId);
     const versionId = req.versionId ?? (await this.pickServingVersion(tenantId, fn.id, fn.name));
     const { version } = await this.functions.getVersion(tenantId, fn.id, versionId);

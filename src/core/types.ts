@@ -119,6 +119,19 @@ export interface InstanceRecord {
   endedAt: number | null;
 }
 
+/** What a client asks for when it submits a task (`POST /v1/tasks`). */
+export interface SubmitRequest {
+  /** Function id or name. */
+  functionId: string;
+  /** A version of it; by default one of its deployed versions, at random. */
+  versionId?: string;
+  input?: unknown;
+  taskType?: TaskType;
+  priority?: number;
+  timeoutSeconds?: number;
+  idempotencyKey?: string;
+}
+
 export interface TaskError {
   code: string;
   message: string;

@@ -1,5 +1,7 @@
 import type { DeploymentState, InstanceState, Scope, TaskStatus, TaskType } from '../core/states.js';
-import type { ScalingSettings, TaskError, VersionSpec } from '../core/types.js';
+import type { ScalingSettings, SubmitRequest, TaskError, VersionSpec } from '../core/types.js';
+
+export type { SubmitRequest };
 import type { VersionSpecInput } from '../core/version-spec.js';
 
 /** Wire shapes of the API, as the SDK returns them (timestamps are ISO strings). */
@@ -69,15 +71,6 @@ export interface TaskInfo {
   error: TaskError | null;
 }
 
-export interface SubmitRequest {
-  functionId: string;
-  versionId?: string;
-  input?: unknown;
-  taskType?: TaskType;
-  priority?: number;
-  timeoutSeconds?: number;
-  idempotencyKey?: string;
-}
 
 export interface QueueInfo {
   functionId: string;
