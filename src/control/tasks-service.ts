@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { FerryError, invalid } from '../core/errors.js';
 import { newTask } from '../core/new-task.js';
 import { LIMITS } from '../core/limits.js';
-import { isServingDeployment, isTerminalTask, type TaskStatus, type TaskType } from '../core/states.js';
+import { isServingDeployment, isTerminalTask, type TaskStatus } from '../core/states.js';
 import type { Page, SubmitRequest, TaskLogLine, TaskRecord } from '../core/types.js';
 import { defaultTaskType, supportsTaskType } from '../core/version-spec.js';
 import type { PageRequest, QueueCounts, Store, TaskFilter } from '../store/store.js';
