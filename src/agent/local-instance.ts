@@ -82,6 +82,7 @@ export class LocalInstance {
   async kill(): Promise<void> {
     for (const run of this.runs.values()) run.stop('lost');
     await this.shutdown();
+    this.onEnded(this.id);
   }
 
   private async claimLoop(): Promise<void> {
@@ -127,6 +128,8 @@ export class LocalInstance {
     if (this.ended) return;
     await this.shutdown();
     await this.protocol.instanceState(this.id, state, reason).catch(this.onError);
+    // Forgotten only after the report: until then the agent must not take it for a lost instance.
+    this.onEnded(this.id);
   }
 
   private async shutdown(): Promise<void> {
@@ -137,6 +140,5 @@ export class LocalInstance {
     this.slotFreed?.();
     await this.runtimeInstance?.stop(this.assignment.version.spec.stopGraceSeconds * 1000).catch(this.onError);
     await rm(join(this.config.instancesDir, this.id), { recursive: true, force: true }).catch(this.onError);
-    this.onEnded(this.id);
   }
 }
