@@ -2,7 +2,7 @@ import type { AgentNotifications, AgentProtocol, HeldLeases, InstanceAssignment 
 import type { Clock } from '../core/clock.js';
 import type { AttemptOutcome } from '../core/completion.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
-import { LIVE_INSTANCE_STATES, isTerminalTask } from '../core/states.js';
+import { LIVE_INSTANCE_STATES, instanceStatesBefore, isTerminalTask } from '../core/states.js';
 import type { LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef, VersionRecord } from '../core/types.js';
 import type { ReclaimedTask, Store } from '../store/store.js';
 import type { ControlConfig } from './control-config.js';
@@ -54,9 +54,8 @@ export class AgentGateway implements AgentProtocol {
   }
 
   async instanceState(instanceId: string, to: 'IDLE' | 'STOPPED' | 'FAILED', reason: string | null): Promise<void> {
-    const from = to === 'IDLE' ? (['STARTING'] as const) : LIVE_INSTANCE_STATES;
     const before = await this.store.getInstance(instanceId);
-    const moved = await this.store.moveInstance(instanceId, [...from], to, reason);
+    const moved = await this.store.moveInstance(instanceId, instanceStatesBefore(to), to, reason);
     if (!moved || !before) return;
     await this.store.addDeploymentEvent({ versionId: moved.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: before.state, to, reason: reason ?? (to === 'IDLE' ? 'ready' : 'stopped') });
     if (to === 'IDLE') this.reconciler.noteReady(moved.versionId);

@@ -47,7 +47,6 @@ export class ControlEvents {
       this.endWaiters.delete(task.id);
       for (const w of waiters) w(task);
     }
-    this.emitter.emit('task-ended', task);
   }
 
   /** Resolves with the ended task, or null after `ms`. */

@@ -64,7 +64,3 @@ export function isErrorCode(code: string): code is ErrorCode {
 export function invalid(message: string): FerryError {
   return new FerryError('INVALID_REQUEST', message);
 }
-
-export function assertNever(value: never, what = 'value'): never {
-  throw new Error(`unexpected ${what}: ${String(value)}`);
-}

@@ -37,7 +37,6 @@ export type InstanceState = (typeof INSTANCE_STATES)[number];
  */
 export type StoredInstanceState = Exclude<InstanceState, 'BUSY'>;
 export const LIVE_INSTANCE_STATES = ['STARTING', 'IDLE', 'DRAINING'] as const satisfies readonly StoredInstanceState[];
-export const ENDED_INSTANCE_STATES = ['STOPPED', 'FAILED'] as const satisfies readonly StoredInstanceState[];
 
 const INSTANCE_TRANSITIONS: Record<StoredInstanceState, readonly StoredInstanceState[]> = {
   STARTING: ['IDLE', 'DRAINING', 'STOPPED', 'FAILED'],
@@ -51,8 +50,9 @@ export function canMoveInstance(from: StoredInstanceState, to: StoredInstanceSta
   return INSTANCE_TRANSITIONS[from].includes(to);
 }
 
-export function isLiveInstance(state: StoredInstanceState): boolean {
-  return (LIVE_INSTANCE_STATES as readonly StoredInstanceState[]).includes(state);
+/** The states an instance may move to `to` from. */
+export function instanceStatesBefore(to: StoredInstanceState): StoredInstanceState[] {
+  return (Object.keys(INSTANCE_TRANSITIONS) as StoredInstanceState[]).filter((from) => canMoveInstance(from, to));
 }
 
 export const DEPLOYMENT_STATES = ['INACTIVE', 'DEPLOYING', 'ACTIVE', 'DEGRADED', 'ERROR'] as const;
