@@ -55,9 +55,14 @@ export class FunctionsService {
   /** A version of a function; 404 when either does not exist or they do not belong together. */
   async getVersion(tenantId: string, functionIdOrName: string, versionId: string): Promise<{ function: FunctionRecord; version: VersionRecord }> {
     const fn = await this.get(tenantId, functionIdOrName);
-    const version = await this.store.getVersion(tenantId, versionId);
+    return { function: fn, version: await this.versionOf(fn, versionId) };
+  }
+
+  /** A version of a function already loaded; 404 when it is not one of the function's. */
+  async versionOf(fn: FunctionRecord, versionId: string): Promise<VersionRecord> {
+    const version = await this.store.getVersion(fn.tenantId, versionId);
     if (!version || version.functionId !== fn.id) throw new FerryError('VERSION_NOT_FOUND', `version ${versionId} of function ${fn.name} not found`);
-    return { function: fn, version };
+    return version;
   }
 
   async listVersions(tenantId: string, functionIdOrName: string, page: PageRequest): Promise<Page<VersionRecord>> {

@@ -4,7 +4,7 @@ import { FerryError, invalid } from '../core/errors.js';
 import { newTask } from '../core/new-task.js';
 import { LIMITS } from '../core/limits.js';
 import { isServingDeployment, isTerminalTask, type TaskStatus } from '../core/states.js';
-import type { Page, SubmitRequest, TaskLogLine, TaskRecord } from '../core/types.js';
+import type { DeploymentRecord, FunctionRecord, Page, SubmitRequest, TaskLogLine, TaskRecord } from '../core/types.js';
 import { defaultTaskType, supportsTaskType } from '../core/version-spec.js';
 import type { PageRequest, QueueCounts, Store, TaskFilter } from '../store/store.js';
 import type { ControlEvents } from './events.js';
@@ -25,10 +25,11 @@ export class TasksService {
 
   /** Stores the task durably, then wakes claimers and the reconciler. */
   async submit(tenantId: string, req: SubmitRequest): Promise<{ task: TaskView; created: boolean }> {
+    // One read each of the function, the version and its deployment: this is the dispatch path.
     const fn = await this.functions.get(tenantId, req.functionId);
-    const versionId = req.versionId ?? (await this.pickServingVersion(tenantId, fn.id, fn.name));
-    const { version } = await this.functions.getVersion(tenantId, fn.id, versionId);
-    const deployment = await this.store.getDeployment(tenantId, version.id);
+    const picked = req.versionId === undefined ? await this.pickServingDeployment(fn) : null;
+    const version = await this.functions.versionOf(fn, picked?.versionId ?? req.versionId!);
+    const deployment = picked ?? (await this.store.getDeployment(tenantId, version.id));
     if (!deployment || !isServingDeployment(deployment.state)) {
       throw new FerryError('NOT_DEPLOYED', `version ${version.number} (${version.id}) of ${fn.name} is not deployed`);
     }
@@ -130,10 +131,11 @@ export class TasksService {
     return task.status === 'QUEUED' ? { ...task, position: await this.store.taskPosition(task) } : task;
   }
 
-  private async pickServingVersion(tenantId: string, functionId: string, name: string): Promise<string> {
-    const serving = (await this.store.listDeployments({ tenantId, functionId })).filter((d) => isServingDeployment(d.state));
-    if (serving.length === 0) throw new FerryError('NOT_DEPLOYED', `function ${name} has no deployed version`);
-    return serving[Math.floor(Math.random() * serving.length)]!.versionId;
+  /** One of the function's serving deployments, at random. */
+  private async pickServingDeployment(fn: FunctionRecord): Promise<DeploymentRecord> {
+    const serving = (await this.store.listDeployments({ tenantId: fn.tenantId, functionId: fn.id })).filter((d) => isServingDeployment(d.state));
+    if (serving.length === 0) throw new FerryError('NOT_DEPLOYED', `function ${fn.name} has no deployed version`);
+    return serving[Math.floor(Math.random() * serving.length)]!;
   }
 }
 
