@@ -11,14 +11,8 @@ import { ProcessRuntime } from './agent/runtimes/process/process-runtime.js';
 import type { Runtime } from './agent/runtimes/runtime.js';
 import { buildApi } from './api/app.js';
 import type { ServerConfig } from './config.js';
-import { AgentGateway } from './control/agent-gateway.js';
-import { AuthService } from './control/auth-service.js';
-import { DeploymentsService } from './control/deployments-service.js';
-import { ControlEvents } from './control/events.js';
-import { FunctionsService, type CreateFunctionInput } from './control/functions-service.js';
-import { LeaseReaper } from './control/lease-reaper.js';
-import { Reconciler } from './control/reconciler.js';
-import { TasksService } from './control/tasks-service.js';
+import { ControlPlane } from './control/control-plane.js';
+import type { CreateFunctionInput } from './control/functions-service.js';
 import { systemClock } from './core/clock.js';
 import { VERSION } from './core/version.js';
 import type { ScalingSettings } from './core/types.js';
@@ -44,15 +38,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const clock = systemClock;
   const onError = (err: unknown): void => log('error', (err as Error)?.message ?? String(err), { stack: (err as Error)?.stack });
   const store = new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous, clock });
-  const events = new ControlEvents();
   const runtimes = new Map<string, Runtime>([['process', new ProcessRuntime(join(config.dataDir, 'node'))]]);
-  const functions = new FunctionsService(store, clock, new Set(runtimes.keys()));
-  const reconciler = new Reconciler(store, events, clock, config.control, onError);
-  const deployments = new DeploymentsService(store, functions, reconciler, events, clock);
-  const tasks = new TasksService(store, functions, events, clock);
-  const gateway = new AgentGateway(store, events, reconciler, clock, config.control);
-  const reaper = new LeaseReaper(store, gateway, events, config.control.reaperIntervalMs, onError);
-  const auth = new AuthService(store, clock);
+  const control = new ControlPlane(store, { clock, config: config.control, runtimes: new Set(runtimes.keys()), onError });
+  const { auth, functions, deployments, tasks } = control;
 
   const adminKeyFile = join(config.dataDir, 'admin.key');
   const newAdminKey = await auth.bootstrap();
@@ -66,9 +54,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const close = async (): Promise<void> => {
     await agent?.stop();
     await api?.close();
-    await reconciler.stop();
-    await reaper.stop();
-    gateway.stop();
+    await control.stop();
     await store.close();
   };
   try {
@@ -76,16 +62,15 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       log('error', (err as Error)?.message ?? String(err), { method: req?.method, url: req?.url, stack: (err as Error)?.stack }),
     );
     const address = await api.listen({ port: config.port, host: config.host });
-    reconciler.start();
-    reaper.start();
+    control.start();
     let nodeId: string | null = null;
     if (config.agent) {
       nodeId = await localNodeId(config.dataDir);
       const gpus = config.gpus ?? (await discoverGpus());
-      agent = new Agent(gateway, runtimes, { nodeId, nodeName: hostname(), gpus, workDir: join(config.dataDir, 'node'), ...config.agentTimers }, onError);
+      agent = new Agent(control.gateway, runtimes, { nodeId, nodeName: hostname(), gpus, workDir: join(config.dataDir, 'node'), ...config.agentTimers }, onError);
       await agent.start();
     }
-    const examples = config.examples ? await deployExamples(adminKeyFile, auth, functions, deployments, log) : [];
+    const examples = config.examples ? await deployExamples(adminKeyFile, control, log) : [];
     return { url: address.replace('0.0.0.0', '127.0.0.1'), newAdminKey, adminKeyFile, nodeId, examples, close };
   } catch (err) {
     await close().catch(onError);
@@ -103,7 +88,8 @@ async function localNodeId(dataDir: string): Promise<string> {
 }
 
 /** Creates and deploys each `examples/<name>/ferry.json` that is not there yet, as the admin tenant. */
-async function deployExamples(adminKeyFile: string, auth: AuthService, functions: FunctionsService, deployments: DeploymentsService, log: Logger): Promise<string[]> {
+async function deployExamples(adminKeyFile: string, control: ControlPlane, log: Logger): Promise<string[]> {
+  const { auth, functions, deployments } = control;
   const principal = await auth.authenticate(`Bearer ${(await readFile(adminKeyFile, 'utf8')).trim()}`);
   const root = join(PACKAGE_ROOT, 'examples');
   const names: string[] = [];

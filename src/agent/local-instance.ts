@@ -95,7 +95,10 @@ export class LocalInstance {
         continue;
       }
       try {
-        const tasks = await this.protocol.claim(this.id, free, this.config.claimWaitMs, this.claimAbort.signal);
+        const tasks = await this.protocol.claim(
+          { instanceId: this.id, versionId: this.assignment.version.id, limit: free, running: this.runs.size, waitMs: this.config.claimWaitMs },
+          this.claimAbort.signal,
+        );
         for (const task of tasks) this.launch(task);
       } catch (err) {
         this.onError(err);

@@ -1,4 +1,4 @@
-import type { AgentNotifications, AgentProtocol, HeldLeases, InstanceAssignment } from '../core/agent-protocol.js';
+import type { AgentNotifications, AgentProtocol, ClaimRequest, HeldLeases, InstanceAssignment } from '../core/agent-protocol.js';
 import type { Clock } from '../core/clock.js';
 import type { AttemptOutcome } from '../core/completion.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
@@ -62,24 +62,35 @@ export class AgentGateway implements AgentProtocol {
     if (to === 'FAILED') this.reconciler.noteFailure(moved.versionId, reason ?? 'failed');
     if (to !== 'IDLE') this.announceReclaimed(await this.store.releaseInstanceTasks([instanceId], 'requeue'));
     this.events.versionChanged(moved.versionId);
-    if (to === 'IDLE') this.events.taskReady(moved.versionId);
   }
 
-  async claim(instanceId: string, limit: number, waitMs: number, signal?: AbortSignal): Promise<TaskRecord[]> {
-    const claimed = await this.store.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs });
-    if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return this.claimed(claimed);
+  async claim(request: ClaimRequest, signal?: AbortSignal): Promise<TaskRecord[]> {
+    const { instanceId, versionId, limit, waitMs } = request;
+    const idle = request.running === 0;
+    const since = this.events.readyMark(versionId);
+    // A busy instance leaves queued work to a waiting idle one, which is already being woken.
+    if (idle || !this.events.hasIdleWaiter(versionId)) {
+      const claimed = await this.store.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs });
+      if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return this.claimed(versionId, claimed, limit);
+    }
     const instance = await this.store.getInstance(instanceId);
-    if (!instance || instance.state !== 'IDLE') return [];
+    if (!instance || instance.state !== 'IDLE' || instance.versionId !== versionId) return [];
     // Wait for an enqueue, but no longer than until a delayed retry becomes runnable.
-    const nextRunAt = await this.store.nextRunAt(instance.versionId);
-    const wait = nextRunAt === null ? waitMs : Math.max(0, Math.min(waitMs, nextRunAt - this.clock.now()));
-    await this.events.waitForReady(instance.versionId, wait, signal);
-    if (signal?.aborted) return [];
-    return this.claimed(await this.store.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs }));
+    const nextRunAt = await this.store.nextRunAt(versionId);
+    const ms = nextRunAt === null ? waitMs : Math.max(0, Math.min(waitMs, nextRunAt - this.clock.now()));
+    const woken = await this.events.waitForReady(versionId, { since, idle, ms }, signal);
+    if (signal?.aborted) {
+      // Woken for work this claimer will not take: pass the wake-up on.
+      if (woken) this.events.taskReady(versionId);
+      return [];
+    }
+    return this.claimed(versionId, await this.store.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs }), limit);
   }
 
-  private claimed(tasks: TaskRecord[]): TaskRecord[] {
-    if (tasks.length > 0) this.events.versionChanged(tasks[0]!.versionId);
+  private claimed(versionId: string, tasks: TaskRecord[], limit: number): TaskRecord[] {
+    if (tasks.length > 0) this.events.versionChanged(versionId);
+    // A full batch may have left work behind: wake the next waiter.
+    if (tasks.length === limit) this.events.taskReady(versionId);
     return tasks;
   }
 

@@ -1,6 +1,18 @@
 import { EventEmitter } from 'node:events';
 import type { TaskRecord, TaskRef } from '../core/types.js';
 
+interface ReadyWaiters {
+  /** Counts `taskReady` calls, so a claimer can tell whether work arrived since it looked. */
+  generation: number;
+  idle: Set<(woken: boolean) => void>;
+  busy: Set<(woken: boolean) => void>;
+}
+
+function first<T>(set: Set<T>): T | undefined {
+  for (const item of set) return item;
+  return undefined;
+}
+
 /**
  * In-process signals between the control plane's parts and the agents it serves: work became
  * ready for a version, a task ended, a node's instances or a deployment changed, a cancel was
@@ -8,7 +20,7 @@ import type { TaskRecord, TaskRef } from '../core/types.js';
  * poll period, never correctness.
  */
 export class ControlEvents {
-  private readonly readyWaiters = new Map<string, Set<() => void>>();
+  private readonly readyWaiters = new Map<string, ReadyWaiters>();
   private readonly endWaiters = new Map<string, Set<(task: TaskRecord) => void>>();
   private readonly emitter = new EventEmitter();
 
@@ -16,29 +28,54 @@ export class ControlEvents {
     this.emitter.setMaxListeners(0);
   }
 
-  /** Wakes claimers waiting for work on a version. */
+  /**
+   * Work became ready on a version: wakes one waiting claimer, an idle instance's before a busy
+   * one's, so work goes to idle instances first. A claimer that takes a full batch passes the
+   * signal on (`taskReady` again), so a burst still reaches every waiter, one claim each, without
+   * a herd of empty claims.
+   */
   taskReady(versionId: string): void {
-    const waiters = this.readyWaiters.get(versionId);
-    if (!waiters) return;
-    this.readyWaiters.delete(versionId);
-    for (const wake of waiters) wake();
+    const waiters = this.waitersOf(versionId);
+    waiters.generation++;
+    (first(waiters.idle) ?? first(waiters.busy))?.(true);
   }
 
-  /** Resolves on the next `taskReady` of the version, or after `ms`, or on abort. */
-  waitForReady(versionId: string, ms: number, signal?: AbortSignal): Promise<void> {
+  /** A mark to pass to `waitForReady`: work that becomes ready after it is never missed. */
+  readyMark(versionId: string): number {
+    return this.readyWaiters.get(versionId)?.generation ?? 0;
+  }
+
+  /** Whether an idle instance is waiting for work on the version. */
+  hasIdleWaiter(versionId: string): boolean {
+    return (this.readyWaiters.get(versionId)?.idle.size ?? 0) > 0;
+  }
+
+  /**
+   * Resolves true when this waiter is woken for work that became ready after `since` (at once if
+   * some already did), false after `ms` or on abort.
+   */
+  waitForReady(versionId: string, wait: { since: number; idle: boolean; ms: number }, signal?: AbortSignal): Promise<boolean> {
+    const waiters = this.waitersOf(versionId);
+    if (waiters.generation !== wait.since) return Promise.resolve(true);
+    const set = wait.idle ? waiters.idle : waiters.busy;
     return new Promise((resolve) => {
-      let set = this.readyWaiters.get(versionId);
-      if (!set) this.readyWaiters.set(versionId, (set = new Set()));
-      const done = (): void => {
+      const done = (woken: boolean): void => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
+        signal?.removeEventListener('abort', onAbort);
         set.delete(done);
-        resolve();
+        resolve(woken);
       };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
+      const onAbort = (): void => done(false);
+      const timer = setTimeout(onAbort, wait.ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
       set.add(done);
     });
+  }
+
+  private waitersOf(versionId: string): ReadyWaiters {
+    let waiters = this.readyWaiters.get(versionId);
+    if (!waiters) this.readyWaiters.set(versionId, (waiters = { generation: 0, idle: new Set(), busy: new Set() }));
+    return waiters;
   }
 
   taskEnded(task: TaskRecord): void {

@@ -14,6 +14,18 @@ export interface HeldLeases {
   tasks: TaskRef[];
 }
 
+/** An instance asking for work for its free slots. */
+export interface ClaimRequest {
+  instanceId: string;
+  versionId: string;
+  /** Free slots: at most this many tasks are leased. */
+  limit: number;
+  /** Tasks the instance runs now; an instance with none is idle and is served first. */
+  running: number;
+  /** How long to wait for work when none is queued. */
+  waitMs: number;
+}
+
 /** What the control plane pushes to an agent between heartbeats. */
 export interface AgentNotifications {
   /** The node's set of assigned instances (or their states) changed. */
@@ -34,8 +46,11 @@ export interface AgentProtocol {
   assignments(nodeId: string): Promise<InstanceAssignment[]>;
   /** Reports an instance that became ready, stopped, or failed (with the reason). */
   instanceState(instanceId: string, to: 'IDLE' | 'STOPPED' | 'FAILED', reason: string | null): Promise<void>;
-  /** Leases up to `limit` tasks to an idle instance, waiting up to `waitMs` for work. */
-  claim(instanceId: string, limit: number, waitMs: number, signal?: AbortSignal): Promise<TaskRecord[]>;
+  /**
+   * Leases up to `limit` tasks to a ready instance, waiting up to `waitMs` for work. Idle
+   * instances are served before busy ones.
+   */
+  claim(request: ClaimRequest, signal?: AbortSignal): Promise<TaskRecord[]>;
   /** Renews the node's leases; says which tasks to cancel and which are no longer held. */
   heartbeat(nodeId: string, held: HeldLeases[]): Promise<LeaseReport>;
   progress(ref: TaskRef, progress: TaskProgress): Promise<void>;

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ControlEvents } from './events.js';
+
+const WAIT = { ms: 5_000 };
+
+describe('ControlEvents ready waiters', () => {
+  it('wakes one waiter per ready signal, idle ones before busy ones, in arrival order', async () => {
+    const events = new ControlEvents();
+    const since = events.readyMark('v');
+    const woken: string[] = [];
+    const waits = [
+      events.waitForReady('v', { since, idle: false, ...WAIT }).then(() => woken.push('busy')),
+      events.waitForReady('v', { since, idle: true, ...WAIT }).then(() => woken.push('idle-1')),
+      events.waitForReady('v', { since, idle: true, ...WAIT }).then(() => woken.push('idle-2')),
+    ];
+    expect(events.hasIdleWaiter('v')).toBe(true);
+    events.taskReady('v');
+    await Promise.resolve();
+    expect(woken).toEqual(['idle-1']);
+    events.taskReady('v');
+    events.taskReady('v');
+    await Promise.all(waits);
+    expect(woken).toEqual(['idle-1', 'idle-2', 'busy']);
+    expect(events.hasIdleWaiter('v')).toBe(false);
+  });
+
+  it('returns at once when work became ready after the mark, so a signal between a look and a wait is not lost', async () => {
+    const events = new ControlEvents();
+    const since = events.readyMark('v');
+    events.taskReady('v');
+    const started = Date.now();
+    expect(await events.waitForReady('v', { since, idle: true, ms: 5_000 })).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('resolves false on timeout and on abort, and an aborted waiter is not woken later', async () => {
+    const events = new ControlEvents();
+    expect(await events.waitForReady('v', { since: 0, idle: true, ms: 5 })).toBe(false);
+    const abort = new AbortController();
+    const aborted = events.waitForReady('v', { since: 0, idle: true, ms: 5_000 }, abort.signal);
+    abort.abort();
+    expect(await aborted).toBe(false);
+    expect(events.hasIdleWaiter('v')).toBe(false);
+    // Versions are independent.
+    const other = events.waitForReady('w', { since: 0, idle: true, ms: 5_000 });
+    events.taskReady('v');
+    events.taskReady('w');
+    expect(await other).toBe(true);
+  });
+});
