@@ -6,11 +6,12 @@ import { clientFor, print } from './context.js';
 export function fleetCommands(program: Command): void {
   program
     .command('queue <function>')
-    .description('queued and running tasks of a function (or one version)')
+    .description('queued and running tasks and live instances of a function (or one version)')
     .option('--version <id>', 'one version')
     .action(async (fn: string, o: { version?: string }, cmd: Command) => {
       const q = await clientFor(cmd).queue(fn, o.version);
-      print(cmd, q, [{ function: q.functionId, version: q.versionId ?? '(all)', queued: q.queued, running: q.running, ...q.byStatus }]);
+      const instances = Object.entries(q.instances).map(([state, n]) => `${n} ${state}`).join(', ') || 'none';
+      print(cmd, q, [{ function: q.functionId, version: q.versionId ?? '(all)', queued: q.queued, running: q.running, instances, ...q.byStatus }]);
     });
   program.command('gpus').description('GPU types with total and free counts').action(async (_o, cmd: Command) => {
     const g = await clientFor(cmd).gpus();

@@ -36,6 +36,7 @@ export class AgentGateway implements AgentProtocol {
       this.events.versionChanged(i.versionId);
     }
     this.announceReclaimed(tasks);
+    this.reconciler.capacityChanged();
   }
 
   async assignments(nodeId: string): Promise<InstanceAssignment[]> {
@@ -60,8 +61,11 @@ export class AgentGateway implements AgentProtocol {
     await this.store.addDeploymentEvent({ versionId: moved.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: before.state, to, reason: reason ?? (to === 'IDLE' ? 'ready' : 'stopped') });
     if (to === 'IDLE') this.reconciler.noteReady(moved.versionId);
     if (to === 'FAILED') this.reconciler.noteFailure(moved.versionId, reason ?? 'failed');
-    if (to !== 'IDLE') this.announceReclaimed(await this.store.releaseInstanceTasks([instanceId], 'requeue'));
     this.events.versionChanged(moved.versionId);
+    if (to !== 'IDLE') {
+      this.announceReclaimed(await this.store.releaseInstanceTasks([instanceId], 'requeue'));
+      this.reconciler.capacityChanged();
+    }
   }
 
   async claim(request: ClaimRequest, signal?: AbortSignal): Promise<TaskRecord[]> {

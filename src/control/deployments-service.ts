@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { FerryError, invalid } from '../core/errors.js';
 import { LIVE_INSTANCE_STATES, isServingDeployment, type InstanceState } from '../core/states.js';
 import type { DeploymentEvent, DeploymentRecord, InstanceRecord, ScalingSettings } from '../core/types.js';
-import type { Store } from '../store/store.js';
+import type { QueueCounts, Store } from '../store/store.js';
 import type { ControlEvents } from './events.js';
 import type { FunctionsService } from './functions-service.js';
 import type { Reconciler } from './reconciler.js';
@@ -13,6 +13,13 @@ export type InstanceView = Omit<InstanceRecord, 'state'> & { state: InstanceStat
 export interface DeploymentView extends DeploymentRecord {
   instances: InstanceView[];
   events: DeploymentEvent[];
+}
+
+export interface QueueView extends QueueCounts {
+  functionId: string;
+  versionId?: string;
+  /** Live instances per state. */
+  instances: Partial<Record<InstanceState, number>>;
 }
 
 export const DEFAULT_SCALING: ScalingSettings = {
@@ -103,12 +110,24 @@ export class DeploymentsService {
         this.events.assignmentsChanged(i.nodeId);
       }
     }
+    if (!options.graceful) this.reconciler.capacityChanged();
     return this.view(tenantId, version.id);
   }
 
-  /** Instances of a tenant, optionally of one version, with BUSY derived. */
-  async instances(tenantId: string, filter: { versionId?: string; live?: boolean } = {}): Promise<InstanceView[]> {
-    const list = await this.store.listInstances({ tenantId, versionId: filter.versionId, states: filter.live ? [...LIVE_INSTANCE_STATES] : undefined });
+  /** Queue length and live instances per state of a function, or of one of its versions. */
+  async queue(tenantId: string, functionIdOrName: string, versionId?: string): Promise<QueueView> {
+    const scope = versionId
+      ? await this.functions.getVersion(tenantId, functionIdOrName, versionId).then(({ function: fn, version }) => ({ functionId: fn.id, versionId: version.id }))
+      : { functionId: (await this.functions.get(tenantId, functionIdOrName)).id };
+    const counts = await this.store.queueCounts({ tenantId, ...scope });
+    const instances: QueueView['instances'] = {};
+    for (const i of await this.instances(tenantId, { ...scope, live: true })) instances[i.state] = (instances[i.state] ?? 0) + 1;
+    return { ...scope, ...counts, instances };
+  }
+
+  /** Instances of a tenant, optionally of one function or version, with BUSY derived. */
+  async instances(tenantId: string, filter: { functionId?: string; versionId?: string; live?: boolean } = {}): Promise<InstanceView[]> {
+    const list = await this.store.listInstances({ tenantId, functionId: filter.functionId, versionId: filter.versionId, states: filter.live ? [...LIVE_INSTANCE_STATES] : undefined });
     const leased = await this.store.countLeasedTasks(list.map((i) => i.id));
     return list.map((i) => {
       const activeTasks = leased.get(i.id) ?? 0;

@@ -32,6 +32,8 @@ export class Reconciler {
   private readonly gapTimers = new Map<string, NodeJS.Timeout>();
   private readonly backoffTimers = new Map<string, NodeJS.Timeout>();
   private readonly lastPass = new Map<string, number>();
+  /** Versions with instances that found no room: a pass over them when capacity frees up. */
+  private readonly pending = new Set<string>();
   private running: Promise<void> | null = null;
   private interval: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -85,9 +87,15 @@ export class Reconciler {
     this.failures.delete(versionId);
   }
 
+  /** A node joined or an instance ended: deployments waiting for room try again. */
+  capacityChanged(): void {
+    for (const versionId of this.pending) this.schedule(versionId);
+  }
+
   /** Forgets a version's scaling memory (undeploy). */
   forget(versionId: string): void {
     this.memory.delete(versionId);
+    this.pending.delete(versionId);
     this.failures.delete(versionId);
   }
 
@@ -142,6 +150,8 @@ export class Reconciler {
     } else if (decision.desired < serving.length) {
       await this.scaleIn(deployment, serving, serving.length - decision.desired);
     }
+    if (pending) this.pending.add(versionId);
+    else this.pending.delete(versionId);
     await this.updateState(deployment, live, decision.desired, pending);
   }
 

@@ -6,7 +6,7 @@ import { LIMITS } from '../core/limits.js';
 import { isServingDeployment, isTerminalTask, type TaskStatus } from '../core/states.js';
 import type { DeploymentRecord, FunctionRecord, Page, SubmitRequest, TaskLogLine, TaskRecord } from '../core/types.js';
 import { defaultTaskType, supportsTaskType } from '../core/version-spec.js';
-import type { PageRequest, QueueCounts, Store, TaskFilter } from '../store/store.js';
+import type { PageRequest, Store, TaskFilter } from '../store/store.js';
 import type { ControlEvents } from './events.js';
 import type { FunctionsService } from './functions-service.js';
 
@@ -110,15 +110,6 @@ export class TasksService {
   async logs(tenantId: string, taskId: string, afterSeq: number, limit: number): Promise<{ task: TaskRecord; lines: TaskLogLine[] }> {
     const task = await this.record(tenantId, taskId);
     return { task, lines: await this.store.getLogs(tenantId, taskId, afterSeq, limit) };
-  }
-
-  async queue(tenantId: string, functionIdOrName: string, versionId?: string): Promise<QueueCounts & { functionId: string; versionId?: string }> {
-    if (versionId) {
-      const { function: fn, version } = await this.functions.getVersion(tenantId, functionIdOrName, versionId);
-      return { functionId: fn.id, versionId: version.id, ...(await this.store.queueCounts({ tenantId, versionId: version.id })) };
-    }
-    const fn = await this.functions.get(tenantId, functionIdOrName);
-    return { functionId: fn.id, ...(await this.store.queueCounts({ tenantId, functionId: fn.id })) };
   }
 
   private async record(tenantId: string, taskId: string): Promise<TaskRecord> {

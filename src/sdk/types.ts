@@ -78,6 +78,8 @@ export interface QueueInfo {
   queued: number;
   running: number;
   byStatus: Partial<Record<TaskStatus, number>>;
+  /** Live instances per state (BUSY: running tasks). */
+  instances: Partial<Record<InstanceState, number>>;
 }
 
 export interface LogLine {

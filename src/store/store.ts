@@ -39,6 +39,7 @@ export interface DeploymentFilter {
 
 export interface InstanceFilter {
   tenantId?: string;
+  functionId?: string;
   nodeId?: string;
   versionId?: string;
   states?: StoredInstanceState[];

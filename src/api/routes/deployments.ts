@@ -6,7 +6,7 @@ import { deploymentJson } from '../views.js';
 
 const tags = ['deployments'];
 
-export function deploymentRoutes({ deployments, tasks }: ApiServices) {
+export function deploymentRoutes({ deployments }: ApiServices) {
   return async (app: FastifyInstance): Promise<void> => {
     const path = '/v1/functions/:functionId/versions/:versionId/deployment';
     app.put<{ Params: Static<typeof VersionParams>; Body: Static<typeof DeploymentBody> }>(
@@ -39,13 +39,13 @@ export function deploymentRoutes({ deployments, tasks }: ApiServices) {
     app.get<{ Params: Static<typeof FunctionParams> }>(
       '/v1/functions/:functionId/queue',
       { config: { scope: 'read' }, schema: { tags: ['queues'], summary: 'Queue length and running tasks of a function', params: FunctionParams } },
-      async (req) => tasks.queue(req.principal.tenantId, req.params.functionId),
+      async (req) => deployments.queue(req.principal.tenantId, req.params.functionId),
     );
 
     app.get<{ Params: Static<typeof VersionParams> }>(
       '/v1/functions/:functionId/versions/:versionId/queue',
       { config: { scope: 'read' }, schema: { tags: ['queues'], summary: 'Queue length and running tasks of a version', params: VersionParams } },
-      async (req) => tasks.queue(req.principal.tenantId, req.params.functionId, req.params.versionId),
+      async (req) => deployments.queue(req.principal.tenantId, req.params.functionId, req.params.versionId),
     );
   };
 }

@@ -328,7 +328,7 @@ export class SqliteStore implements Store {
   }
 
   async listInstances(filter: InstanceFilter): Promise<InstanceRecord[]> {
-    const w = where(cmp('tenant_id', '=', filter.tenantId), cmp('node_id', '=', filter.nodeId), cmp('version_id', '=', filter.versionId), isIn('state', filter.states));
+    const w = where(cmp('tenant_id', '=', filter.tenantId), cmp('function_id', '=', filter.functionId), cmp('node_id', '=', filter.nodeId), cmp('version_id', '=', filter.versionId), isIn('state', filter.states));
     return (this.sql(`SELECT * FROM instances ${w.sql} ORDER BY created_at, id`).all(...w.args) as Row[]).map(toInstance);
   }
 
