@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FerryServer, eventually, jobFunction, serverFunction } from './helpers/ferry-server.js';
+import { join } from 'node:path';
+import { FIXTURES, FerryServer, eventually, jobFunction, serverFunction } from './helpers/ferry-server.js';
 
 describe('deployment lifecycle', () => {
   const server = new FerryServer(['--gpus', '2xH200:143771']);
@@ -24,6 +25,21 @@ describe('deployment lifecycle', () => {
     expect(d.instances.filter((i) => i.state === 'FAILED').length).toBeGreaterThanOrEqual(3);
     await server.client.undeploy(fn.id, fn.version.id);
     await expect(server.client.invoke(fn.id, {})).rejects.toMatchObject({ code: 'NOT_DEPLOYED' });
+  });
+
+  it('is DEGRADED, with the reason, when one instance serves and the others keep failing to start', async () => {
+    // The first instance takes a lock and serves; every later one finds it taken and exits.
+    const lock = join(server.dataDir, 'degraded.lock');
+    const start = `try { require('fs').writeFileSync(${JSON.stringify(lock)}, '', { flag: 'wx' }) } catch { console.error('device busy'); process.exit(3) } import(${JSON.stringify(join(FIXTURES, 'server.mjs'))})`;
+    const base = serverFunction('halfbroken');
+    const fn = await server.client.createFunction({ ...base, version: { ...base.version, runtime: { ...base.version.runtime, command: [process.execPath, '-e', start] } } });
+    await server.client.deploy(fn.id, fn.version.id, { minInstances: 2, maxInstances: 2 });
+    const d = await state(fn.id, fn.version.id, 'DEGRADED');
+    expect(d.reason).toMatch(/instances keep failing \(\d+ in a row\): .*exited with code 3.*device busy/s);
+    expect(d.instances.filter((i) => i.state === 'IDLE')).toHaveLength(1);
+    expect(d.events.some((e) => e.kind === 'deployment' && e.to === 'DEGRADED')).toBe(true);
+    expect((await server.client.invoke(fn.id, { still: 'serving' }, { waitSeconds: 10 })).done).toBe(true);
+    await server.client.undeploy(fn.id, fn.version.id);
   });
 
   it('replaces an instance whose process dies, and the deployment keeps serving', async () => {
