@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import type { ControlConfig } from './control-config.js';
 import type { ControlEvents } from './events.js';
 import { placeInstance } from './placement.js';
-import { decideScale, type ScalingMemory } from './scaling-policy.js';
+import { FRESH_SCALING_MEMORY, decideScale, type ScalingMemory } from './scaling-policy.js';
 
 /** Shortest time between two passes over one version. */
 const MIN_PASS_GAP_MS = 20;
@@ -28,9 +28,12 @@ export class Reconciler {
   private readonly failures = new Map<string, FailureRecord>();
   private readonly versions = new Map<string, VersionRecord>();
   private readonly dirty = new Set<string>();
-  /** Passes deferred by the minimum gap, and by a failing version's restart back-off. */
-  private readonly gapTimers = new Map<string, NodeJS.Timeout>();
-  private readonly backoffTimers = new Map<string, NodeJS.Timeout>();
+  /**
+   * One deferred pass per version, at the earliest time any asked for it: the end of the minimum
+   * gap, of a failing version's restart back-off, or of a scale-down window. A pass that still
+   * needs a later one asks again.
+   */
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly lastPass = new Map<string, number>();
   /** Versions with instances that found no room: a pass over them when capacity frees up. */
   private readonly pending = new Set<string>();
@@ -55,10 +58,8 @@ export class Reconciler {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     if (this.interval) clearInterval(this.interval);
-    for (const timers of [this.gapTimers, this.backoffTimers]) {
-      for (const t of timers.values()) clearTimeout(t);
-      timers.clear();
-    }
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
     this.dirty.clear();
     await this.running;
   }
@@ -71,7 +72,7 @@ export class Reconciler {
    */
   schedule(versionId: string): void {
     const wait = (this.lastPass.get(versionId) ?? 0) + MIN_PASS_GAP_MS - this.clock.now();
-    if (wait > 0) return this.passAfter(this.gapTimers, versionId, wait);
+    if (wait > 0) return this.passAfter(versionId, wait);
     this.dirty.add(versionId);
     this.running ??= this.drain();
   }
@@ -137,9 +138,10 @@ export class Reconciler {
     const live = await this.store.listInstances({ versionId, states: [...LIVE_INSTANCE_STATES] });
     const serving = live.filter((i) => i.state !== 'DRAINING');
     const counts = await this.store.versionLoad(versionId);
-    const memory = this.memory.get(versionId) ?? { lastHighAt: now, lastWorkAt: now };
+    const memory = this.memory.get(versionId) ?? FRESH_SCALING_MEMORY;
     const decision = decideScale({ queued: counts.queued, running: counts.running, current: serving.length, settings: deployment, now, memory });
     this.memory.set(versionId, decision.memory);
+    if (decision.recheckAt !== null) this.passAfter(versionId, decision.recheckAt - now);
     if (decision.desired !== serving.length) {
       await this.event(versionId, 'scaling', versionId, String(serving.length), String(decision.desired), `queued ${counts.queued}, running ${counts.running}`);
     }
@@ -161,7 +163,7 @@ export class Reconciler {
     if (failure) {
       const wait = failure.lastAt + Math.min(30_000, this.config.restartBaseMs * 2 ** (failure.count - 1)) - now;
       if (wait > 0) {
-        this.passAfter(this.backoffTimers, deployment.versionId, wait);
+        this.passAfter(deployment.versionId, wait);
         return null;
       }
     }
@@ -223,17 +225,18 @@ export class Reconciler {
     }
   }
 
-  /** One pass over the version after `ms`; further asks on the same timer map fold into it. */
-  private passAfter(timers: Map<string, NodeJS.Timeout>, versionId: string, ms: number): void {
-    if (timers.has(versionId)) return;
-    timers.set(
-      versionId,
-      setTimeout(() => {
-        timers.delete(versionId);
-        this.dirty.add(versionId);
-        this.running ??= this.drain();
-      }, ms),
-    );
+  /** One pass over the version after `ms`, unless one is already due by then. */
+  private passAfter(versionId: string, ms: number): void {
+    const at = this.clock.now() + ms;
+    const pending = this.timers.get(versionId);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(versionId);
+      this.dirty.add(versionId);
+      this.running ??= this.drain();
+    }, ms);
+    this.timers.set(versionId, { at, timer });
   }
 
   private async version(deployment: DeploymentRecord): Promise<VersionRecord | null> {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../src/agent/agent.js';
 import { ProcessRuntime } from '../../src/agent/runtimes/process/process-runtime.js';
+import type { ControlConfig } from '../../src/control/control-config.js';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { systemClock } from '../../src/core/clock.js';
 import { parseGpuSpec } from '../../src/core/gpu-spec.js';
@@ -21,10 +22,10 @@ export class InProcessFleet {
   tenantId = '';
   private readonly agents: Agent[] = [];
 
-  constructor() {
+  constructor(config: Partial<ControlConfig> = {}) {
     this.control = new ControlPlane(this.store, {
       clock: systemClock,
-      config: { leaseMs: 3_000, reaperIntervalMs: 200, reconcileIntervalMs: 300, retryBaseMs: 100, restartBaseMs: 100, maxStartFailures: 3 },
+      config: { leaseMs: 3_000, reaperIntervalMs: 200, reconcileIntervalMs: 300, retryBaseMs: 100, restartBaseMs: 100, maxStartFailures: 3, ...config },
       runtimes: new Set(['process']),
       onError: (err) => this.errors.push(err),
     });
