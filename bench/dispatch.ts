@@ -8,14 +8,13 @@
  *   node --import tsx bench/dispatch.ts [--quick]
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism, platform, arch } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BenchEnv, type BenchFunction } from './lib/bench-env.js';
 import { httpRequest } from './lib/http-client.js';
+import { describeMachine } from './lib/machine.js';
 import { ms, perSecond, ratio, summarize, type Summary } from './lib/stats.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -446,16 +445,6 @@ function renderTable(seq: SequentialSamples, tput: ThroughputResult, jobs: JobRe
   const lines = ['| case | Ferry | floor | ratio |', '| --- | ---: | ---: | ---: |'];
   for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
   return lines.join('\n');
-}
-
-function describeMachine(): string {
-  let cpu = 'unknown CPU';
-  try {
-    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
-  } catch {
-    // Not Linux: no /proc/cpuinfo.
-  }
-  return `${cpu}, ${availableParallelism()} cores, Node ${process.version}, ${platform()} ${arch()}`;
 }
 
 function renderReport(startedAt: Date, quick: boolean, machine: string, table: string, notes: string[]): string {

@@ -65,14 +65,15 @@ export class Reconciler {
   }
 
   /**
-   * Asks for a pass over a version: at once, unless it had one in the last few milliseconds, in
-   * which case one pass at the end of that gap covers every event in between. Under a stream of
+   * Asks for a pass over a version: at once, unless an event started one in the last few
+   * milliseconds, in which case one pass at the end of that gap covers every event in between. Under a stream of
    * enqueues and completions this keeps the reconciler off the per-task path, while a burst's
    * first enqueue still scales up at once.
    */
   schedule(versionId: string): void {
     const wait = (this.lastPass.get(versionId) ?? 0) + MIN_PASS_GAP_MS - this.clock.now();
     if (wait > 0) return this.passAfter(versionId, wait);
+    this.lastPass.set(versionId, this.clock.now());
     this.dirty.add(versionId);
     this.running ??= this.drain();
   }
@@ -97,6 +98,7 @@ export class Reconciler {
   forget(versionId: string): void {
     this.memory.delete(versionId);
     this.pending.delete(versionId);
+    this.lastPass.delete(versionId);
     this.failures.delete(versionId);
   }
 
@@ -129,7 +131,6 @@ export class Reconciler {
   }
 
   private async reconcile(versionId: string): Promise<void> {
-    this.lastPass.set(versionId, this.clock.now());
     const [deployment] = await this.store.listDeployments({ versionId });
     if (!deployment || !isServingDeployment(deployment.state)) return;
     const version = await this.version(deployment);
