@@ -58,6 +58,17 @@ describe('autoscaling', () => {
     const firstStart = drained.events.find((e) => e.kind === 'instance' && e.to === 'STARTING')!;
     expect(Date.parse(firstStart.at) - firstEnqueue).toBeLessThan(1_000);
     expect(await server.client.queue(fn.id)).toMatchObject({ queued: 0, running: 0, instances: {} });
+
+    // The CLI shows the same: the deployment, its instances and its latest events.
+    const status = await server.cli('deploy', 'status', 'burst', '--events', '50');
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    expect(status.stdout).toMatch(/^VERSIONID\s+STATE\s+REASON/);
+    expect(status.stdout).toMatch(/AT\s+KIND\s+SUBJECT\s+FROM\s+TO\s+REASON/);
+    expect(status.stdout).toMatch(/scaling\s+ver_\S+\s+0\s+\d\s+queued \d+, running \d+/);
+    expect(status.stdout.match(/instance\s+ins_\S+\s+DRAINING\s+STOPPED\s+drained/g)).toHaveLength(4);
+    const queue = await server.cli('queue', 'burst');
+    expect(queue.stdout).toMatch(/queued\s+running\s+instances/i);
+    expect(queue.stdout).toMatch(/\s0\s+0\s+none\s+40\s*$/m);
   });
 
   it('scale-in while tasks run stops no busy instance: it drains, its task finishes on the first attempt', async () => {

@@ -13,8 +13,17 @@ export interface TaskFiles {
   inputAssetsDir: string;
 }
 
+/**
+ * Each attempt has a directory of its own directly under the root, with no directory shared
+ * between attempts: the clean-up of an attempt that was taken back can then never remove the
+ * files of the next attempt, which may already run on another instance of this node.
+ */
+function attemptDir(root: string, task: TaskRecord): string {
+  return join(root, `${task.id}.${task.attempt}`);
+}
+
 export async function prepareTaskFiles(root: string, task: TaskRecord): Promise<TaskFiles> {
-  const dir = join(root, task.id, String(task.attempt));
+  const dir = attemptDir(root, task);
   const files: TaskFiles = {
     dir,
     inputFile: join(dir, 'input.json'),
@@ -35,7 +44,7 @@ export async function prepareTaskFiles(root: string, task: TaskRecord): Promise<
 }
 
 export async function removeTaskFiles(root: string, task: TaskRecord): Promise<void> {
-  await rm(join(root, task.id), { recursive: true, force: true });
+  await rm(attemptDir(root, task), { recursive: true, force: true });
 }
 
 /** The env a job-mode command gets (the interface contract). */

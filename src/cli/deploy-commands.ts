@@ -1,16 +1,20 @@
 import type { Command } from 'commander';
 import type { DeploymentInfo, FerryClient } from '../sdk/client.js';
-import { clientFor, intOption, print } from './context.js';
+import { clientFor, globals, intOption, print } from './context.js';
 
 async function versionOf(client: FerryClient, fn: string, version: string | undefined): Promise<string> {
   return version ?? (await client.latestVersion(fn)).id;
 }
 
-function show(cmd: Command, d: DeploymentInfo): void {
+/** The deployment and its instances; with `events`, also its last that many events. */
+function show(cmd: Command, d: DeploymentInfo, events = 0): void {
   print(cmd, d, [
     { versionId: d.versionId, state: d.state, reason: d.reason, min: d.minInstances, max: d.maxInstances, target: d.targetPerInstance, instances: d.instances.filter((i) => i.state !== 'STOPPED' && i.state !== 'FAILED').length },
     ...d.instances.map((i) => ({ versionId: `  ${i.id}`, state: i.state, reason: i.reason, min: '', max: '', target: `node ${i.nodeId}`, instances: i.gpus.map((g) => g.index).join(',') || '-' })),
   ]);
+  if (events === 0 || globals(cmd).output === 'json') return;
+  process.stdout.write('\n');
+  print(cmd, d.events, d.events.slice(-events).map((e) => ({ at: e.at, kind: e.kind, subject: e.subject, from: e.from, to: e.to, reason: e.reason })));
 }
 
 export function deployCommands(program: Command): void {
@@ -36,11 +40,12 @@ export function deployCommands(program: Command): void {
     });
   deploy
     .command('status <function>')
-    .description('a deployment with its instances')
+    .description('a deployment with its instances and its latest scaling and instance events')
     .option('--version <id>', 'version id')
-    .action(async (fn: string, o: { version?: string }, cmd: Command) => {
+    .option('--events <n>', 'how many events to show (at most 50)', intOption('--events'), 10)
+    .action(async (fn: string, o: { version?: string; events: number }, cmd: Command) => {
       const client = clientFor(cmd);
-      show(cmd, await client.getDeployment(fn, await versionOf(client, fn, o.version)));
+      show(cmd, await client.getDeployment(fn, await versionOf(client, fn, o.version)), o.events);
     });
   program
     .command('undeploy <function>')

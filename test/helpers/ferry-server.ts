@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -69,6 +69,16 @@ export class FerryServer {
     });
     this.adminKey = readFileSync(join(this.dataDir, 'admin.key'), 'utf8').trim();
     return this;
+  }
+
+  /** Runs the `ferry` CLI against this server; resolves with its exit code and output. */
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolveRun) => {
+      execFile(process.execPath, [join(ROOT, 'bin', 'ferry.js'), '--url', this.url, '--token', this.adminKey, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolveRun({ code, stdout, stderr });
+      });
+    });
   }
 
   /** The server's log so far (stderr), for failure messages. */
