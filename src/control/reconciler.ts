@@ -25,6 +25,8 @@ interface FailureRecord {
  */
 export class Reconciler {
   private readonly memory = new Map<string, ScalingMemory>();
+  /** The last desired count decided per version, so each decision is recorded once. */
+  private readonly decided = new Map<string, number>();
   private readonly failures = new Map<string, FailureRecord>();
   private readonly versions = new Map<string, VersionRecord>();
   private readonly dirty = new Set<string>();
@@ -97,6 +99,7 @@ export class Reconciler {
   /** Forgets a version's scaling memory (undeploy). */
   forget(versionId: string): void {
     this.memory.delete(versionId);
+    this.decided.delete(versionId);
     this.pending.delete(versionId);
     this.lastPass.delete(versionId);
     this.failures.delete(versionId);
@@ -143,10 +146,12 @@ export class Reconciler {
     const decision = decideScale({ queued: counts.queued, running: counts.running, current: serving.length, settings: deployment, now, memory });
     this.memory.set(versionId, decision.memory);
     if (decision.recheckAt !== null) this.passAfter(versionId, decision.recheckAt - now);
-    if (decision.desired !== serving.length) {
+    // One event per decision: a count that cannot be placed yet is not recorded again on every pass.
+    if (decision.desired !== serving.length && decision.desired !== this.decided.get(versionId)) {
       await this.event(versionId, 'scaling', versionId, String(serving.length), String(decision.desired), `queued ${counts.queued}, running ${counts.running}`);
     }
 
+    this.decided.set(versionId, decision.desired);
     let pending: string | null = null;
     if (decision.desired > serving.length) {
       pending = await this.scaleUp(deployment, version, decision.desired - serving.length, now);
