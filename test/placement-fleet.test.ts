@@ -1,7 +1,8 @@
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeploymentView } from '../src/control/deployments-service.js';
 import { InProcessFleet } from './helpers/in-process-fleet.js';
-import { eventually, serverFunction } from './helpers/ferry-server.js';
+import { FIXTURES, eventually, serverFunction } from './helpers/ferry-server.js';
 
 /** Placement across several in-process nodes with declared inventories, real instance processes. */
 describe('GPU placement across nodes', () => {
@@ -14,8 +15,10 @@ describe('GPU placement across nodes', () => {
     expect(fleet.errors).toEqual([]);
   });
 
-  async function deploy(name: string, resources: Record<string, unknown>, minInstances: number): Promise<{ functionId: string; versionId: string }> {
-    const { function: fn, version } = await fleet.control.functions.create(fleet.tenantId, serverFunction(name, { resources }));
+  async function deploy(name: string, resources: Record<string, unknown>, minInstances: number, command?: string[]): Promise<{ functionId: string; versionId: string }> {
+    const base = serverFunction(name, { resources });
+    const def = command ? { ...base, version: { ...base.version, runtime: { ...base.version.runtime, command } } } : base;
+    const { function: fn, version } = await fleet.control.functions.create(fleet.tenantId, def);
     await fleet.control.deployments.put(fleet.tenantId, fn.id, version.id, { minInstances, maxInstances: minInstances });
     return { functionId: fn.id, versionId: version.id };
   }
@@ -51,7 +54,10 @@ describe('GPU placement across nodes', () => {
     expect(later.events.filter((e) => e.kind === 'scaling' && e.to === '5')).toHaveLength(1);
 
     // Whole-GPU requests take exclusive devices: two H200s for one instance, none left for another.
-    const whole = await deploy('whole', { gpus: 2, gpuType: 'H200' }, 1);
+    // This one ignores SIGTERM, as a server busy freeing device memory might: it takes its whole
+    // grace period (1 s) to stop.
+    const stubborn = [process.execPath, '-e', `process.on('SIGTERM', () => {}); import(${JSON.stringify(join(FIXTURES, 'server.mjs'))})`];
+    const whole = await deploy('whole', { gpus: 2, gpuType: 'H200' }, 1, stubborn);
     const w = await settled(whole, 1, null);
     expect(live(w)[0]).toMatchObject({ nodeId: h200, gpus: [{ index: 0, type: 'H200' }, { index: 1, type: 'H200' }] });
     const another = await deploy('another', { gpus: 1, gpuType: 'H200' }, 1);
@@ -59,10 +65,16 @@ describe('GPU placement across nodes', () => {
     const gpus = await fleet.store.listNodes();
     expect(gpus.map((n) => n.id).sort()).toEqual([a100, h200].sort());
 
-    // Undeploying the whole-GPU version frees both devices; the waiting one is placed at once.
+    // Undeploying the whole-GPU version frees both devices, but only once its process is gone:
+    // the waiting instance is placed right after, never while the old one may hold device memory.
+    const undeployedAt = Date.now();
     await fleet.control.deployments.undeploy(fleet.tenantId, whole.functionId, whole.versionId, { graceful: false, running: 'requeue' });
     const placed = await settled(another, 1, null);
     expect(live(placed)[0]).toMatchObject({ nodeId: h200, gpus: [{ index: 0, type: 'H200' }] });
+    const old = (await fleet.control.deployments.get(fleet.tenantId, whole.functionId, whole.versionId)).instances[0]!;
+    expect(old).toMatchObject({ state: 'STOPPED', reason: 'drained' });
+    expect(old.endedAt! - undeployedAt).toBeGreaterThanOrEqual(900);
+    expect(live(placed)[0]!.createdAt).toBeGreaterThanOrEqual(old.endedAt!);
 
     // Scaling the shared version down to four clears its pending reason.
     await fleet.control.deployments.put(fleet.tenantId, shared.functionId, shared.versionId, { minInstances: 4, maxInstances: 4 });

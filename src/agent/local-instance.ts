@@ -53,11 +53,14 @@ export class LocalInstance {
         this.lifecycle.signal,
       );
     } catch (err) {
-      await this.end('FAILED', `could not start: ${(err as Error).message}`);
+      if (this.draining) await this.end('STOPPED', 'drained before it was ready');
+      else await this.end('FAILED', `could not start: ${(err as Error).message}`);
       return;
     }
     if (this.ended || this.lifecycle.signal.aborted) {
+      // Killed or drained while its start finished: it never serves.
       await rt.stop(version.spec.stopGraceSeconds * 1000);
+      if (this.draining) await this.end('STOPPED', 'drained before it was ready');
       return;
     }
     this.runtimeInstance = rt;
@@ -69,10 +72,14 @@ export class LocalInstance {
     void this.claimLoop();
   }
 
-  /** Takes no new task; stops (and reports STOPPED) once running tasks end. */
+  /**
+   * Takes no new task; stops (and reports STOPPED) once running tasks end. One still starting
+   * stops starting: it was not going to serve.
+   */
   drain(): void {
     if (this.draining) return;
     this.draining = true;
+    if (!this.runtimeInstance) this.lifecycle.abort();
     this.claimAbort.abort();
     this.slotFreed?.();
     void this.finishDrain();

@@ -81,9 +81,11 @@ export class DeploymentsService {
   }
 
   /**
-   * Undeploys a version. Graceful: every instance drains (takes no new task, stops when its tasks
-   * end). Otherwise instances stop at once and their running tasks are re-queued or cancelled.
-   * Queued tasks stay queued until a redeploy or their expiry.
+   * Undeploys a version. Every instance drains: it takes no new task and stops when it has none.
+   * Graceful: running tasks finish first. Otherwise they are re-queued or cancelled at once and
+   * their processes told to stop, so the instances stop within their grace period. Either way an
+   * instance's GPUs are free only once its agent reports it stopped, never while its process may
+   * still hold device memory. Queued tasks stay queued until a redeploy or their expiry.
    */
   async undeploy(tenantId: string, functionIdOrName: string, versionId: string, options: { graceful: boolean; running: 'requeue' | 'cancel' }): Promise<DeploymentView> {
     const { version } = await this.functions.getVersion(tenantId, functionIdOrName, versionId);
@@ -97,20 +99,21 @@ export class DeploymentsService {
     this.reconciler.forget(version.id);
     const live = await this.store.listInstances({ versionId: version.id, states: [...LIVE_INSTANCE_STATES] });
     if (!options.graceful) {
-      for (const r of await this.store.releaseInstanceTasks(live.map((i) => i.id), options.running)) {
+      const nodeOf = new Map(live.map((i) => [i.id, i.nodeId]));
+      for (const r of await this.store.releaseInstanceTasks([...nodeOf.keys()], options.running)) {
         if (r.status === 'QUEUED') this.events.taskReady(r.task.versionId);
         else this.events.taskEnded(r.task);
+        const nodeId = nodeOf.get(r.taken.instanceId ?? '');
+        if (nodeId) this.events.cancelRequested(nodeId, { id: r.task.id, attempt: r.taken.attempt });
       }
     }
     for (const i of live) {
-      const to = options.graceful ? 'DRAINING' : 'STOPPED';
-      if (i.state === to) continue;
-      if (await this.store.moveInstance(i.id, [i.state], to, 'undeployed')) {
-        await this.store.addDeploymentEvent({ versionId: version.id, at: now, kind: 'instance', subject: i.id, from: i.state, to, reason: 'undeployed' });
+      if (i.state === 'DRAINING') continue;
+      if (await this.store.moveInstance(i.id, [i.state], 'DRAINING', options.graceful ? 'undeployed' : 'undeployed: stopping now')) {
+        await this.store.addDeploymentEvent({ versionId: version.id, at: now, kind: 'instance', subject: i.id, from: i.state, to: 'DRAINING', reason: 'undeployed' });
         this.events.assignmentsChanged(i.nodeId);
       }
     }
-    if (!options.graceful) this.reconciler.capacityChanged();
     return this.view(tenantId, version.id);
   }
 

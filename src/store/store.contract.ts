@@ -170,7 +170,7 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       clock.advance(2);
       const reclaimed = await store.reclaimExpiredLeases(10);
       const byId = new Map(reclaimed.map((r) => [r.task.id, r]));
-      expect(byId.get(a.id)).toMatchObject({ status: 'QUEUED', task: { attempt: 2, lostAttempts: 1, error: { code: 'LEASE_EXPIRED' } } });
+      expect(byId.get(a.id)).toMatchObject({ status: 'QUEUED', task: { attempt: 2, lostAttempts: 1, error: { code: 'LEASE_EXPIRED' } }, taken: { attempt: 1, instanceId: inst.id } });
       expect(byId.get(b.id)!.status).toBe('CANCELLED');
       expect((await store.renewLeases(inst.id, [{ id: a.id, attempt: 1 }], 1000)).lost).toHaveLength(1);
     });

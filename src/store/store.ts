@@ -77,6 +77,8 @@ export interface ReclaimedTask {
   task: TaskRecord;
   /** The status it moved to: QUEUED for another attempt, or a terminal one. */
   status: TaskStatus;
+  /** The attempt that was taken back, and the instance that held it. */
+  taken: { attempt: number; instanceId: string | null };
 }
 
 /**

@@ -251,12 +251,12 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
     }
 
     /** Starts an instance; it is stopped in afterEach whatever the test does. */
-    function start(s: VersionSpec, gpus: GpuAssignment[] = []): Promise<RuntimeInstance> {
+    function start(s: VersionSpec, gpus: GpuAssignment[] = [], signal = controller().signal): Promise<RuntimeInstance> {
       const instanceId = newId('ins');
       const p = runtime
         .start(
           { instanceId, version: versionOf(s), gpus, workDir: join(dir, 'instances', instanceId), onLog: (_s, t) => (instanceLogs += t) },
-          controller().signal,
+          signal,
         )
         .then((inst) => {
           instances.push(inst);
@@ -356,6 +356,15 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
         const s = serverSpec({ env: { SERVER_MODE: 'unhealthy' }, startupTimeoutSeconds: 1 });
         await expect(start(s)).rejects.toThrow(/\/healthz/);
         await gone([await readPid('server.pid')], 2000);
+      });
+
+      it('aborting start() rejects and stops the server it had started', async () => {
+        const abort = controller();
+        const starting = start(serverSpec({ env: { SERVER_MODE: 'unhealthy' } }), [], abort.signal);
+        const pid = await readPid('server.pid');
+        abort.abort();
+        await expect(starting).rejects.toThrow(/cancel/);
+        await gone([pid], 2000);
       });
 
       it('rejects start() with the exit code when the server exits at once', async () => {

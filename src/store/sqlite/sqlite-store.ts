@@ -525,7 +525,8 @@ export class SqliteStore implements Store {
         const task = toTask(r);
         if (how === 'requeue') return this.reclaim(task, { code: 'INSTANCE_STOPPED', message: 'its instance was stopped; running again' }, now);
         const error = enc({ code: 'CANCELLED', message: 'its instance was stopped by an undeploy' });
-        return { task: toTask(this.stmt.finish.get({ id: task.id, status: 'CANCELLED', output: null, error, now }) as Row), status: 'CANCELLED' as const };
+        const cancelled = toTask(this.stmt.finish.get({ id: task.id, status: 'CANCELLED', output: null, error, now }) as Row);
+        return { task: cancelled, status: 'CANCELLED' as const, taken: { attempt: task.attempt, instanceId: task.instanceId } };
       });
     }).immediate();
   }
@@ -537,7 +538,7 @@ export class SqliteStore implements Store {
       next === 'QUEUED'
         ? (this.stmt.requeue.get({ id: task.id, lost: 1, runAt: now, error: enc(error) }) as Row)
         : (this.stmt.finish.get({ id: task.id, status: next, output: null, error: enc(next === 'CANCELLED' ? cancelledError(next) : error), now }) as Row);
-    return { task: toTask(row), status: next };
+    return { task: toTask(row), status: next, taken: { attempt: task.attempt, instanceId: task.instanceId } };
   }
 
   async expireQueuedTasks(limit: number): Promise<TaskRecord[]> {

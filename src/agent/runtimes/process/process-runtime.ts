@@ -49,7 +49,15 @@ export class ProcessRuntime implements Runtime {
       if (code !== 0) throw new Error(`init ${describeExit(code, sig)}${tail.text()}`);
     }
     const instance = new ProcessInstance(ctx, env, cwd, this.registry);
-    if (spec.server && spec.runtime.command?.length) await instance.startServer(spec, startupMs, signal);
+    if (spec.server && spec.runtime.command?.length) {
+      try {
+        await instance.startServer(spec, startupMs, signal);
+      } catch (err) {
+        // Cancelled, exited or never healthy: nothing it started outlives the failed start.
+        await instance.stop(spec.stopGraceSeconds * 1000);
+        throw err;
+      }
+    }
     return instance;
   }
 }
@@ -97,7 +105,6 @@ class ProcessInstance implements RuntimeInstance {
       if ((await this.probe(healthPath, 1000)) === 200) return;
       await sleep(HEALTH_POLL_MS, signal);
     }
-    await server.terminate(1000);
     throw new Error(`server did not answer 200 on ${healthPath} within ${startupMs / 1000} s${this.tail.text()}`);
   }
 
