@@ -68,9 +68,9 @@ export class Reconciler {
 
   /**
    * Asks for a pass over a version: at once, unless an event started one in the last few
-   * milliseconds, in which case one pass at the end of that gap covers every event in between. Under a stream of
-   * enqueues and completions this keeps the reconciler off the per-task path, while a burst's
-   * first enqueue still scales up at once.
+   * milliseconds, in which case one pass at the end of that gap covers every event in between.
+   * Under a stream of enqueues and completions this keeps the reconciler off the per-task path,
+   * while a burst's first enqueue still scales up at once.
    */
   schedule(versionId: string): void {
     const wait = (this.lastPass.get(versionId) ?? 0) + MIN_PASS_GAP_MS - this.clock.now();
