@@ -1,8 +1,9 @@
 /**
- * Ferry's hot path against the physical floor, in one run: dispatch latency (async submit → the
- * function receives the task), sync invoke latency and throughput through a no-op server-mode
- * function, and a no-op job. Every Ferry number sits next to the same thing done without Ferry
- * on the same machine in the same run. Prints a markdown table and writes it to
+ * Ferry's hot path against the physical floor and the peers, in one run: dispatch latency (async
+ * submit → the function receives the task) next to each peer's enqueue → handler start, sync
+ * invoke latency through a no-op server-mode function, and a no-op job. Every Ferry number sits
+ * next to the same thing done without Ferry on the same machine in the same run (throughput is
+ * bench/throughput.ts). Prints a markdown table and writes it to
  * bench/results/dispatch-<date>.md; it reports, it never passes or fails on a time.
  *
  *   node --import tsx bench/dispatch.ts [--quick]
@@ -14,8 +15,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BenchEnv, type BenchFunction } from './lib/bench-env.js';
 import { httpRequest } from './lib/http-client.js';
+import { Failures } from './lib/loops.js';
 import { describeMachine } from './lib/machine.js';
-import { ms, perSecond, ratio, summarize, type Summary } from './lib/stats.js';
+import { ms, ratio, summarize, type Summary } from './lib/stats.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,60 +25,34 @@ interface Sizes {
   /** Sequential iterations (each runs every sequential case once). */
   sequential: number;
   sequentialWarmup: number;
-  throughput: number;
-  throughputWarmup: number;
-  concurrency: number;
   job: number;
   jobWarmup: number;
   calibration: number;
   /** Wall-clock limits, in ms. */
-  budget: { total: number; setup: number; sequential: number; throughputRun: number; job: number };
+  budget: { total: number; setup: number; sequential: number; job: number };
 }
 
 const QUICK: Sizes = {
   sequential: 300,
   sequentialWarmup: 50,
-  throughput: 1000,
-  throughputWarmup: 200,
-  concurrency: 50,
   job: 30,
   jobWarmup: 3,
   calibration: 100,
-  budget: { total: 270_000, setup: 60_000, sequential: 80_000, throughputRun: 15_000, job: 30_000 },
+  budget: { total: 200_000, setup: 60_000, sequential: 80_000, job: 30_000 },
 };
 
 const FULL: Sizes = {
   sequential: 2000,
   sequentialWarmup: 200,
-  throughput: 5000,
-  throughputWarmup: 500,
-  concurrency: 50,
   job: 100,
   jobWarmup: 5,
   calibration: 300,
-  budget: { total: 900_000, setup: 60_000, sequential: 300_000, throughputRun: 60_000, job: 90_000 },
+  budget: { total: 600_000, setup: 60_000, sequential: 300_000, job: 90_000 },
 };
 
 const now = (): number => performance.timeOrigin + performance.now();
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (msValue: number): Promise<void> => new Promise((r) => setTimeout(r, msValue));
-
-/** Failures per case, with the first few messages, so a broken path shows instead of vanishing. */
-class Failures {
-  readonly counts = new Map<string, number>();
-  readonly messages: string[] = [];
-  add(name: string, err: unknown): number {
-    const n = (this.counts.get(name) ?? 0) + 1;
-    this.counts.set(name, n);
-    if (this.messages.length < 8) this.messages.push(`${name}: ${(err as Error)?.message ?? String(err)}`);
-    return n;
-  }
-  get total(): number {
-    let t = 0;
-    for (const n of this.counts.values()) t += n;
-    return t;
-  }
-}
 
 interface SequentialSamples {
   inProcess: number[];
@@ -128,16 +104,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     const seq = await sequentialCases(env, c50, c1, sizes, failures, Math.min(hardDeadline - 60_000, Date.now() + sizes.budget.sequential));
     if (seq.stoppedByTime) notes.push(`sequential cases stopped by their time limit after ${seq.iterations} iterations`);
 
-    log(`throughput at concurrency ${sizes.concurrency}: ${sizes.throughput} each way`);
-    const tput = await throughputCase(env, c50, sizes, failures, hardDeadline - 40_000);
-    notes.push(...tput.notes);
-
     log(`job mode: ${sizes.jobWarmup} warm-up + ${sizes.job} each way`);
     const jobs = await jobCase(env, job, sizes, failures, Math.min(hardDeadline - 25_000, Date.now() + sizes.budget.job));
     notes.push(...jobs.notes);
 
     notes.push(...(await deliveryNotes(env, c50, c1)));
-    const table = renderTable(seq, tput, jobs, sizes);
+    const table = renderTable(seq, jobs);
     if (failures.total > 0) notes.push(`failed operations: ${[...failures.counts].map(([k, v]) => `${k} ${v}`).join(', ')}; first: ${failures.messages.join(' | ')}`);
     const ferry = env.ferry!;
     if (ferry.errorCount > 0) notes.push(`the ferry server logged ${ferry.errorCount} error line(s); first: ${ferry.errors.join(' | ')}`);
@@ -271,69 +243,6 @@ async function sequentialCases(env: BenchEnv, c50: BenchFunction, c1: BenchFunct
   return s;
 }
 
-interface ThroughputResult {
-  ferry: number;
-  direct: number;
-  notes: string[];
-}
-
-/** Runs `total` operations, `concurrency` at a time, until done or past `deadline`. */
-async function closedLoop(total: number, concurrency: number, op: () => Promise<void>, deadline: number, name: string, failures: Failures): Promise<{ done: number; seconds: number; cut: boolean }> {
-  let started = 0;
-  let done = 0;
-  let cut = false;
-  const t0 = performance.now();
-  const worker = async (): Promise<void> => {
-    while (started < total) {
-      if (Date.now() > deadline) {
-        cut = true;
-        return;
-      }
-      started++;
-      try {
-        await op();
-        done++;
-      } catch (err) {
-        if (failures.add(name, err) > 50) throw new Error(`${name} failed more than 50 times; last: ${(err as Error).message}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { done, seconds: (performance.now() - t0) / 1000, cut };
-}
-
-/**
- * Sync invokes through Ferry and direct calls, each at the same concurrency, in the order
- * direct, Ferry, Ferry, direct (halves of N each), so a trend over time favours neither.
- */
-async function throughputCase(env: BenchEnv, fn: BenchFunction, sizes: Sizes, failures: Failures, hardDeadline: number): Promise<ThroughputResult> {
-  const ferry = env.ferry!;
-  const direct = env.direct!;
-  const viaFerry = async (): Promise<void> => {
-    const res = await ferry.request('POST', `/v1/functions/${fn.id}/invoke`, { body: {}, headers: { prefer: 'wait=30' }, timeoutMs: 35_000 });
-    if (res.status !== 200) throw new Error(`invoke answered ${res.status}: ${res.body.slice(0, 300)}`);
-  };
-  const viaDirect = async (): Promise<void> => {
-    const res = await httpRequest(env.directAgent, direct.port, 'POST', '/', { body: '{}' });
-    if (res.status !== 200) throw new Error(`direct call answered ${res.status}`);
-  };
-  const runFor = (budget: number): number => Math.min(hardDeadline, Date.now() + budget);
-  const c = sizes.concurrency;
-  // Direct calls are cheap and their JIT warm-up is long relative to a 500-call run: warm them with a full N.
-  await closedLoop(sizes.throughput, c, viaDirect, runFor(sizes.budget.throughputRun / 3), 'throughput direct (warm-up)', failures);
-  await closedLoop(sizes.throughputWarmup, c, viaFerry, runFor(sizes.budget.throughputRun / 3), 'throughput via ferry (warm-up)', failures);
-  const half = Math.ceil(sizes.throughput / 2);
-  const acc = { ferry: { done: 0, seconds: 0 }, direct: { done: 0, seconds: 0 } };
-  const notes: string[] = [];
-  for (const [side, op] of [['direct', viaDirect], ['ferry', viaFerry], ['ferry', viaFerry], ['direct', viaDirect]] as const) {
-    const r = await closedLoop(half, c, op, runFor(sizes.budget.throughputRun), `throughput ${side}`, failures);
-    acc[side].done += r.done;
-    acc[side].seconds += r.seconds;
-    if (r.cut) notes.push(`a throughput run (${side}) stopped by its time limit after ${r.done} tasks`);
-  }
-  return { ferry: acc.ferry.done / acc.ferry.seconds, direct: acc.direct.done / acc.direct.seconds, notes };
-}
-
 interface JobResult {
   ferry: number[];
   spawn: number[];
@@ -400,7 +309,7 @@ async function deliveryNotes(env: BenchEnv, ...fns: BenchFunction[]): Promise<st
   return notes;
 }
 
-function renderTable(seq: SequentialSamples, tput: ThroughputResult, jobs: JobResult, sizes: Sizes): string {
+function renderTable(seq: SequentialSamples, jobs: JobResult): string {
   const rows: string[][] = [];
   const loop = summarize(seq.loopback);
   const inProc = summarize(seq.inProcess);
@@ -431,12 +340,6 @@ function renderTable(seq: SequentialSamples, tput: ThroughputResult, jobs: JobRe
     rows.push([`sync invoke ${key}: send → function receives, p50`, ms(to.p50), `${ms(directTo.p50)} (direct call)`, ratio(to.p50, directTo.p50)]);
     rows.push([`sync invoke ${key}: function receives → answer, p50`, ms(back.p50), `${ms(directBack.p50)} (direct call)`, ratio(back.p50, directBack.p50)]);
   }
-  rows.push([
-    `throughput: sync invokes at concurrency ${sizes.concurrency} (c50, N=${sizes.throughput} each way)`,
-    perSecond(tput.ferry),
-    `${perSecond(tput.direct)} (direct calls)`,
-    `${ratio(tput.ferry, tput.direct)} (${Math.round((tput.ferry / tput.direct) * 100)}%)`,
-  ]);
   const jf = summarize(jobs.ferry);
   const js = summarize(jobs.spawn);
   rows.push([`job no-op (\`true\`): sync invoke to completion, p50 (${n(jf)})`, ms(jf.p50), `${ms(js.p50)} (spawn directly)`, ratio(jf.p50, js.p50)]);

@@ -1,9 +1,10 @@
-// `npm run bench -- [--quick] [dispatch|scaling]`: runs the benchmarks (all unless some are named;
+// `npm run bench -- [--quick] [dispatch|scale|scaling]`: runs the benchmarks (all unless some are named;
 // see bench/README.md).
 import { main as dispatch } from './dispatch.js';
+import { main as scale } from './scale.js';
 import { main as scaling } from './scaling.js';
 
-const BENCHMARKS: Record<string, (argv: readonly string[]) => Promise<void>> = { dispatch, scaling };
+const BENCHMARKS: Record<string, (argv: readonly string[]) => Promise<void>> = { dispatch, scale, scaling };
 
 const argv = process.argv.slice(2);
 const named = argv.filter((a) => !a.startsWith('--'));

@@ -36,6 +36,10 @@ export class BenchEnv {
   readonly receipts = new Receipts();
   readonly functions: { c50?: BenchFunction; c1?: BenchFunction; job?: BenchFunction } = {};
   private tornDown: Promise<string[]> | null = null;
+  /** Names of every function deployed here: their instance processes are checked at teardown. */
+  private readonly deployed: string[] = [];
+  private script = '';
+  private notifyPort = 0;
 
   private constructor(
     readonly tmp: string,
@@ -63,34 +67,20 @@ export class BenchEnv {
     const notifyPort = await this.receipts.listen();
     const left = (): number => Math.max(1000, deadline - Date.now());
 
+    this.script = script;
+    this.notifyPort = notifyPort;
     const direct = await startDirectFunction(process.execPath, script, this.fnDir, Math.min(10_000, left()));
     this.direct = { ...direct, clockOffsetMs: 0 };
 
     this.ferry = await FerryServer.start(repoRoot, this.dataDir, Math.min(30_000, left()));
     this.log(`ferry server at ${this.ferry.url} (pid ${this.ferry.child.pid})`);
 
-    const server = (name: string, concurrency: number) => ({
-      name,
-      version: {
-        mode: 'server',
-        runtime: {
-          type: 'process',
-          command: [process.execPath, script],
-          cwd: this.fnDir,
-          env: { BENCH_FN_DIR: this.fnDir, BENCH_FN_NAME: name, BENCH_NOTIFY_PORT: String(notifyPort) },
-        },
-        server: { inferencePath: '/', healthPath: '/health', startupTimeoutSeconds: 30 },
-        concurrency,
-        timeoutSeconds: 60,
-        retries: 0,
-      },
-    });
     const job = {
       name: 'bench-job-noop',
       version: { mode: 'job', runtime: { type: 'process', cwd: this.fnDir }, job: { command: ['true'] }, concurrency: 1, timeoutSeconds: 60, retries: 0 },
     };
-    this.functions.c50 = await this.deploy(server('bench-noop-c50', 50));
-    this.functions.c1 = await this.deploy(server('bench-noop-c1', 1));
+    this.functions.c50 = await this.deploy(this.serverFunction('bench-noop-c50', 50));
+    this.functions.c1 = await this.deploy(this.serverFunction('bench-noop-c1', 1));
     this.functions.job = await this.deploy(job);
     for (const fn of Object.values(this.functions)) await this.waitReady(fn, Math.min(60_000, left()));
     for (const fn of [this.functions.c50, this.functions.c1]) {
@@ -100,16 +90,38 @@ export class BenchEnv {
     }
   }
 
-  private async deploy(def: { name: string; version: Record<string, unknown> }): Promise<BenchFunction> {
+  /** The no-op function as a server-mode Ferry function; `env` adds to its environment. */
+  serverFunction(name: string, concurrency: number, env: Record<string, string> = {}): { name: string; version: Record<string, unknown> } {
+    return {
+      name,
+      version: {
+        mode: 'server',
+        runtime: {
+          type: 'process',
+          command: [process.execPath, this.script],
+          cwd: this.fnDir,
+          env: { BENCH_FN_DIR: this.fnDir, BENCH_FN_NAME: name, BENCH_NOTIFY_PORT: String(this.notifyPort), ...env },
+        },
+        server: { inferencePath: '/', healthPath: '/health', startupTimeoutSeconds: 300 },
+        concurrency,
+        timeoutSeconds: 60,
+        retries: 0,
+      },
+    };
+  }
+
+  /** Creates a function and deploys it with one instance. */
+  async deploy(def: { name: string; version: Record<string, unknown> }): Promise<BenchFunction> {
     const ferry = this.ferry!;
     const created = await ferry.json<{ id: string; version: { id: string } }>('POST', '/v1/functions', 201, def);
     const fn: BenchFunction = { name: def.name, id: created.id, versionId: created.version.id, clockOffsetMs: 0 };
+    this.deployed.push(def.name);
     await ferry.json('PUT', `/v1/functions/${fn.id}/versions/${fn.versionId}/deployment`, 202, { minInstances: 1, maxInstances: 1 });
     return fn;
   }
 
   /** Polls the deployment until it is ACTIVE with an IDLE instance. */
-  private async waitReady(fn: BenchFunction, timeoutMs: number): Promise<void> {
+  async waitReady(fn: BenchFunction, timeoutMs: number): Promise<void> {
     const started = Date.now();
     let last = '';
     while (Date.now() - started < timeoutMs) {
@@ -169,7 +181,7 @@ export class BenchEnv {
       if (how === 'killed') notes.push('ferry server did not exit within 5 s of SIGTERM and was SIGKILLed');
     }
     // Instances Ferry started should be gone with it; any left are stopped here, by pid.
-    for (const name of ['bench-noop-c50', 'bench-noop-c1']) {
+    for (const name of this.deployed) {
       for (const p of await functionProcesses(this.fnDir, name).catch(() => [])) {
         const how = await stopPid(p.pid, 2000);
         if (how !== 'gone') notes.push(`instance process ${p.pid} (${name}) outlived the ferry server and was ${how === 'killed' ? 'SIGKILLed' : 'SIGTERMed'}`);

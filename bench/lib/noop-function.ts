@@ -12,11 +12,13 @@ import { LOOPBACK } from './http-client.js';
  * (`GET /times`). When BENCH_NOTIFY_PORT is set it also sends `<taskId> <receivedAt>` as a UDP
  * datagram to the benchmark after the response is written, so an async submit can be timed
  * without polling. On start it writes `{port, pid}` to BENCH_FN_DIR/<BENCH_FN_NAME>-<pid>.json.
+ * When BENCH_GO_FILE is set it listens only once that file exists, so tasks can be queued for an
+ * instance that is not ready yet (the pre-enqueued throughput case).
  */
 export const NOOP_FUNCTION_SOURCE = String.raw`
 import http from 'node:http';
 import dgram from 'node:dgram';
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -59,11 +61,21 @@ const server = http.createServer((req, res) => {
 // Longer than any pause in the benchmark, so a kept-alive socket is never closed under a request.
 server.keepAliveTimeout = 65000;
 server.headersTimeout = 66000;
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+const listen = () => server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const file = join(dir, name + '-' + process.pid + '.json');
   writeFileSync(file + '.tmp', JSON.stringify({ port: server.address().port, pid: process.pid }));
   renameSync(file + '.tmp', file);
 });
+const goFile = process.env.BENCH_GO_FILE;
+if (goFile) {
+  const waiting = setInterval(() => {
+    if (!existsSync(goFile)) return;
+    clearInterval(waiting);
+    listen();
+  }, 2);
+} else {
+  listen();
+}
 const stop = () => {
   server.close();
   server.closeAllConnections();

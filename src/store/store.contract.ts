@@ -134,6 +134,28 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       expect(await store.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 1000 })).toEqual([]);
     });
 
+    it('counts positions and queue length exactly across thousands of tasks, after claims, cancels and re-queues', async () => {
+      // Enough tasks to span several of an adapter's internal blocks, with three priorities.
+      const tasks: TaskRecord[] = [];
+      for (let i = 0; i < 2_600; i++) {
+        const t = taskOf({ priority: [0, 5, -3][i % 3]! });
+        tasks.push(t);
+        await store.enqueueTask({ task: t, requestHash: null });
+      }
+      const inst = await idleInstance();
+      const claimed = await store.claimTasks({ instanceId: inst.id, limit: 700, leaseMs: 60_000 });
+      for (const t of tasks.filter((_, i) => i % 7 === 0)) await store.requestCancel(tenantId, t.id);
+      // Some claimed tasks come back to the queue, at their old place.
+      await store.releaseInstanceTasks([inst.id], 'requeue');
+      const stored = new Map<string, TaskRecord>();
+      for (const t of tasks) stored.set(t.id, (await store.getTask(tenantId, t.id))!);
+      // Claim order is priority, then submission order: the brute-force position is the index in it.
+      const queued = tasks.filter((t) => stored.get(t.id)!.status === 'QUEUED').sort((a, b) => b.priority - a.priority || tasks.indexOf(a) - tasks.indexOf(b));
+      expect(claimed).toHaveLength(700);
+      expect((await store.versionLoad(versionId)).queued).toBe(queued.length);
+      for (const [i, t] of queued.entries()) if (i % 37 === 0 || i === queued.length - 1) expect(await store.taskPosition(t)).toBe(i);
+    });
+
     it('records a result once, rejects a stale attempt, and retries a failure with back-off', async () => {
       const t = taskOf();
       await store.enqueueTask({ task: t, requestHash: null });

@@ -106,8 +106,12 @@ export class SqliteStore implements Store {
         WHERE seq IN (SELECT seq FROM tasks WHERE version_id = @versionId AND status = 'QUEUED' AND run_at <= @now
                       ORDER BY priority DESC, seq LIMIT @limit)
         RETURNING *`),
-      position: db.prepare(`SELECT count(*) FROM tasks WHERE version_id = @versionId AND status = 'QUEUED'
-        AND (priority > @priority OR (priority = @priority AND seq < (SELECT seq FROM tasks WHERE id = @id)))`),
+      // The blocks ahead (queue_blocks, migration 2), then the tasks ahead inside its own block.
+      position: db.prepare(`WITH me AS (SELECT seq, seq >> 10 AS block FROM tasks WHERE id = @id)
+        SELECT (SELECT coalesce(sum(queued), 0) FROM queue_blocks, me WHERE version_id = @versionId
+                  AND (priority > @priority OR (priority = @priority AND queue_blocks.block < me.block)))
+             + (SELECT count(*) FROM tasks, me WHERE version_id = @versionId AND status = 'QUEUED' AND priority = @priority
+                  AND tasks.seq >= me.block << 10 AND tasks.seq < me.seq)`),
       renew: db.prepare(`UPDATE tasks SET lease_expires_at = @leaseUntil
         WHERE instance_id = @instanceId AND status IN ${LEASED} AND id IN (SELECT value FROM json_each(@ids))
         RETURNING id, attempt, status`),
@@ -122,7 +126,7 @@ export class SqliteStore implements Store {
         progress_message = NULL, partial_output = NULL
         WHERE id = @id RETURNING *`),
       apiKey: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
-      queuedCount: db.prepare("SELECT count(*) FROM tasks WHERE version_id = ? AND status = 'QUEUED'"),
+      queuedCount: db.prepare('SELECT coalesce(sum(queued), 0) FROM queue_blocks WHERE version_id = ?'),
       leasedCount: db.prepare(`SELECT count(*) FROM tasks WHERE version_id = ? AND status IN ${LEASED}`),
     };
   }
@@ -562,7 +566,7 @@ export class SqliteStore implements Store {
   }
 
   async versionLoad(versionId: string): Promise<{ queued: number; running: number }> {
-    // Each count reads one partial index: only queued rows, only leased rows.
+    // The queued count sums the version's queue blocks; the leased one reads a partial index of leased rows.
     const queued = this.stmt.queuedCount.pluck().get(versionId) as number;
     const running = this.stmt.leasedCount.pluck().get(versionId) as number;
     return { queued, running };
