@@ -16,6 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BenchEnv, type BenchFunction } from './lib/bench-env.js';
 import { httpRequest } from './lib/http-client.js';
 import { Failures } from './lib/loops.js';
+import { type PeerQueue, openPeers } from './peers/all.js';
+import { latencySample, startLatencyWorker } from './peers/measure.js';
 import { describeMachine } from './lib/machine.js';
 import { ms, ratio, summarize, type Summary } from './lib/stats.js';
 
@@ -25,6 +27,8 @@ interface Sizes {
   /** Sequential iterations (each runs every sequential case once). */
   sequential: number;
   sequentialWarmup: number;
+  /** Samples of a peer that polls (pg-boss: each takes about half a second), warm-up included. */
+  polledPeerSamples: number;
   job: number;
   jobWarmup: number;
   calibration: number;
@@ -35,6 +39,7 @@ interface Sizes {
 const QUICK: Sizes = {
   sequential: 300,
   sequentialWarmup: 50,
+  polledPeerSamples: 40,
   job: 30,
   jobWarmup: 3,
   calibration: 100,
@@ -44,6 +49,7 @@ const QUICK: Sizes = {
 const FULL: Sizes = {
   sequential: 2000,
   sequentialWarmup: 200,
+  polledPeerSamples: 300,
   job: 100,
   jobWarmup: 5,
   calibration: 300,
@@ -62,6 +68,8 @@ interface SequentialSamples {
   directBack: number[];
   dispatch: Record<'c50' | 'c1', { received: number[]; accepted: number[] }>;
   sync: Record<'c50' | 'c1', { total: number[]; to: number[]; back: number[] }>;
+  /** Each peer's enqueue → handler start, by peer name. */
+  peers: Map<string, number[]>;
   iterations: number;
   stoppedByTime: boolean;
 }
@@ -87,8 +95,15 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   const failures = new Failures();
   const notes: string[] = [];
+  let peers: PeerQueue[] = [];
   try {
     env = await BenchEnv.create(REPO_ROOT, log, Date.now() + sizes.budget.setup);
+    if (!argv.includes('--no-peers')) {
+      const opened = await openPeers();
+      notes.push(...opened.notes);
+      for (const peer of opened.peers) await startLatencyWorker(peer);
+      peers = opened.peers;
+    }
     const c50 = env.functions.c50!;
     const c1 = env.functions.c1!;
     const job = env.functions.job!;
@@ -101,7 +116,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     env.direct!.clockOffsetMs = directCal.offsetMs;
 
     log(`sequential cases: ${sizes.sequentialWarmup} warm-up + ${sizes.sequential} iterations`);
-    const seq = await sequentialCases(env, c50, c1, sizes, failures, Math.min(hardDeadline - 60_000, Date.now() + sizes.budget.sequential));
+    const seq = await sequentialCases(env, c50, c1, peers, sizes, failures, Math.min(hardDeadline - 60_000, Date.now() + sizes.budget.sequential));
     if (seq.stoppedByTime) notes.push(`sequential cases stopped by their time limit after ${seq.iterations} iterations`);
 
     log(`job mode: ${sizes.jobWarmup} warm-up + ${sizes.job} each way`);
@@ -125,6 +140,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     await writeFile(file, `${report}\n`);
     log(`written to ${relative(process.cwd(), file)}`);
   } finally {
+    for (const peer of peers) await peer.close().catch((err: unknown) => log(`closing ${peer.name}: ${(err as Error).message}`));
     if (env) for (const n of await env.teardown()) log(n);
     clearTimeout(watchdog);
     process.removeListener('SIGINT', onSignal);
@@ -137,7 +153,7 @@ export async function main(argv: readonly string[]): Promise<void> {
  * submit to each function, a sync invoke of each), starting at a different case every time, so
  * drift on the machine lands on all of them alike.
  */
-async function sequentialCases(env: BenchEnv, c50: BenchFunction, c1: BenchFunction, sizes: Sizes, failures: Failures, deadline: number): Promise<SequentialSamples> {
+async function sequentialCases(env: BenchEnv, c50: BenchFunction, c1: BenchFunction, peers: PeerQueue[], sizes: Sizes, failures: Failures, deadline: number): Promise<SequentialSamples> {
   const ferry = env.ferry!;
   const direct = env.direct!;
   const s: SequentialSamples = {
@@ -147,6 +163,7 @@ async function sequentialCases(env: BenchEnv, c50: BenchFunction, c1: BenchFunct
     directBack: [],
     dispatch: { c50: { received: [], accepted: [] }, c1: { received: [], accepted: [] } },
     sync: { c50: { total: [], to: [], back: [] }, c1: { total: [], to: [], back: [] } },
+    peers: new Map(peers.map((p) => [p.name, []])),
     iterations: 0,
     stoppedByTime: false,
   };
@@ -213,7 +230,19 @@ async function sequentialCases(env: BenchEnv, c50: BenchFunction, c1: BenchFunct
     s.sync[key].back.push(t1 - at);
   };
 
+  const peerLatency = (peer: PeerQueue) => {
+    // A polling peer's samples cost about its polling interval each: it gets one every `every` iterations.
+    const every = peer.pollIntervalMs === undefined ? 1 : Math.ceil((sizes.sequentialWarmup + sizes.sequential) / sizes.polledPeerSamples);
+    let calls = 0;
+    return async (record: boolean): Promise<void> => {
+      if (calls++ % every !== 0) return;
+      const t = await latencySample(peer);
+      if (record) s.peers.get(peer.name)!.push(t);
+    };
+  };
+
   const cases: [string, (record: boolean) => Promise<void>][] = [
+    ...peers.map((p): [string, (record: boolean) => Promise<void>] => [`${p.name} latency`, peerLatency(p)]),
     ['direct call', directCall],
     ['dispatch c50', dispatch(c50, 'c50')],
     ['sync invoke c50', syncInvoke(c50, 'c50')],
@@ -339,6 +368,13 @@ function renderTable(seq: SequentialSamples, jobs: JobResult): string {
     rows.push([`sync invoke ${key}: added latency p50`, `+${ms(total.p50 - loop.p50)}`, '—', '—']);
     rows.push([`sync invoke ${key}: send → function receives, p50`, ms(to.p50), `${ms(directTo.p50)} (direct call)`, ratio(to.p50, directTo.p50)]);
     rows.push([`sync invoke ${key}: function receives → answer, p50`, ms(back.p50), `${ms(directBack.p50)} (direct call)`, ratio(back.p50, directBack.p50)]);
+  }
+  const c1 = summarize(seq.dispatch.c1.received);
+  for (const [name, samples] of seq.peers) {
+    const peer = summarize(samples);
+    for (const q of ['p50', 'p99', 'max'] as const) {
+      rows.push([`dispatch c1 vs ${name}: enqueue → handler starts (n=${peer.n}) ${q}`, ms(c1[q]), `${ms(peer[q])} (${name})`, ratio(c1[q], peer[q])]);
+    }
   }
   const jf = summarize(jobs.ferry);
   const js = summarize(jobs.spawn);

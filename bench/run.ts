@@ -1,12 +1,13 @@
-// `npm run bench -- [--quick] [dispatch|scale|scaling]`: runs the benchmarks (all unless some are named;
-// see bench/README.md).
+// `npm run bench -- [--quick] [--no-peers] [--depth N] [dispatch|throughput|scale|scaling]`: runs
+// the benchmarks, all unless some are named (see bench/README.md).
 import { main as dispatch } from './dispatch.js';
 import { main as scale } from './scale.js';
 import { main as scaling } from './scaling.js';
+import { main as throughput } from './throughput.js';
 
-const BENCHMARKS: Record<string, (argv: readonly string[]) => Promise<void>> = { dispatch, scale, scaling };
+const BENCHMARKS: Record<string, (argv: readonly string[]) => Promise<void>> = { dispatch, throughput, scale, scaling };
 
 const argv = process.argv.slice(2);
-const named = argv.filter((a) => !a.startsWith('--'));
+const named = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--depth');
 for (const name of named) if (!(name in BENCHMARKS)) throw new Error(`unknown benchmark "${name}": choose from ${Object.keys(BENCHMARKS).join(', ')}`);
 for (const [name, run] of Object.entries(BENCHMARKS)) if (named.length === 0 || named.includes(name)) await run(argv);
