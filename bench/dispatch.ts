@@ -9,8 +9,7 @@
  *   node --import tsx bench/dispatch.ts [--quick]
  */
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BenchEnv, type BenchFunction } from './lib/bench-env.js';
@@ -19,6 +18,7 @@ import { Failures } from './lib/loops.js';
 import { type PeerQueue, openPeers } from './peers/all.js';
 import { latencySample, startLatencyWorker } from './peers/measure.js';
 import { describeMachine } from './lib/machine.js';
+import { publish } from './lib/report.js';
 import { ms, ratio, summarize, type Summary } from './lib/stats.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -125,7 +125,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
     notes.push(...(await deliveryNotes(env, c50, c1)));
     const table = renderTable(seq, jobs);
-    if (failures.total > 0) notes.push(`failed operations: ${[...failures.counts].map(([k, v]) => `${k} ${v}`).join(', ')}; first: ${failures.messages.join(' | ')}`);
+    notes.push(...failures.notes());
     const ferry = env.ferry!;
     if (ferry.errorCount > 0) notes.push(`the ferry server logged ${ferry.errorCount} error line(s); first: ${ferry.errors.join(' | ')}`);
     notes.push(...(await env.teardown()));
@@ -134,11 +134,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     notes.push(`the whole run took ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
     const machine = describeMachine();
     const report = renderReport(startedAt, quick, machine, table, notes);
-    process.stdout.write(`\n${report}\n`);
-    const file = join(REPO_ROOT, 'bench', 'results', `dispatch-${startedAt.toISOString().slice(0, 10)}.md`);
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, `${report}\n`);
-    log(`written to ${relative(process.cwd(), file)}`);
+    await publish('dispatch', startedAt, report);
   } finally {
     for (const peer of peers) await peer.close().catch((err: unknown) => log(`closing ${peer.name}: ${(err as Error).message}`));
     if (env) for (const n of await env.teardown()) log(n);

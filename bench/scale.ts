@@ -9,14 +9,15 @@
  *   node --import tsx bench/scale.ts [--quick] [--depth 1000000]
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FerryServer } from './lib/ferry-server.js';
 import { Failures, closedLoop } from './lib/loops.js';
 import { describeMachine } from './lib/machine.js';
+import { publish } from './lib/report.js';
 import { ms, perSecond, summarize, type Summary } from './lib/stats.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,14 +97,11 @@ export async function main(argv: readonly string[]): Promise<void> {
       log(`depth ${ids.length}: enqueue ${perSecond(enqueueRate)}, GET task p99 ${ms(summarize(getTask).p99)}, position p99 ${ms(summarize(position).p99)}`);
     }
     const notes: string[] = [];
-    if (failures.total > 0) notes.push(`failed operations: ${[...failures.counts].map(([k, v]) => `${k} ${v}`).join(', ')}; first: ${failures.messages.join(' | ')}`);
+    notes.push(...failures.notes());
     if (ferry.errorCount > 0) notes.push(`the ferry server logged ${ferry.errorCount} error line(s); first: ${ferry.errors.join(' | ')}`);
     notes.push(`the whole run took ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
     const report = renderReport(startedAt, quick, checkpoints, notes);
-    process.stdout.write(`\n${report}\n`);
-    const file = join(REPO_ROOT, 'bench', 'results', `scale-${startedAt.toISOString().slice(0, 10)}.md`);
-    await writeFile(file, `${report}\n`);
-    log(`written to ${relative(process.cwd(), file)}`);
+    await publish('scale', startedAt, report);
   } finally {
     await ferry?.stop(10_000);
     await rm(tmp, { recursive: true, force: true });

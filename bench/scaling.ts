@@ -10,14 +10,15 @@
  *   node --import tsx bench/scaling.ts [--quick]
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FerryServer } from './lib/ferry-server.js';
 import { describeMachine } from './lib/machine.js';
+import { publish } from './lib/report.js';
 import { ms, ratio, summarize } from './lib/stats.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -108,11 +109,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (ferry.errorCount > 0) notes.push(`the ferry server logged ${ferry.errorCount} error line(s); first: ${ferry.errors.join(' | ')}`);
     notes.push(`the whole run took ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
     const report = renderReport(startedAt, quick, burst, floors, results, notes);
-    process.stdout.write(`\n${report}\n`);
-    const file = join(REPO_ROOT, 'bench', 'results', `scaling-${startedAt.toISOString().slice(0, 10)}.md`);
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, `${report}\n`);
-    log(`written to ${relative(process.cwd(), file)}`);
+    await publish('scaling', startedAt, report);
   } finally {
     clearTimeout(watchdog);
     await ferry?.stop(5_000);

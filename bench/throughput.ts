@@ -10,13 +10,14 @@
  *   node --import tsx bench/throughput.ts [--quick] [--no-peers]
  */
 import { writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BenchEnv, type BenchFunction } from './lib/bench-env.js';
 import { httpRequest } from './lib/http-client.js';
 import { Failures, closedLoop } from './lib/loops.js';
 import { describeMachine } from './lib/machine.js';
+import { publish } from './lib/report.js';
 import { perSecond, ratio } from './lib/stats.js';
 import { type PeerQueue, openPeers } from './peers/all.js';
 import { throughput as peerThroughput } from './peers/measure.js';
@@ -78,12 +79,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       }
     }
     for (const [c, r] of results) if (r.cut) notes.push(`${c.name} at c=${c.concurrency} was cut short by its time limit: ${r.done} of ${sizes.n} done`);
-    if (failures.total > 0) notes.push(`failed operations: ${[...failures.counts].map(([k, v]) => `${k} ${v}`).join(', ')}; first: ${failures.messages.join(' | ')}`);
+    notes.push(...failures.notes());
     const report = renderReport(startedAt, sizes, results, notes);
-    process.stdout.write(`\n${report}\n`);
-    const file = join(REPO_ROOT, 'bench', 'results', `throughput-${startedAt.toISOString().slice(0, 10)}.md`);
-    await writeFile(file, `${report}\n`);
-    log(`written to ${relative(process.cwd(), file)}`);
+    await publish('throughput', startedAt, report);
   } finally {
     for (const p of peers) await p.close().catch((err: unknown) => log(`closing ${p.name}: ${(err as Error).message}`));
     if (env) for (const n of await env.teardown()) log(n);

@@ -15,6 +15,12 @@ export class Failures {
     for (const n of this.counts.values()) t += n;
     return t;
   }
+
+  /** A line for a report's notes, or none when nothing failed. */
+  notes(): string[] {
+    if (this.total === 0) return [];
+    return [`failed operations: ${[...this.counts].map(([k, v]) => `${k} ${v}`).join(', ')}; first: ${this.messages.join(' | ')}`];
+  }
 }
 
 /** Runs `total` operations, `concurrency` at a time, until done or past `deadline`. */
