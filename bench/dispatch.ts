@@ -8,7 +8,6 @@
  *
  *   node --import tsx bench/dispatch.ts [--quick]
  */
-import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,6 +18,7 @@ import { type PeerQueue, openPeers } from './peers/all.js';
 import { latencySample, startLatencyWorker } from './peers/measure.js';
 import { describeMachine } from './lib/machine.js';
 import { publish } from './lib/report.js';
+import { spawnTrue } from './lib/spawn-true.js';
 import { ms, ratio, summarize, type Summary } from './lib/stats.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -284,18 +284,7 @@ async function jobCase(env: BenchEnv, fn: BenchFunction, sizes: Sizes, failures:
     if (res.status !== 200) throw new Error(`job invoke answered ${res.status}: ${res.body.slice(0, 300)}`);
     return t;
   };
-  // The same spawn shape as Ferry's process runtime: own process group, piped stdio, stdin closed.
-  const viaSpawn = (): Promise<number> =>
-    new Promise((resolveRun, reject) => {
-      const t0 = performance.now();
-      const child = spawn('true', [], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-      child.stdin.end('{}');
-      child.stdin.on('error', () => {});
-      child.stdout.resume();
-      child.stderr.resume();
-      child.once('error', reject);
-      child.once('close', (code) => (code === 0 ? resolveRun(performance.now() - t0) : reject(new Error(`true exited ${code}`))));
-    });
+  const viaSpawn = spawnTrue;
   const out: JobResult = { ferry: [], spawn: [], notes: [] };
   const total = sizes.jobWarmup + sizes.job;
   for (let i = 0; i < total; i++) {

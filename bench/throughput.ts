@@ -18,6 +18,7 @@ import { httpRequest } from './lib/http-client.js';
 import { Failures, closedLoop } from './lib/loops.js';
 import { describeMachine } from './lib/machine.js';
 import { publish } from './lib/report.js';
+import { spawnTrue } from './lib/spawn-true.js';
 import { perSecond, ratio } from './lib/stats.js';
 import { type PeerQueue, openPeers } from './peers/all.js';
 import { throughput as peerThroughput } from './peers/measure.js';
@@ -40,7 +41,8 @@ interface Run {
   seconds: number;
   cut: boolean;
 }
-type Case = { name: string; concurrency: number; run: (n: number, deadline: number) => Promise<Run> };
+/** A way of running the no-op work; `job` cases are read against spawning `true`, the others against direct calls. */
+type Case = { name: string; concurrency: number; job?: true; run: (n: number, deadline: number) => Promise<Run> };
 
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -94,6 +96,7 @@ function ferryCases(env: BenchEnv, failures: Failures): Case[] {
   const direct = env.direct!;
   const fnAt = (c: number): BenchFunction => (c === 1 ? env.functions.c1! : env.functions.c50!);
   const cases: Case[] = [];
+  const jobs: Record<number, BenchFunction> = {};
   for (const c of CONCURRENCIES) {
     cases.push({
       name: 'floor: direct calls',
@@ -121,6 +124,28 @@ function ferryCases(env: BenchEnv, failures: Failures): Case[] {
         const t0 = performance.now();
         const sent = await closedLoop(n, c, () => submit(env, fn), deadline, 'submit', failures);
         const drained = await untilDrained(env, fn, deadline);
+        return { done: sent.done, seconds: (performance.now() - t0) / 1000, cut: sent.cut || !drained };
+      },
+    });
+    cases.push({
+      name: 'floor: spawning `true` directly (job mode)',
+      concurrency: c,
+      job: true,
+      run: (n, deadline) => closedLoop(n, c, async () => void (await spawnTrue()), deadline, 'spawn', failures),
+    });
+    cases.push({
+      name: 'Ferry: async submits of a `true` job, streamed',
+      concurrency: c,
+      job: true,
+      run: async (n, deadline) => {
+        jobs[c] ??= await env.deploy({
+          name: `bench-job-c${c}`,
+          version: { mode: 'job', runtime: { type: 'process', cwd: env.tmp }, job: { command: ['true'] }, concurrency: c, timeoutSeconds: 60, retries: 0 },
+        });
+        await env.waitReady(jobs[c]!, 30_000);
+        const t0 = performance.now();
+        const sent = await closedLoop(n, c, () => submit(env, jobs[c]!), deadline, 'submit job', failures);
+        const drained = await untilDrained(env, jobs[c]!, deadline);
         return { done: sent.done, seconds: (performance.now() - t0) / 1000, cut: sent.cut || !drained };
       },
     });
@@ -181,20 +206,21 @@ async function untilDrained(env: BenchEnv, fn: BenchFunction, deadline: number):
 
 function renderReport(startedAt: Date, sizes: Sizes, results: Map<Case, Run>, notes: string[]): string {
   const rate = (r: Run | undefined): number => (r && r.seconds > 0 ? r.done / r.seconds : Number.NaN);
-  const byName = new Map<string, Map<number, number>>();
+  const rows = new Map<string, { job: boolean; at: Map<number, number> }>();
   for (const [c, r] of results) {
-    const row = byName.get(c.name) ?? new Map<number, number>();
-    row.set(c.concurrency, rate(r));
-    byName.set(c.name, row);
+    const row = rows.get(c.name) ?? { job: c.job === true, at: new Map<number, number>() };
+    row.at.set(c.concurrency, rate(r));
+    rows.set(c.name, row);
   }
-  const floor = byName.get('floor: direct calls')!;
-  const ferry = byName.get('Ferry: async submits, streamed')!;
-  const header = ['case', ...CONCURRENCIES.flatMap((c) => [`c=${c}`, `c=${c} ÷ direct`, `Ferry streamed c=${c} ÷ this`])];
+  const floorOf = (job: boolean): Map<number, number> => rows.get(job ? 'floor: spawning `true` directly (job mode)' : 'floor: direct calls')?.at ?? new Map();
+  const ferry = rows.get('Ferry: async submits, streamed')?.at ?? new Map<number, number>();
+  const header = ['case', ...CONCURRENCIES.flatMap((c) => [`c=${c}`, `c=${c} ÷ floor`, `Ferry streamed c=${c} ÷ this`])];
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
-  for (const [name, row] of byName) {
+  for (const [name, row] of rows) {
     const cells = CONCURRENCIES.flatMap((c) => {
-      const v = row.get(c) ?? Number.NaN;
-      return [perSecond(v), ratio(v, floor.get(c) ?? Number.NaN), name.startsWith('Ferry') || name.startsWith('floor') ? '—' : ratio(ferry.get(c) ?? Number.NaN, v)];
+      const v = row.at.get(c) ?? Number.NaN;
+      const peer = !name.startsWith('Ferry') && !name.startsWith('floor');
+      return [perSecond(v), ratio(v, floorOf(row.job).get(c) ?? Number.NaN), peer ? ratio(ferry.get(c) ?? Number.NaN, v) : '—'];
     });
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
@@ -205,7 +231,8 @@ function renderReport(startedAt: Date, sizes: Sizes, results: Map<Case, Run>, no
     '',
     `N=${sizes.n} tasks per case and concurrency (two runs of N/2, in opposite orders), no-op work. "c" is the function's instance`,
     'concurrency for Ferry and the floor, and the worker concurrency for the peers; streamed cases feed from c concurrent',
-    'producers. The no-op server-mode function is the same process for the floor and the forwarding peers.',
+    'producers. The no-op server-mode function is the same process for the floor and the forwarding peers. Job-mode rows are',
+    'read against spawning `true` directly at the same concurrency, the others against calling the function directly.',
     '',
     ...lines,
     '',

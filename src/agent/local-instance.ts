@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentProtocol, InstanceAssignment } from '../core/agent-protocol.js';
+import type { AttemptOutcome } from '../core/completion.js';
 import type { TaskRecord, TaskRef } from '../core/types.js';
 import type { Runtime, RuntimeInstance } from './runtimes/runtime.js';
 import { type ExecutorConfig, type StopReason, TaskRun } from './task-executor.js';
@@ -115,13 +116,23 @@ export class LocalInstance {
   }
 
   private launch(task: TaskRecord): void {
-    const run = new TaskRun(task, this.runtimeInstance!, this.protocol, this.config, this.onError);
+    const run = new TaskRun(task, this.runtimeInstance!, this.protocol, this.config, this.onError, (ref, outcome) => this.report(ref, outcome));
     this.runs.set(task.id, run);
     void run.execute().finally(() => {
-      this.runs.delete(task.id);
+      // The next attempt of the same task may already run here (claimed with this one's report).
+      if (this.runs.get(task.id) === run) this.runs.delete(task.id);
       this.slotFreed?.();
       if (this.draining) void this.finishDrain();
     });
+  }
+
+  /**
+   * Reports an attempt's end and, unless draining, takes the next task for the slot it frees in
+   * the same call: one round trip and one commit instead of a completion and a claim.
+   */
+  private async report(ref: TaskRef, outcome: AttemptOutcome): Promise<void> {
+    const next = this.draining || this.ended ? undefined : { instanceId: this.id, versionId: this.assignment.version.id, limit: 1, running: this.runs.size - 1, waitMs: 0 };
+    for (const task of await this.protocol.complete(ref, outcome, next)) this.launch(task);
   }
 
   private async finishDrain(): Promise<void> {

@@ -26,6 +26,8 @@ export class TaskRun {
     private readonly protocol: AgentProtocol,
     private readonly config: ExecutorConfig,
     private readonly onError: (err: unknown) => void,
+    /** Reports the attempt's outcome (the instance may ask for its next task in the same call). */
+    private readonly report: (ref: TaskRef, outcome: AttemptOutcome) => Promise<void>,
   ) {
     this.ref = { id: task.id, attempt: task.attempt };
   }
@@ -62,7 +64,7 @@ export class TaskRun {
       if (outcome) {
         if (outcome.status !== 'SUCCEEDED' && outcome.error) logs.system(`[ferry] attempt ${this.task.attempt} ${outcome.status}: ${outcome.error.message}`);
         await logs.flush(true);
-        await this.protocol.complete(this.ref, outcome);
+        await this.report(this.ref, outcome);
       } else {
         await logs.flush(true);
       }
@@ -70,9 +72,7 @@ export class TaskRun {
       this.onError(err);
       await logs.flush(true).catch(this.onError);
       if (this.stopReason !== 'lost') {
-        await this.protocol
-          .complete(this.ref, { status: 'FAILED', error: { code: 'AGENT_ERROR', message: `the agent could not run the task: ${(err as Error).message}` } })
-          .catch(this.onError);
+        await this.report(this.ref, { status: 'FAILED', error: { code: 'AGENT_ERROR', message: `the agent could not run the task: ${(err as Error).message}` } }).catch(this.onError);
       }
     } finally {
       clearTimeout(timeout);

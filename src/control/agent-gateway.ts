@@ -118,13 +118,17 @@ export class AgentGateway implements AgentProtocol {
     if (lines.length > 0) await this.store.appendLogs(ref, lines);
   }
 
-  async complete(ref: TaskRef, outcome: AttemptOutcome): Promise<void> {
-    const result = await this.store.completeTask(ref, outcome, this.config.retryBaseMs);
-    if (!result.accepted || !result.task) return;
-    const task = result.task;
-    if (isTerminalTask(task.status)) this.events.taskEnded(task);
-    else this.wakeAt(task.versionId, task.runAt);
-    this.events.versionChanged(task.versionId);
+  async complete(ref: TaskRef, outcome: AttemptOutcome, next?: ClaimRequest): Promise<TaskRecord[]> {
+    // As in `claim`: a busy instance leaves queued work to a waiting idle one.
+    const claim = next && (next.running === 0 || !this.events.hasIdleWaiter(next.versionId)) ? { instanceId: next.instanceId, limit: next.limit, leaseMs: this.config.leaseMs } : undefined;
+    const result = await this.store.completeTask(ref, outcome, this.config.retryBaseMs, claim);
+    const task = result.accepted ? result.task : null;
+    if (task) {
+      if (isTerminalTask(task.status)) this.events.taskEnded(task);
+      else this.wakeAt(task.versionId, task.runAt);
+      this.events.versionChanged(task.versionId);
+    }
+    return next ? this.claimed(next.versionId, result.claimed, next.limit) : [];
   }
 
   subscribe(nodeId: string, listener: AgentNotifications): () => void {

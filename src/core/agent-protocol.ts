@@ -55,8 +55,12 @@ export interface AgentProtocol {
   heartbeat(nodeId: string, held: HeldLeases[]): Promise<LeaseReport>;
   progress(ref: TaskRef, progress: TaskProgress): Promise<void>;
   logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void>;
-  /** Records the end of an attempt; a stale attempt's result is ignored. */
-  complete(ref: TaskRef, outcome: AttemptOutcome): Promise<void>;
+  /**
+   * Records the end of an attempt; a stale attempt's result is ignored. With `next`, also leases
+   * the instance's next tasks in the same step (without waiting) and returns them: the slot the
+   * attempt frees is refilled without a claim of its own.
+   */
+  complete(ref: TaskRef, outcome: AttemptOutcome, next?: ClaimRequest): Promise<TaskRecord[]>;
   /** Subscribes to pushes for a node; returns the unsubscribe function. */
   subscribe(nodeId: string, listener: AgentNotifications): () => void;
 }

@@ -177,6 +177,20 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       expect((await store.getTask(tenantId, t.id))!.output).toEqual({ ok: true });
     });
 
+    it('claims the next task in the same step as a completion, even when the result is refused', async () => {
+      const [a, b, c] = [taskOf(), taskOf(), taskOf()];
+      for (const t of [a, b, c]) await store.enqueueTask({ task: t, requestHash: null });
+      const inst = await idleInstance();
+      await store.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 1000 });
+      const next = { instanceId: inst.id, limit: 1, leaseMs: 1000 };
+      const done = await store.completeTask({ id: a.id, attempt: 1 }, { status: 'SUCCEEDED', output: 1 }, 500, next);
+      expect(done).toMatchObject({ accepted: true, task: { id: a.id, status: 'SUCCEEDED' }, claimed: [{ id: b.id, status: 'RUNNING', instanceId: inst.id }] });
+      const stale = await store.completeTask({ id: a.id, attempt: 1 }, { status: 'SUCCEEDED', output: 2 }, 500, next);
+      expect(stale).toMatchObject({ accepted: false, claimed: [{ id: c.id }] });
+      expect((await store.completeTask({ id: b.id, attempt: 1 }, { status: 'SUCCEEDED', output: 3 }, 500)).claimed).toEqual([]);
+      expect(await store.versionLoad(versionId)).toEqual({ queued: 0, running: 1 });
+    });
+
     it('renews held leases, reports cancels and losses, and reclaims expired leases as a new attempt', async () => {
       const a = taskOf();
       const b = taskOf();

@@ -70,6 +70,8 @@ export interface CompleteResult {
   /** False when the attempt is not the task's current leased attempt (a late or stale result). */
   accepted: boolean;
   task: TaskRecord | null;
+  /** Tasks leased by the claim that came with the completion (see `completeTask`). */
+  claimed: TaskRecord[];
 }
 
 /** A task taken back from a dead lease or instance. */
@@ -162,8 +164,12 @@ export interface Store {
   reportProgress(ref: TaskRef, progress: TaskProgress): Promise<boolean>;
   appendLogs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void>;
   getLogs(tenantId: string, taskId: string, afterSeq: number, limit: number): Promise<TaskLogLine[]>;
-  /** Records the end of an attempt (see core/completion.ts); stale attempts are refused. */
-  completeTask(ref: TaskRef, outcome: AttemptOutcome, retryBaseMs: number): Promise<CompleteResult>;
+  /**
+   * Records the end of an attempt (see core/completion.ts); stale attempts are refused. With
+   * `next`, the instance's next tasks are claimed in the same transaction, the slot it frees
+   * refilled with one commit instead of two; the claim happens whether or not the result is taken.
+   */
+  completeTask(ref: TaskRef, outcome: AttemptOutcome, retryBaseMs: number, next?: ClaimRequest): Promise<CompleteResult>;
   /**
    * Cancels a task: a queued one ends CANCELLED at once, a leased one moves to CANCELLING until its
    * agent reports. Returns null when the task does not exist in the tenant; `previous` is the

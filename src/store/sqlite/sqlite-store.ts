@@ -412,20 +412,23 @@ export class SqliteStore implements Store {
   }
 
   async claimTasks(req: ClaimRequest): Promise<TaskRecord[]> {
-    return this.db.transaction((): TaskRecord[] => {
-      const inst = this.stmt.instanceState.get(req.instanceId) as { state: string; version_id: string; node_id: string } | undefined;
-      if (!inst || inst.state !== 'IDLE') return [];
-      const now = this.clock.now();
-      const rows = this.stmt.claim.all({
-        instanceId: req.instanceId,
-        nodeId: inst.node_id,
-        versionId: inst.version_id,
-        now,
-        leaseUntil: now + req.leaseMs,
-        limit: req.limit,
-      }) as Row[];
-      return rows.map(toTask).sort((a, b) => b.priority - a.priority);
-    }).immediate();
+    return this.db.transaction(() => this.claimIn(req)).immediate();
+  }
+
+  /** Leases the instance's next tasks; runs inside the caller's transaction. */
+  private claimIn(req: ClaimRequest): TaskRecord[] {
+    const inst = this.stmt.instanceState.get(req.instanceId) as { state: string; version_id: string; node_id: string } | undefined;
+    if (!inst || inst.state !== 'IDLE') return [];
+    const now = this.clock.now();
+    const rows = this.stmt.claim.all({
+      instanceId: req.instanceId,
+      nodeId: inst.node_id,
+      versionId: inst.version_id,
+      now,
+      leaseUntil: now + req.leaseMs,
+      limit: req.limit,
+    }) as Row[];
+    return rows.map(toTask).sort((a, b) => b.priority - a.priority);
   }
 
   async renewLeases(instanceId: string, held: TaskRef[], leaseMs: number): Promise<LeaseReport> {
@@ -471,26 +474,29 @@ export class SqliteStore implements Store {
     return rows;
   }
 
-  async completeTask(ref: TaskRef, outcome: AttemptOutcome, retryBaseMs: number): Promise<CompleteResult> {
-    return this.db.transaction((): CompleteResult => {
-      const row = this.stmt.taskById.get(ref.id) as Row | undefined;
-      if (!row) return { accepted: false, task: null };
-      const task = toTask(row);
-      if (task.attempt !== ref.attempt || !(LEASED_TASK_STATUSES as readonly string[]).includes(task.status)) return { accepted: false, task };
-      const now = this.clock.now();
-      const decision = decideCompletion(task.status, outcome, task.attempt - task.lostAttempts, task.maxAttempts, retryBaseMs);
-      const updated =
-        decision.kind === 'retry'
-          ? (this.stmt.requeue.get({ id: task.id, lost: 0, runAt: now + decision.delayMs, error: enc(outcome.error) }) as Row)
-          : (this.stmt.finish.get({
-              id: task.id,
-              status: decision.status,
-              output: decision.status === 'SUCCEEDED' ? enc(outcome.output) : null,
-              error: decision.status === 'SUCCEEDED' ? null : enc(decision.status === 'CANCELLED' ? cancelledError('CANCELLED') : outcome.error),
-              now,
-            }) as Row);
-      return { accepted: true, task: toTask(updated) };
-    }).immediate();
+  async completeTask(ref: TaskRef, outcome: AttemptOutcome, retryBaseMs: number, next?: ClaimRequest): Promise<CompleteResult> {
+    return this.db.transaction((): CompleteResult => ({ ...this.completeIn(ref, outcome, retryBaseMs), claimed: next ? this.claimIn(next) : [] })).immediate();
+  }
+
+  /** Records the end of an attempt; runs inside the caller's transaction. */
+  private completeIn(ref: TaskRef, outcome: AttemptOutcome, retryBaseMs: number): Omit<CompleteResult, 'claimed'> {
+    const row = this.stmt.taskById.get(ref.id) as Row | undefined;
+    if (!row) return { accepted: false, task: null };
+    const task = toTask(row);
+    if (task.attempt !== ref.attempt || !(LEASED_TASK_STATUSES as readonly string[]).includes(task.status)) return { accepted: false, task };
+    const now = this.clock.now();
+    const decision = decideCompletion(task.status, outcome, task.attempt - task.lostAttempts, task.maxAttempts, retryBaseMs);
+    const updated =
+      decision.kind === 'retry'
+        ? (this.stmt.requeue.get({ id: task.id, lost: 0, runAt: now + decision.delayMs, error: enc(outcome.error) }) as Row)
+        : (this.stmt.finish.get({
+            id: task.id,
+            status: decision.status,
+            output: decision.status === 'SUCCEEDED' ? enc(outcome.output) : null,
+            error: decision.status === 'SUCCEEDED' ? null : enc(decision.status === 'CANCELLED' ? cancelledError('CANCELLED') : outcome.error),
+            now,
+          }) as Row);
+    return { accepted: true, task: toTask(updated) };
   }
 
   async requestCancel(tenantId: string, taskId: string): Promise<{ task: TaskRecord; previous: TaskStatus } | null> {
