@@ -82,7 +82,9 @@ export class AgentGateway implements AgentProtocol {
     // Wait for an enqueue, but no longer than until a delayed retry becomes runnable.
     const nextRunAt = await this.store.nextRunAt(versionId);
     const ms = nextRunAt === null ? waitMs : Math.max(0, Math.min(waitMs, nextRunAt - this.clock.now()));
-    const woken = await this.events.waitForReady(versionId, { since, idle, ms }, signal);
+    const woken = await this.events.waitForReady(versionId, { since, idle, ms, instanceId }, signal);
+    // Leased to this instance by the enqueue that found it waiting: its own, even if it stops now.
+    if (Array.isArray(woken)) return this.claimed(versionId, woken, limit);
     if (signal?.aborted) {
       // Woken for work this claimer will not take: pass the wake-up on.
       if (woken) this.events.taskReady(versionId);

@@ -33,7 +33,7 @@ export class ControlPlane {
     this.functions = new FunctionsService(store, clock, options.runtimes);
     this.reconciler = new Reconciler(store, this.events, clock, config, onError);
     this.deployments = new DeploymentsService(store, this.functions, this.reconciler, this.events, clock);
-    this.tasks = new TasksService(store, this.functions, this.events, clock);
+    this.tasks = new TasksService(store, this.functions, this.events, clock, config.leaseMs);
     this.gateway = new AgentGateway(store, this.events, this.reconciler, clock, config);
     this.reaper = new LeaseReaper(store, this.gateway, this.events, config.reaperIntervalMs, onError);
     this.auth = new AuthService(store, clock);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { TaskRecord } from '../core/types.js';
 import { ControlEvents } from './events.js';
 
-const WAIT = { ms: 5_000 };
+const WAIT = { ms: 5_000, instanceId: 'ins_1' };
 
 describe('ControlEvents ready waiters', () => {
   it('wakes one waiter per ready signal, idle ones before busy ones, in arrival order', async () => {
@@ -29,22 +30,41 @@ describe('ControlEvents ready waiters', () => {
     const since = events.readyMark('v');
     events.taskReady('v');
     const started = Date.now();
-    expect(await events.waitForReady('v', { since, idle: true, ms: 5_000 })).toBe(true);
+    expect(await events.waitForReady('v', { since, idle: true, ...WAIT })).toBe(true);
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('resolves false on timeout and on abort, and an aborted waiter is not woken later', async () => {
     const events = new ControlEvents();
-    expect(await events.waitForReady('v', { since: 0, idle: true, ms: 5 })).toBe(false);
+    expect(await events.waitForReady('v', { since: 0, idle: true, ms: 5, instanceId: 'ins_1' })).toBe(false);
     const abort = new AbortController();
-    const aborted = events.waitForReady('v', { since: 0, idle: true, ms: 5_000 }, abort.signal);
+    const aborted = events.waitForReady('v', { since: 0, idle: true, ...WAIT }, abort.signal);
     abort.abort();
     expect(await aborted).toBe(false);
     expect(events.hasIdleWaiter('v')).toBe(false);
     // Versions are independent.
-    const other = events.waitForReady('w', { since: 0, idle: true, ms: 5_000 });
+    const other = events.waitForReady('w', { since: 0, idle: true, ...WAIT });
     events.taskReady('v');
     events.taskReady('w');
     expect(await other).toBe(true);
+  });
+
+  it('hands work to the longest-waiting idle claimer directly: it is no longer woken by signals, nor by its timer', async () => {
+    const events = new ControlEvents();
+    const busy = events.waitForReady('v', { since: 0, idle: false, ms: 5_000, instanceId: 'ins_busy' });
+    const first = events.waitForReady('v', { since: 0, idle: true, ms: 20, instanceId: 'ins_a' });
+    const second = events.waitForReady('v', { since: 0, idle: true, ...WAIT });
+    const taker = events.takeIdleWaiter('v')!;
+    expect(taker.instanceId).toBe('ins_a');
+    events.taskReady('v');
+    expect(await second).toBe(true);
+    // Its 20 ms timer is disarmed: only the delivery ends its wait.
+    await new Promise((r) => setTimeout(r, 40));
+    const task = { id: 'task_1' } as TaskRecord;
+    taker.deliver([task]);
+    expect(await first).toEqual([task]);
+    expect(events.takeIdleWaiter('v')).toBeNull();
+    events.taskReady('v');
+    expect(await busy).toBe(true);
   });
 });

@@ -1,11 +1,24 @@
 import { EventEmitter } from 'node:events';
 import type { TaskRecord, TaskRef } from '../core/types.js';
 
+/**
+ * How a wait for work ends: `true`, woken to claim; `false`, timed out or aborted; a list, tasks
+ * already leased to the waiter by an enqueue that found it waiting.
+ */
+export type WakeUp = boolean | TaskRecord[];
+
+interface Waiter {
+  instanceId: string;
+  /** Stops the timer and the abort listener and leaves the list: from then on only `settle` ends it. */
+  disarm(): void;
+  settle(result: WakeUp): void;
+}
+
 interface ReadyWaiters {
   /** Counts `taskReady` calls, so a claimer can tell whether work arrived since it looked. */
   generation: number;
-  idle: Set<(woken: boolean) => void>;
-  busy: Set<(woken: boolean) => void>;
+  idle: Set<Waiter>;
+  busy: Set<Waiter>;
 }
 
 function first<T>(set: Set<T>): T | undefined {
@@ -37,7 +50,20 @@ export class ControlEvents {
   taskReady(versionId: string): void {
     const waiters = this.waitersOf(versionId);
     waiters.generation++;
-    (first(waiters.idle) ?? first(waiters.busy))?.(true);
+    (first(waiters.idle) ?? first(waiters.busy))?.settle(true);
+  }
+
+  /**
+   * Takes the longest-waiting idle claimer of a version off the list, for an enqueue to hand work
+   * to it directly; `deliver` must then be called once, with what was leased to it (none: it
+   * claims for itself). Null when no idle instance waits.
+   */
+  takeIdleWaiter(versionId: string): { instanceId: string; deliver(tasks: TaskRecord[]): void } | null {
+    const idle = this.readyWaiters.get(versionId)?.idle;
+    const waiter = idle && first(idle);
+    if (!waiter) return null;
+    waiter.disarm();
+    return { instanceId: waiter.instanceId, deliver: (tasks) => waiter.settle(tasks.length > 0 ? tasks : true) };
   }
 
   /** A mark to pass to `waitForReady`: work that becomes ready after it is never missed. */
@@ -51,24 +77,30 @@ export class ControlEvents {
   }
 
   /**
-   * Resolves true when this waiter is woken for work that became ready after `since` (at once if
-   * some already did), false after `ms` or on abort.
+   * Waits for work on a version (see `WakeUp`), at once true if some became ready after `since`,
+   * false after `ms` or on abort. `instanceId` lets an enqueue lease work to this waiter directly.
    */
-  waitForReady(versionId: string, wait: { since: number; idle: boolean; ms: number }, signal?: AbortSignal): Promise<boolean> {
+  waitForReady(versionId: string, wait: { since: number; idle: boolean; ms: number; instanceId: string }, signal?: AbortSignal): Promise<WakeUp> {
     const waiters = this.waitersOf(versionId);
     if (waiters.generation !== wait.since) return Promise.resolve(true);
     const set = wait.idle ? waiters.idle : waiters.busy;
     return new Promise((resolve) => {
-      const done = (woken: boolean): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        set.delete(done);
-        resolve(woken);
+      const waiter: Waiter = {
+        instanceId: wait.instanceId,
+        disarm: () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          set.delete(waiter);
+        },
+        settle: (result) => {
+          waiter.disarm();
+          resolve(result);
+        },
       };
-      const onAbort = (): void => done(false);
+      const onAbort = (): void => waiter.settle(false);
       const timer = setTimeout(onAbort, wait.ms);
       signal?.addEventListener('abort', onAbort, { once: true });
-      set.add(done);
+      set.add(waiter);
     });
   }
 

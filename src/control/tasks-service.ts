@@ -6,7 +6,7 @@ import { LIMITS } from '../core/limits.js';
 import { isServingDeployment, isTerminalTask, type TaskStatus } from '../core/states.js';
 import type { DeploymentRecord, FunctionRecord, Page, SubmitRequest, TaskLogLine, TaskRecord } from '../core/types.js';
 import { defaultTaskType, supportsTaskType } from '../core/version-spec.js';
-import type { PageRequest, Store, TaskFilter } from '../store/store.js';
+import type { EnqueueResult, PageRequest, Store, TaskFilter } from '../store/store.js';
 import type { ControlEvents } from './events.js';
 import type { FunctionsService } from './functions-service.js';
 
@@ -21,9 +21,15 @@ export class TasksService {
     private readonly functions: FunctionsService,
     private readonly events: ControlEvents,
     private readonly clock: Clock,
+    /** Lease length of a task handed to a waiting instance by its enqueue. */
+    private readonly leaseMs: number,
   ) {}
 
-  /** Stores the task durably, then wakes claimers and the reconciler. */
+  /**
+   * Stores the task durably, then wakes claimers and the reconciler. When an idle instance of the
+   * version is waiting, the same transaction leases it the head of the queue (usually this task),
+   * and it gets the task without a claim of its own.
+   */
   async submit(tenantId: string, req: SubmitRequest): Promise<{ task: TaskView; created: boolean }> {
     // One read each of the function, the version and its deployment: this is the dispatch path.
     const fn = await this.functions.get(tenantId, req.functionId);
@@ -59,14 +65,23 @@ export class TasksService {
     );
     // The hash covers what the caller asked, not the version picked for them, so a retry matches.
     const requestHash = task.idempotencyKey === null ? null : hashRequest([fn.id, req.versionId ?? '', req.taskType ?? '', inputJson]);
-    const result = await this.store.enqueueTask({ task, requestHash });
+    const waiter = this.events.takeIdleWaiter(version.id);
+    let handed: TaskRecord[] = [];
+    let result: EnqueueResult;
+    try {
+      result = await this.store.enqueueTask({ task, requestHash }, waiter ? { instanceId: waiter.instanceId, limit: 1, leaseMs: this.leaseMs } : undefined);
+      if (result.created) handed = result.claimed;
+    } finally {
+      // A taken waiter is always answered: with what was leased to it, or sent to claim for itself.
+      waiter?.deliver(handed);
+    }
     if (!result.created) {
       if (!result.sameRequest) throw new FerryError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${task.idempotencyKey}" was used for a different request (task ${result.task.id})`);
       return { task: await this.view(result.task), created: false };
     }
-    this.events.taskReady(version.id);
+    if (result.task.status === 'QUEUED') this.events.taskReady(version.id);
     this.events.versionChanged(version.id);
-    return { task: await this.view(task), created: true };
+    return { task: await this.view(result.task), created: true };
   }
 
   async get(tenantId: string, taskId: string): Promise<TaskView> {

@@ -177,6 +177,24 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       expect((await store.getTask(tenantId, t.id))!.output).toEqual({ ok: true });
     });
 
+    it('leases the head of the queue to a waiting instance in the same step as an enqueue', async () => {
+      const inst = await idleInstance();
+      const claimFor = { instanceId: inst.id, limit: 1, leaseMs: 1000 };
+      const a = taskOf({ idempotencyKey: 'k' });
+      const first = await store.enqueueTask({ task: a, requestHash: 'h' }, claimFor);
+      expect(first).toMatchObject({ created: true, task: { id: a.id, status: 'RUNNING', instanceId: inst.id }, claimed: [{ id: a.id }] });
+      // An older queued task goes first: the new one stays queued.
+      const [b, c] = [taskOf(), taskOf()];
+      await store.enqueueTask({ task: b, requestHash: null });
+      const third = await store.enqueueTask({ task: c, requestHash: null }, claimFor);
+      expect(third).toMatchObject({ created: true, task: { id: c.id, status: 'QUEUED' }, claimed: [{ id: b.id, status: 'RUNNING' }] });
+      // A repeated key claims nothing; neither does an instance that is not IDLE.
+      expect(await store.enqueueTask({ task: taskOf({ idempotencyKey: 'k' }), requestHash: 'h' }, claimFor)).toMatchObject({ created: false, task: { id: a.id } });
+      await store.moveInstance(inst.id, ['IDLE'], 'DRAINING', 'scale-in');
+      expect(await store.enqueueTask({ task: taskOf(), requestHash: null }, claimFor)).toMatchObject({ created: true, task: { status: 'QUEUED' }, claimed: [] });
+      expect(await store.versionLoad(versionId)).toEqual({ queued: 2, running: 2 });
+    });
+
     it('claims the next task in the same step as a completion, even when the result is refused', async () => {
       const [a, b, c] = [taskOf(), taskOf(), taskOf()];
       for (const t of [a, b, c]) await store.enqueueTask({ task: t, requestHash: null });

@@ -58,7 +58,8 @@ export interface NewTask {
   requestHash: string | null;
 }
 
-export type EnqueueResult = { created: true; task: TaskRecord } | { created: false; task: TaskRecord; sameRequest: boolean };
+/** `claimed`: what the claim that came with a new task leased (see `enqueueTask`). */
+export type EnqueueResult = { created: true; task: TaskRecord; claimed: TaskRecord[] } | { created: false; task: TaskRecord; sameRequest: boolean };
 
 export interface ClaimRequest {
   instanceId: string;
@@ -147,8 +148,13 @@ export interface Store {
    */
   failNodeInstances(nodeId: string, reason: string): Promise<{ instances: InstanceRecord[]; tasks: ReclaimedTask[] }>;
 
-  /** Stores a task durably, or returns the earlier task of the same idempotency key. */
-  enqueueTask(newTask: NewTask): Promise<EnqueueResult>;
+  /**
+   * Stores a task durably, or returns the earlier task of the same idempotency key. With
+   * `claimFor` (an instance waiting for work), a new task's version is claimed for that instance
+   * in the same transaction, so the enqueue also hands out the head of the queue: usually the new
+   * task itself, which `task` then shows leased.
+   */
+  enqueueTask(newTask: NewTask, claimFor?: ClaimRequest): Promise<EnqueueResult>;
   getTask(tenantId: string, taskId: string): Promise<TaskRecord | null>;
   listTasks(tenantId: string, filter: TaskFilter, page: PageRequest): Promise<Page<TaskRecord>>;
   /** Number of claimable tasks ahead of a queued task in its version's queue (0 = next). */

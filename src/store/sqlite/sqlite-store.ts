@@ -373,14 +373,15 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
-  async enqueueTask({ task, requestHash }: NewTask): Promise<EnqueueResult> {
+  async enqueueTask({ task, requestHash }: NewTask, claimFor?: ClaimRequest): Promise<EnqueueResult> {
     return this.db.transaction((): EnqueueResult => {
       if (task.idempotencyKey !== null) {
         const earlier = this.stmt.taskByKey.get(task.tenantId, task.idempotencyKey) as Row | undefined;
         if (earlier) return { created: false, task: toTask(earlier), sameRequest: earlier.request_hash === requestHash };
       }
       this.stmt.insertTask.run({ ...task, input: JSON.stringify(task.input ?? null), requestHash });
-      return { created: true, task };
+      const claimed = claimFor ? this.claimIn(claimFor) : [];
+      return { created: true, task: claimed.find((t) => t.id === task.id) ?? task, claimed };
     }).immediate();
   }
 
