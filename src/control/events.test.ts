@@ -49,12 +49,12 @@ describe('ControlEvents ready waiters', () => {
     expect(await other).toBe(true);
   });
 
-  it('hands work to the longest-waiting idle claimer directly: it is no longer woken by signals, nor by its timer', async () => {
+  it('hands work to a waiting claimer directly, idle ones first: a taken one is no longer woken by signals, nor by its timer', async () => {
     const events = new ControlEvents();
     const busy = events.waitForReady('v', { since: 0, idle: false, ms: 5_000, instanceId: 'ins_busy' });
     const first = events.waitForReady('v', { since: 0, idle: true, ms: 20, instanceId: 'ins_a' });
     const second = events.waitForReady('v', { since: 0, idle: true, ...WAIT });
-    const taker = events.takeIdleWaiter('v')!;
+    const taker = events.takeWaiter('v')!;
     expect(taker.instanceId).toBe('ins_a');
     events.taskReady('v');
     expect(await second).toBe(true);
@@ -63,8 +63,11 @@ describe('ControlEvents ready waiters', () => {
     const task = { id: 'task_1' } as TaskRecord;
     taker.deliver([task]);
     expect(await first).toEqual([task]);
-    expect(events.takeIdleWaiter('v')).toBeNull();
-    events.taskReady('v');
+    // With no idle claimer left, a busy one is taken.
+    const busyTaker = events.takeWaiter('v')!;
+    expect(busyTaker.instanceId).toBe('ins_busy');
+    busyTaker.deliver([]);
     expect(await busy).toBe(true);
+    expect(events.takeWaiter('v')).toBeNull();
   });
 });

@@ -54,13 +54,14 @@ export class ControlEvents {
   }
 
   /**
-   * Takes the longest-waiting idle claimer of a version off the list, for an enqueue to hand work
-   * to it directly; `deliver` must then be called once, with what was leased to it (none: it
-   * claims for itself). Null when no idle instance waits.
+   * Takes a waiting claimer of a version off the list (idle instances first, then busy ones with
+   * free slots, each longest-waiting first) for an enqueue to hand work to directly; `deliver`
+   * must then be called once, with what was leased to it (none: it claims for itself). Null when
+   * nobody waits.
    */
-  takeIdleWaiter(versionId: string): { instanceId: string; deliver(tasks: TaskRecord[]): void } | null {
-    const idle = this.readyWaiters.get(versionId)?.idle;
-    const waiter = idle && first(idle);
+  takeWaiter(versionId: string): { instanceId: string; deliver(tasks: TaskRecord[]): void } | null {
+    const waiters = this.readyWaiters.get(versionId);
+    const waiter = waiters && (first(waiters.idle) ?? first(waiters.busy));
     if (!waiter) return null;
     waiter.disarm();
     return { instanceId: waiter.instanceId, deliver: (tasks) => waiter.settle(tasks.length > 0 ? tasks : true) };

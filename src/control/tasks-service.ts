@@ -26,9 +26,9 @@ export class TasksService {
   ) {}
 
   /**
-   * Stores the task durably, then wakes claimers and the reconciler. When an idle instance of the
-   * version is waiting, the same transaction leases it the head of the queue (usually this task),
-   * and it gets the task without a claim of its own.
+   * Stores the task durably, then wakes claimers and the reconciler. When an instance of the
+   * version is waiting for work (an idle one first), the same transaction leases it the head of
+   * the queue (usually this task), and it gets the task without a claim of its own.
    */
   async submit(tenantId: string, req: SubmitRequest): Promise<{ task: TaskView; created: boolean }> {
     // One read each of the function, the version and its deployment: this is the dispatch path.
@@ -65,7 +65,7 @@ export class TasksService {
     );
     // The hash covers what the caller asked, not the version picked for them, so a retry matches.
     const requestHash = task.idempotencyKey === null ? null : hashRequest([fn.id, req.versionId ?? '', req.taskType ?? '', inputJson]);
-    const waiter = this.events.takeIdleWaiter(version.id);
+    const waiter = this.events.takeWaiter(version.id);
     let handed: TaskRecord[] = [];
     let result: EnqueueResult;
     try {
