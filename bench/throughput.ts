@@ -62,7 +62,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       peers = opened.peers;
       notes.push(...opened.notes);
     }
-    const cases = [...ferryCases(env, failures), ...peerCases(env, peers)];
+    const cases = [...ferryCases(env, failures), ...peerCases(env, peers, failures)];
     const results = new Map<Case, Run>();
     // Forward, then backward, half of N each: a trend over the run lands on every case alike.
     for (const order of [cases, [...cases].reverse()]) {
@@ -171,7 +171,7 @@ function ferryCases(env: BenchEnv, failures: Failures): Case[] {
 }
 
 /** Each peer with a no-op handler and with one forwarding to the no-op function, both ways of feeding it. */
-function peerCases(env: BenchEnv, peers: PeerQueue[]): Case[] {
+function peerCases(env: BenchEnv, peers: PeerQueue[], failures: Failures): Case[] {
   const cases: Case[] = [];
   for (const peer of peers) {
     for (const c of CONCURRENCIES) {
@@ -180,7 +180,11 @@ function peerCases(env: BenchEnv, peers: PeerQueue[]): Case[] {
           cases.push({
             name: `${peer.name}: ${forward ? 'forwards to the function' : 'no-op handler'}, ${mode === 'streamed' ? 'streamed' : 'pre-enqueued'}`,
             concurrency: c,
-            run: (n, deadline) => peerThroughput(peer, { n, concurrency: c, mode, forwardToPort: forward ? env.direct!.port : undefined, deadline }),
+            run: async (n, deadline) => {
+              const r = await peerThroughput(peer, { n, concurrency: c, mode, forwardToPort: forward ? env.direct!.port : undefined, deadline });
+              if (r.failed > 0) failures.add(`${peer.name} (c=${c}, ${mode}${forward ? ', forwarding' : ''})`, new Error(`${r.failed} failed; first: ${r.firstError}`));
+              return r;
+            },
           });
         }
       }
