@@ -59,6 +59,8 @@ const FULL: Sizes = {
 const now = (): number => performance.timeOrigin + performance.now();
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (msValue: number): Promise<void> => new Promise((r) => setTimeout(r, msValue));
+/** A pause after each peer sample, for the peer's own completion work to end. */
+const PEER_SETTLE_MS = 10;
 
 interface SequentialSamples {
   inProcess: number[];
@@ -234,6 +236,9 @@ async function sequentialCases(env: BenchEnv, c50: BenchFunction, c1: BenchFunct
       if (calls++ % every !== 0) return;
       const t = await latencySample(peer);
       if (record) s.peers.get(peer.name)!.push(t);
+      // The peer completes its job after the handler started (in Redis or PostgreSQL); let that
+      // finish, as the Ferry cases wait for their task to end, so it does not overlap the next case.
+      await sleep(PEER_SETTLE_MS);
     };
   };
 
