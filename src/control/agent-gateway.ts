@@ -72,8 +72,7 @@ export class AgentGateway implements AgentProtocol {
     const { instanceId, versionId, limit, waitMs } = request;
     const idle = request.running === 0;
     const since = this.events.readyMark(versionId);
-    // A busy instance leaves queued work to a waiting idle one, which is already being woken.
-    if (idle || !this.events.hasIdleWaiter(versionId)) {
+    if (this.mayClaimNow(request)) {
       const claimed = await this.store.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs });
       if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return this.claimed(versionId, claimed, limit);
     }
@@ -91,6 +90,11 @@ export class AgentGateway implements AgentProtocol {
       return [];
     }
     return this.claimed(versionId, await this.store.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs }), limit);
+  }
+
+  /** Idle first: a busy instance leaves queued work to a waiting idle one, which is being woken for it. */
+  private mayClaimNow(request: ClaimRequest): boolean {
+    return request.running === 0 || !this.events.hasIdleWaiter(request.versionId);
   }
 
   private claimed(versionId: string, tasks: TaskRecord[], limit: number): TaskRecord[] {
@@ -121,8 +125,7 @@ export class AgentGateway implements AgentProtocol {
   }
 
   async complete(ref: TaskRef, outcome: AttemptOutcome, next?: ClaimRequest): Promise<TaskRecord[]> {
-    // As in `claim`: a busy instance leaves queued work to a waiting idle one.
-    const claim = next && (next.running === 0 || !this.events.hasIdleWaiter(next.versionId)) ? { instanceId: next.instanceId, limit: next.limit, leaseMs: this.config.leaseMs } : undefined;
+    const claim = next && this.mayClaimNow(next) ? { instanceId: next.instanceId, limit: next.limit, leaseMs: this.config.leaseMs } : undefined;
     const result = await this.store.completeTask(ref, outcome, this.config.retryBaseMs, claim);
     const task = result.accepted ? result.task : null;
     if (task) {
