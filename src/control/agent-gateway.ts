@@ -83,7 +83,8 @@ export class AgentGateway implements AgentProtocol {
     const ms = nextRunAt === null ? waitMs : Math.max(0, Math.min(waitMs, nextRunAt - this.clock.now()));
     const woken = await this.events.waitForReady(versionId, { since, idle, ms, instanceId }, signal);
     // Leased to this instance by the enqueue that found it waiting: its own, even if it stops now.
-    if (Array.isArray(woken)) return this.claimed(versionId, woken, limit);
+    // That enqueue already signalled what it left queued and told the reconciler.
+    if (Array.isArray(woken)) return woken;
     if (signal?.aborted) {
       // Woken for work this claimer will not take: pass the wake-up on.
       if (woken) this.events.taskReady(versionId);
