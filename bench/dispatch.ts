@@ -16,7 +16,6 @@ import { httpRequest } from './lib/http-client.js';
 import { Failures } from './lib/loops.js';
 import { type PeerQueue, openPeers } from './peers/all.js';
 import { latencySample, startLatencyWorker } from './peers/measure.js';
-import { describeMachine } from './lib/machine.js';
 import { publish } from './lib/report.js';
 import { spawnTrue } from './lib/spawn-true.js';
 import { ms, ratio, summarize, type Summary } from './lib/stats.js';
@@ -134,9 +133,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     env = null;
 
     notes.push(`the whole run took ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
-    const machine = describeMachine();
-    const report = renderReport(startedAt, quick, machine, table, notes);
-    await publish('dispatch', startedAt, report);
+    await publish({ name: 'dispatch', title: 'Ferry dispatch benchmark', startedAt, quick, body: renderBody(table), notes });
   } finally {
     for (const peer of peers) await peer.close().catch((err: unknown) => log(`closing ${peer.name}: ${(err as Error).message}`));
     if (env) for (const n of await env.teardown()) log(n);
@@ -376,20 +373,13 @@ function renderTable(seq: SequentialSamples, jobs: JobResult): string {
   return lines.join('\n');
 }
 
-function renderReport(startedAt: Date, quick: boolean, machine: string, table: string, notes: string[]): string {
+function renderBody(table: string): string[] {
   return [
-    `## Ferry dispatch benchmark, ${startedAt.toISOString()}${quick ? ' (--quick)' : ''}`,
-    '',
-    `Machine: ${machine}`,
-    '',
     table,
-    '',
-    'Notes:',
-    ...notes.map((n) => `- ${n}`),
     '',
     'For reading the ratios (PRODUCT.md, "Performance targets"): dispatch p50 ≤ 2× the loopback round trip and p99 below',
     "BullMQ's 4.9 ms; sync invoke ≤ +0.3 ms p50 over a direct call; throughput through Ferry ≥ 60% (sync ≥ 70%) of direct.",
-  ].join('\n');
+  ];
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -16,7 +16,6 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FerryServer } from './lib/ferry-server.js';
 import { Failures, closedLoop } from './lib/loops.js';
-import { describeMachine } from './lib/machine.js';
 import { publish } from './lib/report.js';
 import { ms, perSecond, summarize, type Summary } from './lib/stats.js';
 
@@ -100,8 +99,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     notes.push(...failures.notes());
     if (ferry.errorCount > 0) notes.push(`the ferry server logged ${ferry.errorCount} error line(s); first: ${ferry.errors.join(' | ')}`);
     notes.push(`the whole run took ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
-    const report = renderReport(startedAt, quick, checkpoints, notes);
-    await publish('scale', startedAt, report);
+    await publish({ name: 'scale', title: 'Ferry scale benchmark (SQLite store)', startedAt, quick, body: renderBody(checkpoints), notes });
   } finally {
     await ferry?.stop(10_000);
     await rm(tmp, { recursive: true, force: true });
@@ -124,7 +122,7 @@ function rssOf(pid: number): number {
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
-function renderReport(startedAt: Date, quick: boolean, checkpoints: Checkpoint[], notes: string[]): string {
+function renderBody(checkpoints: Checkpoint[]): string[] {
   const first = checkpoints[0];
   const rows = checkpoints.map((c) =>
     [
@@ -139,10 +137,6 @@ function renderReport(startedAt: Date, quick: boolean, checkpoints: Checkpoint[]
     ].join(' | '),
   );
   return [
-    `## Ferry scale benchmark (SQLite store), ${startedAt.toISOString()}${quick ? ' (--quick)' : ''}`,
-    '',
-    `Machine: ${describeMachine()}`,
-    '',
     `Tasks enqueued over HTTP by ${CLIENTS} concurrent clients to one version that can never be placed, so all stay queued. At each`,
     `depth: the enqueue rate over the stretch before it (its last 10%, at least 500 tasks), then ${PROBES} sequential submits and`,
     `${PROBES} sequential reads of random queued tasks.`,
@@ -153,10 +147,7 @@ function renderReport(startedAt: Date, quick: boolean, checkpoints: Checkpoint[]
     '',
     'Targets (PRODUCT.md): at 1,000,000 queued, enqueue ≥ 90% of its empty-queue rate, status and position ≤ 2 ms p99, server',
     'RSS under 300 MB; no query on a hot path scans the queue. The PostgreSQL store does not exist yet (issue 5): SQLite only.',
-    '',
-    'Notes:',
-    ...notes.map((n) => `- ${n}`),
-  ].join('\n');
+  ];
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

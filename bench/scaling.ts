@@ -17,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FerryServer } from './lib/ferry-server.js';
-import { describeMachine } from './lib/machine.js';
 import { publish } from './lib/report.js';
 import { ms, ratio, summarize } from './lib/stats.js';
 
@@ -108,8 +107,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const notes = results.flatMap((r) => r.notes.map((n) => `target ${r.target}: ${n}`));
     if (ferry.errorCount > 0) notes.push(`the ferry server logged ${ferry.errorCount} error line(s); first: ${ferry.errors.join(' | ')}`);
     notes.push(`the whole run took ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
-    const report = renderReport(startedAt, quick, burst, floors, results, notes);
-    await publish('scaling', startedAt, report);
+    await publish({ name: 'scaling', title: 'Ferry scaling benchmark', startedAt, quick, body: renderBody(burst, floors, results), notes });
   } finally {
     clearTimeout(watchdog);
     await ferry?.stop(5_000);
@@ -255,7 +253,7 @@ function peakLive(events: Deployment['events']): number {
   return peak;
 }
 
-function renderReport(startedAt: Date, quick: boolean, burst: number, floors: Map<number, number>, results: CaseResult[], notes: string[]): string {
+function renderBody(burst: number, floors: Map<number, number>, results: CaseResult[]): string[] {
   const rows = results.map((r) =>
     [
       `${r.target}`,
@@ -272,10 +270,6 @@ function renderReport(startedAt: Date, quick: boolean, burst: number, floors: Ma
     ].join(' | '),
   );
   return [
-    `## Ferry scaling benchmark, ${startedAt.toISOString()}${quick ? ' (--quick)' : ''}`,
-    '',
-    `Machine: ${describeMachine()}`,
-    '',
     `A burst of ${burst} tasks (${WORK_MS} ms of work each) on a cold deployment (min 0, max ${MAX_INSTANCES}, concurrency 1) of a`,
     `server-mode function whose own start takes ${START_MS} ms; scale-down and scale-to-zero windows ${WINDOW_S} s.`,
     '',
@@ -289,10 +283,7 @@ function renderReport(startedAt: Date, quick: boolean, burst: number, floors: Ma
     `that floor. The ideal makespan is the ${START_MS} ms start plus the work in rounds of the peak instance count. Scale to zero is measured from the end of the`,
     "window (last task's end + the window) to the drain event. Peers (PRODUCT.md): EAS reacts in about 10 s, KEDA polls every",
     "30 s, Knative's panic window is 6 s; Ferry's targets are ≤ 100 ms to the start request and ≤ 100 ms after a window's end.",
-    '',
-    'Notes:',
-    ...notes.map((n) => `- ${n}`),
-  ].join('\n');
+  ];
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -16,7 +16,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BenchEnv, type BenchFunction } from './lib/bench-env.js';
 import { httpRequest } from './lib/http-client.js';
 import { Failures, closedLoop } from './lib/loops.js';
-import { describeMachine } from './lib/machine.js';
 import { publish } from './lib/report.js';
 import { spawnTrue } from './lib/spawn-true.js';
 import { perSecond, ratio } from './lib/stats.js';
@@ -82,8 +81,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     for (const [c, r] of results) if (r.cut) notes.push(`${c.name} at c=${c.concurrency} was cut short by its time limit: ${r.done} of ${sizes.n} done`);
     notes.push(...failures.notes());
-    const report = renderReport(startedAt, sizes, results, notes);
-    await publish('throughput', startedAt, report);
+    await publish({ name: 'throughput', title: 'Ferry throughput benchmark', startedAt, quick: sizes === QUICK, body: renderBody(sizes, results), notes });
   } finally {
     for (const p of peers) await p.close().catch((err: unknown) => log(`closing ${p.name}: ${(err as Error).message}`));
     if (env) for (const n of await env.teardown()) log(n);
@@ -208,7 +206,7 @@ async function untilDrained(env: BenchEnv, fn: BenchFunction, deadline: number):
   }
 }
 
-function renderReport(startedAt: Date, sizes: Sizes, results: Map<Case, Run>, notes: string[]): string {
+function renderBody(sizes: Sizes, results: Map<Case, Run>): string[] {
   const rate = (r: Run | undefined): number => (r && r.seconds > 0 ? r.done / r.seconds : Number.NaN);
   const rows = new Map<string, { job: boolean; at: Map<number, number> }>();
   for (const [c, r] of results) {
@@ -229,10 +227,6 @@ function renderReport(startedAt: Date, sizes: Sizes, results: Map<Case, Run>, no
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
   return [
-    `## Ferry throughput benchmark, ${startedAt.toISOString()}${sizes === QUICK ? ' (--quick)' : ''}`,
-    '',
-    `Machine: ${describeMachine()}`,
-    '',
     `N=${sizes.n} tasks per case and concurrency (two runs of N/2, in opposite orders), no-op work. "c" is the function's instance`,
     'concurrency for Ferry and the floor, and the worker concurrency for the peers; streamed cases feed from c concurrent',
     'producers. The no-op server-mode function is the same process for the floor and the forwarding peers. Job-mode rows are',
@@ -240,12 +234,9 @@ function renderReport(startedAt: Date, sizes: Sizes, results: Map<Case, Run>, no
     '',
     ...lines,
     '',
-    'Notes:',
-    ...notes.map((n) => `- ${n}`),
-    '',
     'Targets (PRODUCT.md): through Ferry at c=50 ≥ 60% of direct calls, and ≥ 1.5× each peer whose worker forwards jobs to the',
     'same function; sync invoke ≥ 70% of direct.',
-  ].join('\n');
+  ];
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

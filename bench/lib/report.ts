@@ -1,15 +1,40 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeMachine } from './machine.js';
 
 const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
-/** Prints a benchmark's report and writes it to bench/results/<name>-<date>.md; returns the file. */
-export async function publish(name: string, startedAt: Date, report: string): Promise<string> {
-  process.stdout.write(`\n${report}\n`);
-  const file = join(RESULTS, `${name}-${startedAt.toISOString().slice(0, 10)}.md`);
+export interface Report {
+  /** Names the file: bench/results/<name>-<date>.md. */
+  name: string;
+  title: string;
+  startedAt: Date;
+  quick: boolean;
+  /** The tables and what they mean, between the machine line and the notes. */
+  body: string[];
+  notes: string[];
+}
+
+/**
+ * Frames a benchmark's report (title, date, machine, body, notes), prints it and writes it to
+ * bench/results/<name>-<date>.md; returns the file.
+ */
+export async function publish(report: Report): Promise<string> {
+  const text = [
+    `## ${report.title}, ${report.startedAt.toISOString()}${report.quick ? ' (--quick)' : ''}`,
+    '',
+    `Machine: ${describeMachine()}`,
+    '',
+    ...report.body,
+    '',
+    'Notes:',
+    ...report.notes.map((n) => `- ${n}`),
+  ].join('\n');
+  process.stdout.write(`\n${text}\n`);
+  const file = join(RESULTS, `${report.name}-${report.startedAt.toISOString().slice(0, 10)}.md`);
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, `${report}\n`);
+  await writeFile(file, `${text}\n`);
   process.stderr.write(`[bench] written to ${relative(process.cwd(), file)}\n`);
   return file;
 }
