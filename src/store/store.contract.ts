@@ -252,6 +252,29 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       expect((await store.queueCounts({ versionId })).queued).toBe(1);
     });
 
+    it('declares silent nodes lost, fails their instances, leaves their leases to expire, and never revives a lost node', async () => {
+      const t = taskOf();
+      await store.enqueueTask({ task: t, requestHash: null });
+      const inst = await idleInstance();
+      await store.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 60_000 });
+      clock.advance(5_000);
+      await store.upsertNode({ id: 'node_2', name: 'n2', gpus: [], state: 'READY', lastSeenAt: clock.now() - 4_000, createdAt: clock.now() });
+      expect(await store.touchNode('node_2')).toBe('READY');
+      const lost = await store.markLostNodes(clock.now() - 3_000, 'no heartbeat for 3 s');
+      expect(lost.nodes.map((n) => [n.id, n.state])).toEqual([['node_1', 'LOST']]);
+      expect(lost.instances).toMatchObject([{ id: inst.id, state: 'FAILED', reason: 'no heartbeat for 3 s' }]);
+      expect((await store.getTask(tenantId, t.id))!.status).toBe('RUNNING');
+      expect(await store.touchNode('node_1')).toBe('LOST');
+      expect((await store.getNode('node_1'))!.state).toBe('LOST');
+      expect(await store.touchNode('node_unknown')).toBeNull();
+      clock.advance(1);
+      expect((await store.markLostNodes(clock.now(), 'again')).nodes.map((n) => n.id)).toEqual(['node_2']);
+      clock.advance(60_001);
+      expect(await store.reclaimExpiredLeases(10)).toMatchObject([{ status: 'QUEUED', task: { id: t.id, attempt: 2 } }]);
+      await store.upsertNode({ id: 'node_1', name: 'n1', gpus: [], state: 'READY', lastSeenAt: clock.now(), createdAt: 0 });
+      expect((await store.getNode('node_1'))!.state).toBe('READY');
+    });
+
     it('keeps progress and logs of the current attempt only, in order', async () => {
       const t = taskOf();
       await store.enqueueTask({ task: t, requestHash: null });

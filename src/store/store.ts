@@ -1,5 +1,5 @@
 import type { AttemptOutcome } from '../core/completion.js';
-import type { DeploymentState, StoredInstanceState, TaskStatus } from '../core/states.js';
+import type { DeploymentState, NodeState, StoredInstanceState, TaskStatus } from '../core/states.js';
 import type {
   ApiKey,
   DeploymentEvent,
@@ -133,7 +133,18 @@ export interface Store {
   upsertNode(node: NodeRecord): Promise<void>;
   getNode(id: string): Promise<NodeRecord | null>;
   listNodes(): Promise<NodeRecord[]>;
-  touchNode(id: string): Promise<void>;
+  /**
+   * Records a heartbeat of a READY node. A LOST node stays LOST: its agent must register again,
+   * so work it still holds from before is never taken for current. Returns the node's state, or
+   * null when the node is unknown.
+   */
+  touchNode(id: string): Promise<NodeState | null>;
+  /**
+   * Declares READY nodes not seen since `seenBefore` LOST and fails their live instances, so the
+   * reconciler replaces them elsewhere. Their leased tasks stay leased until the leases expire:
+   * a node that is only cut off may still be running them.
+   */
+  markLostNodes(seenBefore: number, reason: string): Promise<{ nodes: NodeRecord[]; instances: InstanceRecord[] }>;
 
   createInstance(instance: InstanceRecord): Promise<void>;
   getInstance(id: string): Promise<InstanceRecord | null>;

@@ -3,7 +3,7 @@ import { type AttemptOutcome, decideCompletion, decideReclaim } from '../../core
 import { FerryError } from '../../core/errors.js';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { LIMITS } from '../../core/limits.js';
-import { LEASED_TASK_STATUSES, LIVE_INSTANCE_STATES, SERVING_DEPLOYMENT_STATES, type DeploymentState, type StoredInstanceState, type TaskStatus } from '../../core/states.js';
+import { LEASED_TASK_STATUSES, LIVE_INSTANCE_STATES, SERVING_DEPLOYMENT_STATES, type DeploymentState, type NodeState, type StoredInstanceState, type TaskStatus } from '../../core/states.js';
 import type {
   ApiKey,
   DeploymentEvent,
@@ -36,6 +36,7 @@ import type {
   TaskFilter,
 } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { type HotStatements, prepareHotStatements } from './statements.js';
 import { cmp, isIn, placeholders, where } from './where.js';
 import { toApiKey, toDeployment, toDeploymentEvent, toFunction, toInstance, toNode, toTask, toTenant, toVersion } from './rows.js';
 
@@ -62,7 +63,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly clock: Clock;
-  private readonly stmt: ReturnType<SqliteStore['prepare']>;
+  private readonly stmt: HotStatements;
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteStoreOptions) {
@@ -73,7 +74,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
-    this.stmt = this.prepare();
+    this.stmt = prepareHotStatements(this.db);
   }
 
   private migrate(): void {
@@ -87,47 +88,6 @@ export class SqliteStore implements Store {
       }
     });
     apply.immediate();
-  }
-
-  /** The statements on hot paths, prepared once. */
-  private prepare() {
-    const db = this.db;
-    return {
-      insertTask: db.prepare(`INSERT INTO tasks (id, tenant_id, function_id, version_id, task_type, status, priority, input, attempt,
-        max_attempts, timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at)
-        VALUES (@id, @tenantId, @functionId, @versionId, @taskType, 'QUEUED', @priority, @input, @attempt,
-        @maxAttempts, @timeoutSeconds, @idempotencyKey, @requestHash, @createdAt, @runAt, @expiresAt)`),
-      taskById: db.prepare('SELECT * FROM tasks WHERE id = ?'),
-      taskByKey: db.prepare('SELECT * FROM tasks WHERE tenant_id = ? AND idempotency_key = ?'),
-      instanceState: db.prepare('SELECT state, version_id, node_id FROM instances WHERE id = ?'),
-      // Reads only the tasks_queue partial index: the first `limit` runnable rows in claim order.
-      claimable: db.prepare(`SELECT seq FROM tasks WHERE version_id = @versionId AND status = 'QUEUED' AND run_at <= @now
-        ORDER BY priority DESC, seq LIMIT @limit`),
-      lease: db.prepare(`UPDATE tasks SET status = 'RUNNING', instance_id = @instanceId, node_id = @nodeId, started_at = @now,
-        lease_expires_at = @leaseUntil WHERE seq IN (SELECT value FROM json_each(@seqs)) RETURNING *`),
-      // The blocks ahead (queue_blocks, migration 2), then the tasks ahead inside its own block.
-      position: db.prepare(`WITH me AS (SELECT seq, seq >> 10 AS block FROM tasks WHERE id = @id)
-        SELECT (SELECT coalesce(sum(queued), 0) FROM queue_blocks, me WHERE version_id = @versionId
-                  AND (priority > @priority OR (priority = @priority AND queue_blocks.block < me.block)))
-             + (SELECT count(*) FROM tasks, me WHERE version_id = @versionId AND status = 'QUEUED' AND priority = @priority
-                  AND tasks.seq >= me.block << 10 AND tasks.seq < me.seq)`),
-      renew: db.prepare(`UPDATE tasks SET lease_expires_at = @leaseUntil
-        WHERE instance_id = @instanceId AND status IN ${LEASED} AND id IN (SELECT value FROM json_each(@ids))
-        RETURNING id, attempt, status`),
-      progress: db.prepare(`UPDATE tasks SET progress = @progress, progress_message = @message, partial_output = @partialOutput
-        WHERE id = @id AND attempt = @attempt AND status IN ${LEASED}`),
-      insertLog: db.prepare('INSERT INTO task_logs (task_id, attempt, stream, text, at) VALUES (?, ?, ?, ?, ?)'),
-      finish: db.prepare(`UPDATE tasks SET status = @status, output = @output, error = @error, finished_at = @now,
-        lease_expires_at = NULL, progress = CASE WHEN @status = 'SUCCEEDED' THEN 100 ELSE progress END
-        WHERE id = @id RETURNING *`),
-      requeue: db.prepare(`UPDATE tasks SET status = 'QUEUED', attempt = attempt + 1, lost_attempts = lost_attempts + @lost,
-        run_at = @runAt, error = @error, instance_id = NULL, node_id = NULL, lease_expires_at = NULL, progress = 0,
-        progress_message = NULL, partial_output = NULL
-        WHERE id = @id RETURNING *`),
-      apiKey: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
-      queuedCount: db.prepare('SELECT coalesce(sum(queued), 0) FROM queue_blocks WHERE version_id = ?'),
-      leasedCount: db.prepare(`SELECT count(*) FROM tasks WHERE version_id = ? AND status IN ${LEASED}`),
-    };
   }
 
   /**
@@ -312,8 +272,20 @@ export class SqliteStore implements Store {
     return (this.sql('SELECT * FROM nodes ORDER BY created_at, id').all() as Row[]).map(toNode);
   }
 
-  async touchNode(id: string): Promise<void> {
-    this.sql("UPDATE nodes SET last_seen_at = ?, state = 'READY' WHERE id = ?").run(this.clock.now(), id);
+  async touchNode(id: string): Promise<NodeState | null> {
+    return this.db.transaction(() => {
+      this.sql("UPDATE nodes SET last_seen_at = ? WHERE id = ? AND state = 'READY'").run(this.clock.now(), id);
+      return (this.sql('SELECT state FROM nodes WHERE id = ?').pluck().get(id) as NodeState | undefined) ?? null;
+    })();
+  }
+
+  async markLostNodes(seenBefore: number, reason: string): Promise<{ nodes: NodeRecord[]; instances: InstanceRecord[] }> {
+    return this.db.transaction(() => {
+      const nodes = (this.sql("UPDATE nodes SET state = 'LOST' WHERE state = 'READY' AND last_seen_at < ? RETURNING *").all(seenBefore) as Row[]).map(toNode);
+      const failInstances = this.sql(`UPDATE instances SET state = 'FAILED', reason = ?, ended_at = ? WHERE node_id = ? AND state IN ${LIVE_INSTANCES} RETURNING *`);
+      const instances = nodes.flatMap((n) => (failInstances.all(reason, this.clock.now(), n.id) as Row[]).map(toInstance));
+      return { nodes, instances };
+    }).immediate();
   }
 
   async createInstance(i: InstanceRecord): Promise<void> {
