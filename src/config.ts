@@ -66,6 +66,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
     control: {
       leaseMs: int(env, 'FERRY_LEASE_MS', d.leaseMs),
       reaperIntervalMs: int(env, 'FERRY_REAPER_INTERVAL_MS', d.reaperIntervalMs),
+      nodeLostMs: int(env, 'FERRY_NODE_LOST_MS', d.nodeLostMs),
       reconcileIntervalMs: int(env, 'FERRY_RECONCILE_INTERVAL_MS', d.reconcileIntervalMs),
       retryBaseMs: int(env, 'FERRY_RETRY_BASE_MS', d.retryBaseMs),
       restartBaseMs: int(env, 'FERRY_RESTART_BASE_MS', d.restartBaseMs),

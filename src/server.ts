@@ -40,7 +40,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const store = new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous, clock });
   const runtimes = new Map<string, Runtime>([['process', new ProcessRuntime(join(config.dataDir, 'node'))]]);
   const control = new ControlPlane(store, { clock, config: config.control, runtimes: new Set(runtimes.keys()), onError });
-  const { auth, functions, deployments, tasks } = control;
+  const { auth, functions, deployments, tasks, gateway } = control;
 
   const adminKeyFile = join(config.dataDir, 'admin.key');
   const newAdminKey = await auth.bootstrap();
@@ -58,7 +58,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     await store.close();
   };
   try {
-    api = await buildApi({ store, auth, functions, deployments, tasks, version: VERSION }, (err, req) =>
+    api = await buildApi({ store, auth, functions, deployments, tasks, gateway, version: VERSION }, (err, req) =>
       log('error', (err as Error)?.message ?? String(err), { method: req?.method, url: req?.url, stack: (err as Error)?.stack }),
     );
     const address = await api.listen({ port: config.port, host: config.host });

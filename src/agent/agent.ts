@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
-import type { TaskRef } from '../core/types.js';
+import { FerryError } from '../core/errors.js';
+import type { LeaseReport, TaskRef } from '../core/types.js';
 import { LocalInstance } from './local-instance.js';
 import type { Runtime } from './runtimes/runtime.js';
 
@@ -31,6 +32,7 @@ export class Agent {
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
   private stopped = false;
+  private rejoining: Promise<void> | null = null;
 
   constructor(
     private readonly protocol: AgentProtocol,
@@ -42,7 +44,7 @@ export class Agent {
   async start(): Promise<void> {
     // Anything a crashed predecessor left running goes before this node says it is empty.
     for (const runtime of new Set(this.runtimes.values())) await runtime.reapLeftovers();
-    await this.protocol.registerNode({ id: this.config.nodeId, name: this.config.nodeName, gpus: this.config.gpus });
+    await this.register();
     this.unsubscribe = this.protocol.subscribe(this.config.nodeId, {
       assignmentsChanged: () => this.sync(),
       cancel: (ref) => this.stopRun(ref, 'cancel'),
@@ -122,11 +124,36 @@ export class Agent {
     for (const [id, li] of this.instances) if (!wanted.has(id)) await li.kill();
   }
 
+  private register(): Promise<void> {
+    return this.protocol.registerNode({ id: this.config.nodeId, name: this.config.nodeName, gpus: this.config.gpus });
+  }
+
   private async heartbeat(): Promise<void> {
+    if (this.rejoining) return;
     const held = [...this.instances.values()].map((i) => ({ instanceId: i.id, tasks: i.held }));
-    const report = await this.protocol.heartbeat(this.config.nodeId, held);
+    let report: LeaseReport;
+    try {
+      report = await this.protocol.heartbeat(this.config.nodeId, held);
+    } catch (err) {
+      if (err instanceof FerryError && err.code === 'NODE_LOST') {
+        this.rejoining ??= this.rejoin().finally(() => (this.rejoining = null));
+        return this.rejoining;
+      }
+      throw err;
+    }
     for (const ref of report.cancel) this.stopRun(ref, 'cancel');
     for (const ref of report.lost) this.stopRun(ref, 'lost');
+  }
+
+  /**
+   * The control plane declared this node lost (it was cut off too long) and has replaced its
+   * instances: whatever still runs here is stale. Stop it all, then register as a fresh node.
+   */
+  private async rejoin(): Promise<void> {
+    await Promise.all([...this.instances.values()].map((i) => i.kill()));
+    if (this.stopped) return;
+    await this.register();
+    this.sync();
   }
 
   private stopRun(ref: TaskRef, reason: 'cancel' | 'lost'): void {

@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { AuthService, Principal } from '../control/auth-service.js';
 import type { DeploymentsService } from '../control/deployments-service.js';
 import type { FunctionsService } from '../control/functions-service.js';
@@ -9,6 +10,7 @@ import { LIMITS } from '../core/limits.js';
 import { type Scope, scopeAllows } from '../core/states.js';
 import type { Store } from '../store/store.js';
 import { errorHandler } from './error-handler.js';
+import { agentRoutes } from './routes/agent.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { functionRoutes } from './routes/functions.js';
@@ -25,6 +27,8 @@ export interface ApiServices {
   functions: FunctionsService;
   deployments: DeploymentsService;
   tasks: TasksService;
+  /** The control plane's side of the agent protocol, for remote agents. */
+  gateway: AgentProtocol;
   version: string;
 }
 
@@ -80,6 +84,7 @@ export async function buildApi(services: ApiServices, log: (err: unknown, req?: 
   await app.register(taskRoutes(services));
   await app.register(fleetRoutes(services));
   await app.register(tenancyRoutes(services));
+  await app.register(agentRoutes(services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,5 +1,6 @@
 import type { AgentNotifications, AgentProtocol, ClaimRequest, HeldLeases, InstanceAssignment } from '../core/agent-protocol.js';
 import type { Clock } from '../core/clock.js';
+import { FerryError } from '../core/errors.js';
 import type { AttemptOutcome } from '../core/completion.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
 import { LIVE_INSTANCE_STATES, instanceStatesBefore, isTerminalTask } from '../core/states.js';
@@ -7,7 +8,6 @@ import type { LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef, Versi
 import type { ReclaimedTask, Store } from '../store/store.js';
 import type { ControlConfig } from './control-config.js';
 import type { ControlEvents } from './events.js';
-import type { Reconciler } from './reconciler.js';
 
 /**
  * The control plane's side of the agent protocol. The in-process agent calls it directly; the
@@ -20,7 +20,6 @@ export class AgentGateway implements AgentProtocol {
   constructor(
     private readonly store: Store,
     private readonly events: ControlEvents,
-    private readonly reconciler: Reconciler,
     private readonly clock: Clock,
     private readonly config: ControlConfig,
   ) {}
@@ -36,7 +35,7 @@ export class AgentGateway implements AgentProtocol {
       this.events.versionChanged(i.versionId);
     }
     this.announceReclaimed(tasks);
-    this.reconciler.capacityChanged();
+    this.events.capacityChanged();
   }
 
   async assignments(nodeId: string): Promise<InstanceAssignment[]> {
@@ -59,12 +58,12 @@ export class AgentGateway implements AgentProtocol {
     const moved = await this.store.moveInstance(instanceId, instanceStatesBefore(to), to, reason);
     if (!moved || !before) return;
     await this.store.addDeploymentEvent({ versionId: moved.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: before.state, to, reason: reason ?? (to === 'IDLE' ? 'ready' : 'stopped') });
-    if (to === 'IDLE') this.reconciler.noteReady(moved.versionId);
-    if (to === 'FAILED') this.reconciler.noteFailure(moved.versionId, reason ?? 'failed');
+    if (to === 'IDLE') this.events.instanceReady(moved.versionId);
+    if (to === 'FAILED') this.events.instanceFailed(moved.versionId, reason ?? 'failed');
     this.events.versionChanged(moved.versionId);
     if (to !== 'IDLE') {
       this.announceReclaimed(await this.store.releaseInstanceTasks([instanceId], 'requeue'));
-      this.reconciler.capacityChanged();
+      this.events.capacityChanged();
     }
   }
 
@@ -106,7 +105,10 @@ export class AgentGateway implements AgentProtocol {
   }
 
   async heartbeat(nodeId: string, held: HeldLeases[]): Promise<LeaseReport> {
-    await this.store.touchNode(nodeId);
+    const state = await this.store.touchNode(nodeId);
+    if (state !== 'READY') {
+      throw new FerryError('NODE_LOST', `node ${nodeId} is ${state === null ? 'not registered' : 'declared lost'}: its agent must register again`);
+    }
     const report: LeaseReport = { cancel: [], lost: [] };
     for (const h of held) {
       if (h.tasks.length === 0) continue;

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { FerryError } from '../core/errors.js';
 import { ID_PREFIX, newId } from '../core/ids.js';
-import type { Scope } from '../core/states.js';
+import { NODE_SCOPE, type Scope } from '../core/states.js';
 import type { ApiKey, Tenant } from '../core/types.js';
 import type { Store } from '../store/store.js';
 
@@ -57,6 +57,15 @@ export class AuthService {
     const created = this.newKey(tenantId, name, scope);
     await this.store.createApiKey(created.key);
     return created;
+  }
+
+  /**
+   * A token for `ferry agent` on another machine: it reaches the agent routes and nothing else.
+   * Nodes serve every tenant, so only admins of the system tenant may create one.
+   */
+  async createNodeToken(principal: Principal, name: string): Promise<{ key: ApiKey; secret: string }> {
+    if (!principal.system || principal.scope !== 'admin') throw new FerryError('FORBIDDEN', 'only admins of the system tenant may create node tokens');
+    return this.createKey(principal.tenantId, name, NODE_SCOPE);
   }
 
   /** The principal of an `Authorization` header; throws UNAUTHENTICATED. */

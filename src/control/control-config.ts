@@ -2,8 +2,10 @@
 export interface ControlConfig {
   /** How long a claimed task's lease lasts without a heartbeat. */
   leaseMs: number;
-  /** How often the lease reaper and queue-expiry sweep run. */
+  /** How often the lease reaper, queue-expiry and lost-node sweep run. */
   reaperIntervalMs: number;
+  /** A node whose agent has not been heard from for this long is declared LOST. */
+  nodeLostMs: number;
   /** Fallback period of the reconciler; it also runs on every relevant event. */
   reconcileIntervalMs: number;
   /** First retry back-off; doubles per attempt. */
@@ -17,6 +19,7 @@ export interface ControlConfig {
 export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
   leaseMs: 30_000,
   reaperIntervalMs: 1_000,
+  nodeLostMs: 30_000,
   reconcileIntervalMs: 1_000,
   retryBaseMs: 1_000,
   restartBaseMs: 1_000,

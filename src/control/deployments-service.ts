@@ -5,7 +5,6 @@ import type { DeploymentEvent, DeploymentRecord, InstanceRecord, ScalingSettings
 import type { QueueCounts, Store } from '../store/store.js';
 import type { ControlEvents } from './events.js';
 import type { FunctionsService } from './functions-service.js';
-import type { Reconciler } from './reconciler.js';
 
 /** An instance as the API shows it: BUSY is derived from its leased tasks. */
 export type InstanceView = Omit<InstanceRecord, 'state'> & { state: InstanceState; activeTasks: number };
@@ -35,7 +34,6 @@ export class DeploymentsService {
   constructor(
     private readonly store: Store,
     private readonly functions: FunctionsService,
-    private readonly reconciler: Reconciler,
     private readonly events: ControlEvents,
     private readonly clock: Clock,
   ) {}
@@ -68,7 +66,7 @@ export class DeploymentsService {
       updatedAt: now,
     });
     if (!serving) {
-      this.reconciler.forget(version.id);
+      this.events.deploymentReset(version.id);
       await this.store.addDeploymentEvent({ versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: existing?.state ?? null, to: state, reason: 'deployed' });
     }
     this.events.versionChanged(version.id);
@@ -96,7 +94,7 @@ export class DeploymentsService {
       await this.store.setDeploymentState(version.id, [deployment.state], 'INACTIVE', options.graceful ? 'undeployed (draining)' : 'undeployed');
       await this.store.addDeploymentEvent({ versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: deployment.state, to: 'INACTIVE', reason: 'undeployed' });
     }
-    this.reconciler.forget(version.id);
+    this.events.deploymentReset(version.id);
     const live = await this.store.listInstances({ versionId: version.id, states: [...LIVE_INSTANCE_STATES] });
     if (!options.graceful) {
       const nodeOf = new Map(live.map((i) => [i.id, i.nodeId]));

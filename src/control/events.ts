@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Signal, SignalBus } from '../core/replicas.js';
 import type { TaskRecord, TaskRef } from '../core/types.js';
 
 /**
@@ -6,6 +7,9 @@ import type { TaskRecord, TaskRef } from '../core/types.js';
  * already leased to the waiter by an enqueue that found it waiting.
  */
 export type WakeUp = boolean | TaskRecord[];
+
+/** Signals delivered to every listener of an event name, not to one waiter or one node. */
+type BroadcastKind = 'version' | 'instance-ready' | 'instance-failed' | 'capacity' | 'deployment-reset';
 
 interface Waiter {
   instanceId: string;
@@ -27,18 +31,55 @@ function first<T>(set: Set<T>): T | undefined {
 }
 
 /**
- * In-process signals between the control plane's parts and the agents it serves: work became
- * ready for a version, a task ended, a node's instances or a deployment changed, a cancel was
- * asked for. They only wake things up; the store stays the truth, so a missed signal costs a
- * poll period, never correctness.
+ * Signals between the control plane's parts and the agents it serves: work became ready for a
+ * version, a task ended, a node's instances or a deployment changed, a cancel was asked for, an
+ * instance became ready or failed, capacity freed. They only wake things up; the store stays the
+ * truth, so a missed signal costs a poll period, never correctness. With a `SignalBus` (several
+ * replicas on one PostgreSQL) each signal also reaches the other replicas, so a claim waiting on
+ * one replica wakes for an enqueue on another, and the leader's reconciler hears every replica.
  */
 export class ControlEvents {
   private readonly readyWaiters = new Map<string, ReadyWaiters>();
-  private readonly endWaiters = new Map<string, Set<(task: TaskRecord) => void>>();
+  private readonly endWaiters = new Map<string, Set<(task: TaskRecord | null) => void>>();
   private readonly emitter = new EventEmitter();
 
-  constructor() {
+  constructor(private readonly bus: SignalBus | null = null) {
     this.emitter.setMaxListeners(0);
+    bus?.onSignal((signal) => this.receive(signal));
+  }
+
+  /** A signal from another replica: applied here only, never published again. */
+  private receive(signal: Signal): void {
+    switch (signal.kind) {
+      case 'ready':
+        this.wakeOne(signal.versionId);
+        return;
+      case 'ended':
+        // The task ended on another replica: waiters read it from the store.
+        this.settleEnd(signal.taskId, null);
+        return;
+      case 'cancel':
+        this.emitter.emit(`cancel:${signal.nodeId}`, signal.ref);
+        return;
+      case 'assignments':
+        this.emitter.emit(`assignments:${signal.nodeId}`);
+        return;
+      case 'version':
+      case 'instance-ready':
+      case 'instance-failed':
+      case 'capacity':
+      case 'deployment-reset':
+        this.emitter.emit(signal.kind, signal);
+        return;
+      default:
+        // A kind this replica does not know (a newer one, in a rolling upgrade): ignored.
+        signal satisfies never;
+    }
+  }
+
+  private signal(signal: Signal): void {
+    this.receive(signal);
+    this.bus?.publish(signal);
   }
 
   /**
@@ -48,9 +89,17 @@ export class ControlEvents {
    * a herd of empty claims.
    */
   taskReady(versionId: string): void {
+    // Other replicas' claimers hear of it only when no idle one here takes it.
+    if (!this.wakeOne(versionId)) this.bus?.publish({ kind: 'ready', versionId });
+  }
+
+  /** Wakes one waiter of the version; true when it was an idle instance's. */
+  private wakeOne(versionId: string): boolean {
     const waiters = this.waitersOf(versionId);
     waiters.generation++;
-    (first(waiters.idle) ?? first(waiters.busy))?.settle(true);
+    const idle = first(waiters.idle);
+    (idle ?? first(waiters.busy))?.settle(true);
+    return idle !== undefined;
   }
 
   /**
@@ -112,14 +161,19 @@ export class ControlEvents {
   }
 
   taskEnded(task: TaskRecord): void {
-    const waiters = this.endWaiters.get(task.id);
+    this.settleEnd(task.id, task);
+    this.bus?.publish({ kind: 'ended', taskId: task.id });
+  }
+
+  private settleEnd(taskId: string, task: TaskRecord | null): void {
+    const waiters = this.endWaiters.get(taskId);
     if (waiters) {
-      this.endWaiters.delete(task.id);
+      this.endWaiters.delete(taskId);
       for (const w of waiters) w(task);
     }
   }
 
-  /** Resolves with the ended task, or null after `ms`. */
+  /** Resolves with the ended task; with null after `ms`, or at once when it ended on another replica. */
   waitForEnd(taskId: string, ms: number): Promise<TaskRecord | null> {
     return new Promise((resolve) => {
       let set = this.endWaiters.get(taskId);
@@ -137,16 +191,51 @@ export class ControlEvents {
 
   /** The work or instances of a version changed: the reconciler should look at it. */
   versionChanged(versionId: string): void {
-    this.emitter.emit('version', versionId);
+    this.signal({ kind: 'version', versionId });
   }
 
   onVersionChanged(listener: (versionId: string) => void): () => void {
-    this.emitter.on('version', listener);
-    return () => this.emitter.off('version', listener);
+    return this.on('version', (s) => listener(s.versionId));
+  }
+
+  /** An instance of the version became ready: the version starts fine. */
+  instanceReady(versionId: string): void {
+    this.signal({ kind: 'instance-ready', versionId });
+  }
+
+  onInstanceReady(listener: (versionId: string) => void): () => void {
+    return this.on('instance-ready', (s) => listener(s.versionId));
+  }
+
+  /** An instance of the version failed to start or crashed. */
+  instanceFailed(versionId: string, reason: string): void {
+    this.signal({ kind: 'instance-failed', versionId, reason });
+  }
+
+  onInstanceFailed(listener: (versionId: string, reason: string) => void): () => void {
+    return this.on('instance-failed', (s) => listener(s.versionId, s.reason));
+  }
+
+  /** A node joined or an instance ended: deployments waiting for room may fit now. */
+  capacityChanged(): void {
+    this.signal({ kind: 'capacity' });
+  }
+
+  onCapacityChanged(listener: () => void): () => void {
+    return this.on('capacity', () => listener());
+  }
+
+  /** A version was deployed afresh or undeployed: its scaling memory starts over. */
+  deploymentReset(versionId: string): void {
+    this.signal({ kind: 'deployment-reset', versionId });
+  }
+
+  onDeploymentReset(listener: (versionId: string) => void): () => void {
+    return this.on('deployment-reset', (s) => listener(s.versionId));
   }
 
   assignmentsChanged(nodeId: string): void {
-    this.emitter.emit(`assignments:${nodeId}`);
+    this.signal({ kind: 'assignments', nodeId });
   }
 
   onAssignmentsChanged(nodeId: string, listener: () => void): () => void {
@@ -155,11 +244,17 @@ export class ControlEvents {
   }
 
   cancelRequested(nodeId: string, ref: TaskRef): void {
-    this.emitter.emit(`cancel:${nodeId}`, ref);
+    this.signal({ kind: 'cancel', nodeId, ref });
   }
 
   onCancelRequested(nodeId: string, listener: (ref: TaskRef) => void): () => void {
     this.emitter.on(`cancel:${nodeId}`, listener);
     return () => this.emitter.off(`cancel:${nodeId}`, listener);
+  }
+
+  private on<K extends BroadcastKind>(kind: K, listener: (signal: Extract<Signal, { kind: K }>) => void): () => void {
+    const l = listener as (signal: Signal) => void;
+    this.emitter.on(kind, l);
+    return () => this.emitter.off(kind, l);
   }
 }

@@ -1,10 +1,15 @@
+import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/store.js';
 import type { AgentGateway } from './agent-gateway.js';
+import type { ControlConfig } from './control-config.js';
 import type { ControlEvents } from './events.js';
 
+const BATCH = 200;
+
 /**
- * Periodically takes back tasks whose lease expired (their agent died or froze) and ends queued
- * tasks that waited past their version's maxQueuedSeconds.
+ * Periodically declares nodes whose agent went silent LOST (their instances are replaced
+ * elsewhere), takes back tasks whose lease expired (their agent died, froze or was cut off), and
+ * ends queued tasks that waited past their version's maxQueuedSeconds.
  */
 export class LeaseReaper {
   private timer: NodeJS.Timeout | null = null;
@@ -14,7 +19,8 @@ export class LeaseReaper {
     private readonly store: Store,
     private readonly gateway: AgentGateway,
     private readonly events: ControlEvents,
-    private readonly intervalMs: number,
+    private readonly clock: Clock,
+    private readonly config: Pick<ControlConfig, 'reaperIntervalMs' | 'nodeLostMs'>,
     private readonly onError: (err: unknown) => void,
   ) {}
 
@@ -24,27 +30,40 @@ export class LeaseReaper {
         .then(() => undefined)
         .catch(this.onError)
         .finally(() => (this.running = null));
-    }, this.intervalMs);
+    }, this.config.reaperIntervalMs);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     await this.running;
   }
 
   /** One pass; returns how many tasks it moved. */
   async sweep(): Promise<number> {
+    await this.sweepLostNodes();
     let moved = 0;
     for (;;) {
-      const reclaimed = await this.store.reclaimExpiredLeases(200);
+      const reclaimed = await this.store.reclaimExpiredLeases(BATCH);
       this.gateway.announceReclaimed(reclaimed);
-      const expired = await this.store.expireQueuedTasks(200);
+      const expired = await this.store.expireQueuedTasks(BATCH);
       for (const t of expired) {
         this.events.taskEnded(t);
         this.events.versionChanged(t.versionId);
       }
       moved += reclaimed.length + expired.length;
-      if (reclaimed.length < 200 && expired.length < 200) return moved;
+      if (reclaimed.length < BATCH && expired.length < BATCH) return moved;
+    }
+  }
+
+  /** Silent nodes: their instances end FAILED so the reconciler replaces them; their leases run out on their own. */
+  private async sweepLostNodes(): Promise<void> {
+    const now = this.clock.now();
+    const reason = `its node sent no heartbeat for ${this.config.nodeLostMs / 1000} s`;
+    const { instances } = await this.store.markLostNodes(now - this.config.nodeLostMs, reason);
+    for (const i of instances) {
+      await this.store.addDeploymentEvent({ versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason });
+      this.events.versionChanged(i.versionId);
     }
   }
 }

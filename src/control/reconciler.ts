@@ -41,7 +41,7 @@ export class Reconciler {
   private readonly pending = new Set<string>();
   private running: Promise<void> | null = null;
   private interval: NodeJS.Timeout | null = null;
-  private unsubscribe: (() => void) | null = null;
+  private unsubscribe: (() => void)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -52,13 +52,20 @@ export class Reconciler {
   ) {}
 
   start(): void {
-    this.unsubscribe = this.events.onVersionChanged((v) => this.schedule(v));
+    this.unsubscribe = [
+      this.events.onVersionChanged((v) => this.schedule(v)),
+      this.events.onInstanceReady((v) => this.failures.delete(v)),
+      this.events.onInstanceFailed((v, reason) => this.noteFailure(v, reason)),
+      this.events.onCapacityChanged(() => this.capacityChanged()),
+      this.events.onDeploymentReset((v) => this.forget(v)),
+    ];
     this.interval = setInterval(() => void this.scheduleAll(), this.config.reconcileIntervalMs);
     void this.scheduleAll();
   }
 
   async stop(): Promise<void> {
-    this.unsubscribe?.();
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
     if (this.interval) clearInterval(this.interval);
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
@@ -80,24 +87,19 @@ export class Reconciler {
     this.running ??= this.drain();
   }
 
-  /** Called when an instance of the version failed to start or crashed. */
-  noteFailure(versionId: string, reason: string): void {
+  /** An instance of the version failed to start or crashed: replacements back off. */
+  private noteFailure(versionId: string, reason: string): void {
     const prev = this.failures.get(versionId);
     this.failures.set(versionId, { count: (prev?.count ?? 0) + 1, lastAt: this.clock.now(), reason });
   }
 
-  /** Called when an instance of the version became ready: the version starts fine. */
-  noteReady(versionId: string): void {
-    this.failures.delete(versionId);
-  }
-
   /** A node joined or an instance ended: deployments waiting for room try again. */
-  capacityChanged(): void {
+  private capacityChanged(): void {
     for (const versionId of this.pending) this.schedule(versionId);
   }
 
-  /** Forgets a version's scaling memory (undeploy). */
-  forget(versionId: string): void {
+  /** Forgets a version's scaling memory (a fresh deploy or an undeploy). */
+  private forget(versionId: string): void {
     this.memory.delete(versionId);
     this.decided.delete(versionId);
     this.pending.delete(versionId);

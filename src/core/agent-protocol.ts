@@ -51,7 +51,11 @@ export interface AgentProtocol {
    * instances are served before busy ones.
    */
   claim(request: ClaimRequest, signal?: AbortSignal): Promise<TaskRecord[]>;
-  /** Renews the node's leases; says which tasks to cancel and which are no longer held. */
+  /**
+   * Renews the node's leases; says which tasks to cancel and which are no longer held. Throws
+   * NODE_LOST when the node was declared lost (or is unknown): the agent must drop its work and
+   * register again.
+   */
   heartbeat(nodeId: string, held: HeldLeases[]): Promise<LeaseReport>;
   progress(ref: TaskRef, progress: TaskProgress): Promise<void>;
   logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void>;

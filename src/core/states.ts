@@ -70,10 +70,14 @@ export type NodeState = (typeof NODE_STATES)[number];
 export const TASK_TYPES = ['query', 'command'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
+/** API key scopes, each allowing all that the ones before it allow. */
 export const SCOPES = ['read', 'invoke', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
+/** The scope of node tokens: the agent routes and nothing else, which no API key reaches. */
+export const NODE_SCOPE = 'node';
+export type Scope = (typeof SCOPES)[number] | typeof NODE_SCOPE;
 
-/** admin may do all that invoke may, invoke all that read may. */
+/** admin may do all that invoke may, invoke all that read may; a node token only what nodes do. */
 export function scopeAllows(held: Scope, needed: Scope): boolean {
+  if (held === NODE_SCOPE || needed === NODE_SCOPE) return held === needed;
   return SCOPES.indexOf(held) >= SCOPES.indexOf(needed);
 }

@@ -47,24 +47,41 @@ export class FerryClient {
     this.base = baseUrl.replace(/\/+$/, '');
   }
 
-  /** Sends a request and decodes JSON; non-2xx answers throw FerryError. */
-  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; data: T; headers: Headers }> {
+  /**
+   * Sends a request and decodes JSON; non-2xx answers throw FerryError. A server that does not
+   * answer, or a proxy's 502/503/504 without a Ferry error, throws SERVER_UNREACHABLE.
+   */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    signal?: AbortSignal,
+  ): Promise<{ status: number; data: T; headers: Headers }> {
     let res: Response;
+    let text: string;
     try {
       res = await fetch(this.base + path, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
+      text = await res.text();
     } catch (err) {
       throw new FerryError('SERVER_UNREACHABLE', `cannot reach Ferry at ${this.base}: ${(err as Error).message}`, { cause: err });
     }
-    const text = await res.text();
-    const data = text === '' ? null : (JSON.parse(text) as unknown);
+    let data: unknown = null;
+    try {
+      data = text === '' ? null : JSON.parse(text);
+    } catch {
+      if (res.ok) throw new FerryError('INTERNAL', `Ferry at ${this.base} answered ${method} ${path} with something that is not JSON`);
+    }
     if (!res.ok) {
       const e = (data as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
-      const code = e?.code && isErrorCode(e.code) ? e.code : res.status === 404 ? 'NOT_FOUND' : 'INTERNAL';
-      throw new FerryError(code, e?.message ?? `HTTP ${res.status}`, e?.details ? { details: e.details } : undefined);
+      const gateway = res.status === 502 || res.status === 503 || res.status === 504;
+      const code = e?.code && isErrorCode(e.code) ? e.code : gateway ? 'SERVER_UNREACHABLE' : res.status === 404 ? 'NOT_FOUND' : 'INTERNAL';
+      throw new FerryError(code, e?.message ?? `HTTP ${res.status} from ${this.base}`, e?.details ? { details: e.details } : undefined);
     }
     return { status: res.status, data: data as T, headers: res.headers };
   }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { LIVE_INSTANCE_STATES } from '../../core/states.js';
+import { CreateNodeTokenBody } from '../agent-schemas.js';
 import type { ApiServices } from '../app.js';
 import { instanceJson, nodeJson } from '../views.js';
 
@@ -24,8 +25,20 @@ async function allocations(store: ApiServices['store']): Promise<Map<string, Map
   return byNode;
 }
 
-export function fleetRoutes({ store, deployments }: ApiServices) {
+export function fleetRoutes({ store, deployments, auth }: ApiServices) {
   return async (app: FastifyInstance): Promise<void> => {
+    app.post<{ Body: Static<typeof CreateNodeTokenBody> }>(
+      '/v1/nodes/tokens',
+      {
+        config: { scope: 'admin' },
+        schema: { tags, summary: 'Create a node token for `ferry agent` (system tenant admins only); shown once', body: CreateNodeTokenBody },
+      },
+      async (req, reply) => {
+        const { key, secret } = await auth.createNodeToken(req.principal, req.body?.name ?? 'node');
+        return reply.status(201).send({ id: key.id, name: key.name, token: secret });
+      },
+    );
+
     app.get('/v1/nodes', { config: { scope: 'read' }, schema: { tags, summary: 'Nodes with their GPUs and what is allocated' } }, async () => {
       const alloc = await allocations(store);
       return { items: (await store.listNodes()).map((n) => nodeJson(n, alloc.get(n.id) ?? new Map())) };

@@ -1,0 +1,118 @@
+import type { Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { ApiServices } from '../app.js';
+import {
+  ClaimBody,
+  CompleteBody,
+  HeartbeatBody,
+  InstanceParams,
+  InstanceStateBody,
+  LogsBody,
+  NodeParams,
+  ProgressBody,
+  RegisterNodeBody,
+  TaskParams,
+} from '../agent-schemas.js';
+
+const tags = ['agent'];
+const config = { scope: 'node' as const };
+/** A comment line on the push stream this often, so proxies and NATs keep it open. */
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * The agent protocol over HTTP, for `ferry agent` on other machines: the same calls the
+ * in-process agent makes on the gateway. Agents only ever call in (long-poll claims, a push
+ * stream they open), so they work behind NAT. Only node tokens reach these routes.
+ */
+export function agentRoutes({ gateway }: ApiServices) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.post<{ Body: Static<typeof RegisterNodeBody> }>(
+      '/v1/agent/nodes',
+      { config, schema: { tags, summary: 'Register a node and its GPUs; what it ran before is taken back', body: RegisterNodeBody } },
+      async (req, reply) => {
+        await gateway.registerNode(req.body);
+        return reply.status(204).send();
+      },
+    );
+
+    app.get<{ Params: Static<typeof NodeParams> }>(
+      '/v1/agent/nodes/:nodeId/assignments',
+      { config, schema: { tags, summary: 'Live instances placed on the node, with their versions', params: NodeParams } },
+      async (req) => ({ items: await gateway.assignments(req.params.nodeId) }),
+    );
+
+    app.post<{ Params: Static<typeof NodeParams>; Body: Static<typeof HeartbeatBody> }>(
+      '/v1/agent/nodes/:nodeId/heartbeat',
+      { config, schema: { tags, summary: "Renew the node's leases; answers which tasks to cancel and which are lost", params: NodeParams, body: HeartbeatBody } },
+      async (req) => gateway.heartbeat(req.params.nodeId, req.body.held),
+    );
+
+    app.get<{ Params: Static<typeof NodeParams> }>(
+      '/v1/agent/nodes/:nodeId/events',
+      { config, schema: { tags, summary: 'Push stream (Server-Sent Events): assignments changed, cancel a task', params: NodeParams } },
+      async (req, reply) => {
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+        const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        const unsubscribe = gateway.subscribe(req.params.nodeId, {
+          assignmentsChanged: () => send('assignments', {}),
+          cancel: (ref) => send('cancel', ref),
+        });
+        const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+        res.on('close', () => {
+          clearInterval(keepalive);
+          unsubscribe();
+        });
+        send('ready', {});
+      },
+    );
+
+    app.post<{ Params: Static<typeof InstanceParams>; Body: Static<typeof InstanceStateBody> }>(
+      '/v1/agent/instances/:instanceId/state',
+      { config, schema: { tags, summary: 'Report an instance ready, stopped or failed', params: InstanceParams, body: InstanceStateBody } },
+      async (req, reply) => {
+        await gateway.instanceState(req.params.instanceId, req.body.to, req.body.reason);
+        return reply.status(204).send();
+      },
+    );
+
+    app.post<{ Body: Static<typeof ClaimBody> }>(
+      '/v1/agent/claim',
+      { config, schema: { tags, summary: "Lease tasks for an instance's free slots, waiting up to waitMs (long-poll)", body: ClaimBody } },
+      async (req, reply) => {
+        // A claim whose agent hung up stops waiting, so it takes nothing nobody will run.
+        const gone = new AbortController();
+        reply.raw.on('close', () => {
+          if (!reply.raw.writableFinished) gone.abort();
+        });
+        return { items: await gateway.claim(req.body, gone.signal) };
+      },
+    );
+
+    app.post<{ Params: Static<typeof TaskParams>; Body: Static<typeof ProgressBody> }>(
+      '/v1/agent/tasks/:taskId/progress',
+      { config, schema: { tags, summary: "Record the current attempt's progress", params: TaskParams, body: ProgressBody } },
+      async (req, reply) => {
+        const { attempt, ...progress } = req.body;
+        await gateway.progress({ id: req.params.taskId, attempt }, progress);
+        return reply.status(204).send();
+      },
+    );
+
+    app.post<{ Params: Static<typeof TaskParams>; Body: Static<typeof LogsBody> }>(
+      '/v1/agent/tasks/:taskId/logs',
+      { config, schema: { tags, summary: "Append log lines of an attempt", params: TaskParams, body: LogsBody } },
+      async (req, reply) => {
+        await gateway.logs({ id: req.params.taskId, attempt: req.body.attempt }, req.body.lines);
+        return reply.status(204).send();
+      },
+    );
+
+    app.post<{ Params: Static<typeof TaskParams>; Body: Static<typeof CompleteBody> }>(
+      '/v1/agent/tasks/:taskId/complete',
+      { config, schema: { tags, summary: "Record an attempt's end (a stale attempt's is ignored) and lease the next tasks", params: TaskParams, body: CompleteBody } },
+      async (req) => ({ items: await gateway.complete({ id: req.params.taskId, attempt: req.body.attempt }, req.body.outcome, req.body.next) }),
+    );
+  };
+}
