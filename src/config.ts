@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_CONTROL_CONFIG, type ControlConfig } from './control/control-config.js';
 import { invalid } from './core/errors.js';
@@ -17,13 +18,45 @@ export interface ServerConfig {
   port: number;
   host: string;
   dataDir: string;
-  store: { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full' };
+  store: StoreConfig;
   /** Declared inventory; null means discover with nvidia-smi. */
   gpus: GpuDevice[] | null;
   agent: boolean;
   examples: boolean;
   control: ControlConfig;
-  agentTimers: { heartbeatMs: number; syncIntervalMs: number; claimWaitMs: number; logFlushMs: number; progressPollMs: number };
+  agentTimers: AgentTimers;
+}
+
+export type StoreConfig =
+  | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full' }
+  /** `schema` holds Ferry's tables; `leaderPollMs` is how often a replica tries to become the leader. */
+  | { kind: 'postgres'; url: string; schema: string; leaderPollMs: number };
+
+export interface AgentTimers {
+  heartbeatMs: number;
+  syncIntervalMs: number;
+  claimWaitMs: number;
+  logFlushMs: number;
+  progressPollMs: number;
+}
+
+export interface AgentFlags {
+  server?: string;
+  token?: string;
+  gpus?: string;
+  dataDir?: string;
+  name?: string;
+}
+
+/** `ferry agent`: a node that serves a control plane elsewhere. */
+export interface RemoteAgentConfig {
+  servers: string[];
+  token: string;
+  dataDir: string;
+  nodeName: string;
+  /** Declared inventory; null means discover with nvidia-smi. */
+  gpus: GpuDevice[] | null;
+  timers: AgentTimers;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
@@ -42,24 +75,13 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
   const port = Number(flags.port ?? env.FERRY_PORT ?? 7700);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`--port: "${flags.port}" is not a port number`);
   const dataDir = resolve(flags.dataDir ?? env.FERRY_DATA_DIR ?? '.ferry');
-  const storeUrl = flags.store ?? env.FERRY_STORE ?? '';
-  let path = resolve(dataDir, 'ferry.db');
-  if (storeUrl.startsWith('postgres://') || storeUrl.startsWith('postgresql://')) {
-    throw invalid('--store: the PostgreSQL store is not available in this build yet; use the embedded SQLite store (omit --store)');
-  } else if (storeUrl.startsWith('sqlite:')) {
-    path = resolve(storeUrl.replace(/^sqlite:(\/\/)?/, ''));
-  } else if (storeUrl !== '') {
-    throw invalid(`--store: "${storeUrl}" is not sqlite:PATH or postgres://…`);
-  }
   const gpuSpec = flags.gpus ?? env.FERRY_GPUS;
-  const sync = env.FERRY_SQLITE_SYNC ?? 'normal';
-  if (sync !== 'normal' && sync !== 'full') throw invalid(`FERRY_SQLITE_SYNC: must be normal or full, got "${sync}"`);
   const d = DEFAULT_CONTROL_CONFIG;
   return Object.freeze({
     port,
     host: flags.host ?? env.FERRY_HOST ?? '127.0.0.1',
     dataDir,
-    store: { kind: 'sqlite' as const, path, synchronous: sync as 'normal' | 'full' },
+    store: parseStore(flags.store ?? env.FERRY_STORE ?? '', dataDir, env),
     gpus: gpuSpec === undefined ? null : parseGpuSpec(gpuSpec),
     agent: flags.agent ?? true,
     examples: flags.examples ?? false,
@@ -72,12 +94,65 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
       restartBaseMs: int(env, 'FERRY_RESTART_BASE_MS', d.restartBaseMs),
       maxStartFailures: int(env, 'FERRY_MAX_START_FAILURES', d.maxStartFailures),
     },
-    agentTimers: {
-      heartbeatMs: int(env, 'FERRY_HEARTBEAT_MS', 5_000),
-      syncIntervalMs: int(env, 'FERRY_AGENT_SYNC_MS', 2_000),
-      claimWaitMs: int(env, 'FERRY_CLAIM_WAIT_MS', 5_000),
-      logFlushMs: int(env, 'FERRY_LOG_FLUSH_MS', 200),
-      progressPollMs: int(env, 'FERRY_PROGRESS_POLL_MS', 250),
-    },
+    agentTimers: parseAgentTimers(env),
+  });
+}
+
+function parseStore(url: string, dataDir: string, env: NodeJS.ProcessEnv): StoreConfig {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const schema = env.FERRY_PG_SCHEMA ?? 'public';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw invalid(`FERRY_PG_SCHEMA: "${schema}" is not a plain lower-case schema name`);
+    return { kind: 'postgres', url, schema, leaderPollMs: int(env, 'FERRY_LEADER_POLL_MS', 1_000) };
+  }
+  let path = resolve(dataDir, 'ferry.db');
+  if (url.startsWith('sqlite:')) path = resolve(url.replace(/^sqlite:(\/\/)?/, ''));
+  else if (url !== '') throw invalid(`--store: "${url}" is not sqlite:PATH or postgres://…`);
+  const synchronous = env.FERRY_SQLITE_SYNC ?? 'normal';
+  if (synchronous !== 'normal' && synchronous !== 'full') throw invalid(`FERRY_SQLITE_SYNC: must be normal or full, got "${synchronous}"`);
+  return { kind: 'sqlite', path, synchronous };
+}
+
+/** The store for a log line: the SQLite file, or the PostgreSQL URL without its password. */
+export function describeStore(store: StoreConfig): string {
+  if (store.kind === 'sqlite') return store.path;
+  const url = new URL(store.url);
+  if (url.password) url.password = '***';
+  return `${url.toString()} (schema ${store.schema})`;
+}
+
+function parseAgentTimers(env: NodeJS.ProcessEnv): AgentTimers {
+  return {
+    heartbeatMs: int(env, 'FERRY_HEARTBEAT_MS', 5_000),
+    syncIntervalMs: int(env, 'FERRY_AGENT_SYNC_MS', 2_000),
+    claimWaitMs: int(env, 'FERRY_CLAIM_WAIT_MS', 5_000),
+    logFlushMs: int(env, 'FERRY_LOG_FLUSH_MS', 200),
+    progressPollMs: int(env, 'FERRY_PROGRESS_POLL_MS', 250),
+  };
+}
+
+/** Parses `ferry agent`'s flags and environment once, into a frozen config. */
+export function parseAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv): Readonly<RemoteAgentConfig> {
+  const list = flags.server ?? env.FERRY_SERVER ?? '';
+  const servers = list.split(',').map((u) => u.trim()).filter((u) => u !== '');
+  if (servers.length === 0) throw invalid('--server: give the control plane URL (or several, comma-separated), or set FERRY_SERVER');
+  for (const url of servers) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = null;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw invalid(`--server: "${url}" is not an http(s) URL`);
+  }
+  const token = flags.token ?? env.FERRY_NODE_TOKEN ?? env.FERRY_TOKEN;
+  if (!token) throw invalid('--token: give a node token (ferry nodes token create), or set FERRY_NODE_TOKEN');
+  const gpuSpec = flags.gpus ?? env.FERRY_GPUS;
+  return Object.freeze({
+    servers,
+    token,
+    dataDir: resolve(flags.dataDir ?? env.FERRY_DATA_DIR ?? '.ferry-agent'),
+    nodeName: flags.name ?? env.FERRY_NODE_NAME ?? hostname(),
+    gpus: gpuSpec === undefined ? null : parseGpuSpec(gpuSpec),
+    timers: parseAgentTimers(env),
   });
 }

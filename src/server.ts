@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -7,16 +6,19 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Agent } from './agent/agent.js';
 import { discoverGpus } from './agent/gpu-discovery.js';
+import { localNodeId } from './agent/node-id.js';
 import { ProcessRuntime } from './agent/runtimes/process/process-runtime.js';
 import type { Runtime } from './agent/runtimes/runtime.js';
 import { buildApi } from './api/app.js';
-import type { ServerConfig } from './config.js';
+import type { ServerConfig, StoreConfig } from './config.js';
 import { ControlPlane } from './control/control-plane.js';
 import type { CreateFunctionInput } from './control/functions-service.js';
-import { systemClock } from './core/clock.js';
+import { type Clock, systemClock } from './core/clock.js';
+import type { Leadership, SignalBus } from './core/replicas.js';
 import { VERSION } from './core/version.js';
 import type { ScalingSettings } from './core/types.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -35,11 +37,11 @@ export type Logger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Re
 /** The composition root: builds every part from the parsed config and starts them. */
 export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true });
-  const clock = systemClock;
   const onError = (err: unknown): void => log('error', (err as Error)?.message ?? String(err), { stack: (err as Error)?.stack });
-  const store = new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous, clock });
+  const opened = await openStore(config.store, onError);
+  const { store, clock } = opened;
   const runtimes = new Map<string, Runtime>([['process', new ProcessRuntime(join(config.dataDir, 'node'))]]);
-  const control = new ControlPlane(store, { clock, config: config.control, runtimes: new Set(runtimes.keys()), onError });
+  const control = new ControlPlane(store, { clock, config: config.control, runtimes: new Set(runtimes.keys()), onError, bus: opened.bus, leadership: opened.leadership });
   const { auth, functions, deployments, tasks, gateway } = control;
 
   const adminKeyFile = join(config.dataDir, 'admin.key');
@@ -55,7 +57,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     await agent?.stop();
     await api?.close();
     await control.stop();
-    await store.close();
+    await opened.close();
   };
   try {
     api = await buildApi({ store, auth, functions, deployments, tasks, gateway, version: VERSION }, (err, req) =>
@@ -78,13 +80,43 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   }
 }
 
-/** The local node keeps its id across restarts, so a restart is recognised as the same node. */
-async function localNodeId(dataDir: string): Promise<string> {
-  const file = join(dataDir, 'node-id');
-  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-  const id = `node_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  await writeFile(file, `${id}\n`);
-  return id;
+interface OpenedStore {
+  store: Store;
+  /** The clock leases are judged by: the database's, for PostgreSQL. */
+  clock: Clock;
+  bus?: SignalBus;
+  leadership?: Leadership;
+  close(): Promise<void>;
+}
+
+/** The embedded SQLite store, or PostgreSQL with what replicas share (signals, the leader lock). */
+async function openStore(config: StoreConfig, onError: (err: unknown) => void): Promise<OpenedStore> {
+  if (config.kind === 'sqlite') {
+    const store = new SqliteStore({ path: config.path, synchronous: config.synchronous, clock: systemClock });
+    return { store, clock: systemClock, close: () => store.close() };
+  }
+  // Loaded only here, so the embedded default never loads the PostgreSQL driver.
+  const [{ PostgresStore }, { PgSignalBus }, { PgLeaderLock }] = await Promise.all([
+    import('./store/postgres/postgres-store.js'),
+    import('./store/postgres/signal-bus.js'),
+    import('./store/postgres/leader-lock.js'),
+  ]);
+  const store = await PostgresStore.open({ url: config.url, schema: config.schema });
+  const bus = await PgSignalBus.connect(config.url, { schema: config.schema, onError }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  const leadership = new PgLeaderLock(config.url, config.schema, config.leaderPollMs, onError);
+  return {
+    store,
+    clock: store.clock,
+    bus,
+    leadership,
+    close: async () => {
+      await bus.close();
+      await store.close();
+    },
+  };
 }
 
 /** Creates and deploys each `examples/<name>/ferry.json` that is not there yet, as the admin tenant. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SCOPES, type Scope } from '../core/states.js';
 import { FerryError } from '../core/errors.js';
-import { clientFor, print } from './context.js';
+import { clientFor, globals, print } from './context.js';
 
 export function fleetCommands(program: Command): void {
   program
@@ -17,10 +17,22 @@ export function fleetCommands(program: Command): void {
     const g = await clientFor(cmd).gpus();
     print(cmd, g, g.items.map((t) => ({ ...t })));
   });
-  program.command('nodes').description('nodes and their GPUs').action(async (_o, cmd: Command) => {
+  const nodes = program.command('nodes').description('nodes and their GPUs; `nodes token create` for a new agent');
+  nodes.action(async (_o, cmd: Command) => {
     const n = await clientFor(cmd).nodes();
     print(cmd, n, n.items.map((x) => ({ id: x.id, name: x.name, state: x.state, gpus: x.gpus.map((g) => `${g.index}:${g.type}:${g.allocated}`).join(' ') || '-', lastSeen: x.lastSeenAt })));
   });
+  nodes
+    .command('token')
+    .description('node tokens, for `ferry agent --token`')
+    .command('create')
+    .description('create a node token (system tenant admins only); it is shown once')
+    .option('--name <name>', 'a name to tell tokens apart', 'node')
+    .action(async (o: { name: string }, cmd: Command) => {
+      const { token } = await clientFor(cmd).createNodeToken(o.name);
+      if (globals(cmd).output === 'json') print(cmd, { token });
+      else process.stdout.write(`${token}\n`);
+    });
   program
     .command('instances')
     .description('your instances')

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FerryError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { EXIT, exitCodeOf } from './context.js';
+import { agentCommand } from './agent-command.js';
 import { deployCommands } from './deploy-commands.js';
 import { fleetCommands } from './fleet-commands.js';
 import { functionsCommands } from './functions-commands.js';
@@ -20,6 +21,7 @@ const program = new Command('ferry')
   .showHelpAfterError();
 
 serverCommand(program);
+agentCommand(program);
 functionsCommands(program);
 deployCommands(program);
 invokeCommand(program);

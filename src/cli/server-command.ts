@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseServerConfig } from '../config.js';
+import { describeStore, parseServerConfig } from '../config.js';
 import { globals } from './context.js';
 
 export function serverCommand(program: Command): void {
@@ -9,7 +9,7 @@ export function serverCommand(program: Command): void {
     .description('run the control plane, the API and (unless --no-agent) a local agent')
     .option('--port <port>', 'HTTP port', '7700')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--store <url>', 'sqlite:PATH (default: <data-dir>/ferry.db)')
+    .option('--store <url>', 'sqlite:PATH (default: <data-dir>/ferry.db) or postgres://USER@HOST:PORT/DB for a fleet')
     .option('--gpus <spec>', 'declared GPUs, e.g. 2xH200:143771 or none (default: nvidia-smi)')
     .option('--no-agent', 'run a pure control plane, without a local agent')
     .option('--examples', 'create and deploy the functions in examples/')
@@ -23,7 +23,7 @@ export function serverCommand(program: Command): void {
       const server = await startServer(config, log);
       const example = server.examples.includes('python-model') ? 'python-model' : (server.examples[0] ?? 'NAME');
       const lines = [
-        `Ferry ${server.url}  (store: ${config.store.path}${server.nodeId ? `, local agent ${server.nodeId}` : ', no local agent'})`,
+        `Ferry ${server.url}  (store: ${describeStore(config.store)}${server.nodeId ? `, local agent ${server.nodeId}` : ', no local agent'})`,
         server.newAdminKey ? `Admin API key (shown once): ${server.newAdminKey}` : null,
         `Admin key file: ${server.adminKeyFile}`,
         `API document: ${server.url}/openapi.json`,

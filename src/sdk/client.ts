@@ -213,6 +213,10 @@ export class FerryClient {
   async createKey(name: string, scope: KeyInfo['scope']): Promise<KeyInfo> {
     return (await this.request<KeyInfo>('POST', '/v1/keys', { name, scope })).data;
   }
+  /** A node token for `ferry agent` (system tenant admins only); the secret is shown once. */
+  async createNodeToken(name = 'node'): Promise<{ id: string; name: string; token: string }> {
+    return (await this.request<{ id: string; name: string; token: string }>('POST', '/v1/nodes/tokens', { name })).data;
+  }
   async createTenant(name: string): Promise<{ id: string; name: string; adminKey: Omit<KeyInfo, 'name'> }> {
     return (await this.request<{ id: string; name: string; adminKey: Omit<KeyInfo, 'name'> }>('POST', '/v1/tenants', { name })).data;
   }

@@ -1,0 +1,51 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Agent } from './agent/agent.js';
+import { discoverGpus } from './agent/gpu-discovery.js';
+import { HttpAgentClient } from './agent/http-agent-client.js';
+import { localNodeId } from './agent/node-id.js';
+import { ProcessRuntime } from './agent/runtimes/process/process-runtime.js';
+import type { Runtime } from './agent/runtimes/runtime.js';
+import type { RemoteAgentConfig } from './config.js';
+import type { GpuDevice } from './core/gpu-spec.js';
+import type { Logger } from './server.js';
+
+export interface RunningAgent {
+  nodeId: string;
+  gpus: GpuDevice[];
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of `ferry agent`: a node that serves a control plane on another machine
+ * over HTTP, with the same agent and runtimes as the server's local one.
+ */
+export async function startRemoteAgent(config: RemoteAgentConfig, log: Logger): Promise<RunningAgent> {
+  await mkdir(config.dataDir, { recursive: true });
+  const onError = (err: unknown): void => log('error', (err as Error)?.message ?? String(err), { stack: (err as Error)?.stack });
+  const nodeId = await localNodeId(config.dataDir);
+  const client = new HttpAgentClient({
+    servers: config.servers,
+    token: config.token,
+    onRetry: (err, server) => log('warn', `no answer from ${server}, trying again: ${err.message}`, { code: err.code }),
+  });
+  const workDir = join(config.dataDir, 'node');
+  const runtimes = new Map<string, Runtime>([['process', new ProcessRuntime(workDir)]]);
+  const gpus = config.gpus ?? (await discoverGpus());
+  const agent = new Agent(client, runtimes, { nodeId, nodeName: config.nodeName, gpus, workDir, ...config.timers }, onError);
+  try {
+    await agent.start();
+  } catch (err) {
+    await agent.stop().catch(onError);
+    client.close();
+    throw err;
+  }
+  return {
+    nodeId,
+    gpus,
+    close: async () => {
+      await agent.stop();
+      client.close();
+    },
+  };
+}
