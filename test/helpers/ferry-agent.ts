@@ -61,6 +61,11 @@ export class FerryAgent {
     this.child?.kill(sig);
   }
 
+  /** Whether the last run ended by SIGKILL (it may have left processes for a restart to reap). */
+  get killed(): boolean {
+    return this.child?.signalCode === 'SIGKILL';
+  }
+
   async kill9(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FerryClient } from '../../src/sdk/client.js';
@@ -67,7 +67,9 @@ export class FerryServer {
         reject(new Error(`server exited with ${code}: ${out}${this.output}`));
       });
     });
-    this.adminKey = readFileSync(join(this.dataDir, 'admin.key'), 'utf8').trim();
+    // Only the replica that created the store has the key; others are given it.
+    const keyFile = join(this.dataDir, 'admin.key');
+    if (existsSync(keyFile)) this.adminKey = readFileSync(keyFile, 'utf8').trim();
     return this;
   }
 
