@@ -90,7 +90,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         submit: summarize(submits),
         getTask: summarize(getTask),
         position: summarize(position),
-        storeBytes: dirBytes(dataDir),
+        storeBytes: (await ferry.databaseBytes()) ?? dirBytes(dataDir),
         rssBytes: rssOf(ferry.child.pid!),
       });
       log(`depth ${ids.length}: enqueue ${perSecond(enqueueRate)}, GET task p99 ${ms(summarize(getTask).p99)}, position p99 ${ms(summarize(position).p99)}`);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type BenchStore, benchStore } from './bench-store.js';
 import { LOOPBACK, httpRequest, keepAliveAgent, type HttpResult } from './http-client.js';
 
 /** A real `ferry server` child process on a free port, with its admin key and a keep-alive client. */
@@ -16,7 +17,13 @@ export class FerryServer {
     readonly url: string,
     readonly port: number,
     readonly adminKey: string,
+    private readonly store: BenchStore,
   ) {}
+
+  /** What the store holds: its PostgreSQL schema's size, or null on SQLite (measure its data directory). */
+  databaseBytes(): Promise<number | null> {
+    return this.store.databaseBytes();
+  }
 
   /**
    * Runs `node bin/ferry.js --data-dir DIR server --port 0 --gpus none` and waits for its
@@ -25,9 +32,11 @@ export class FerryServer {
    */
   static async start(repoRoot: string, dataDir: string, timeoutMs: number): Promise<FerryServer> {
     const nodeArgs = (process.env.BENCH_FERRY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin', 'ferry.js'), '--data-dir', dataDir, 'server', '--port', '0', '--host', LOOPBACK, '--gpus', 'none'], {
+    const store = await benchStore();
+    const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin', 'ferry.js'), '--data-dir', dataDir, 'server', '--port', '0', '--host', LOOPBACK, '--gpus', 'none', ...store.args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...store.env },
     });
     let stdout = '';
     let stderr = '';
@@ -54,7 +63,7 @@ export class FerryServer {
     const parsed = new URL(url);
     if (parsed.hostname !== LOOPBACK) throw new Error(`ferry server listens on ${url}, not on ${LOOPBACK}`);
     const adminKey = (await readFile(join(dataDir, 'admin.key'), 'utf8')).trim();
-    const server = new FerryServer(child, url, Number(parsed.port), adminKey);
+    const server = new FerryServer(child, url, Number(parsed.port), adminKey, store);
     server.stderrTail = stderr;
     child.stderr!.removeAllListeners('data');
     child.stderr!.on('data', (d: string) => server.onStderr(d));
@@ -92,6 +101,13 @@ export class FerryServer {
 
   /** SIGTERM, then SIGKILL when it has not exited after `graceMs`. */
   async stop(graceMs: number): Promise<'exited' | 'killed'> {
+    const outcome = await this.end(graceMs);
+    // What the server kept in a shared database (its PostgreSQL schema) goes once it stopped.
+    await this.store.drop();
+    return outcome;
+  }
+
+  private async end(graceMs: number): Promise<'exited' | 'killed'> {
     this.agent.destroy();
     if (this.child.exitCode !== null || this.child.signalCode !== null) return 'exited';
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));

@@ -1,12 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BENCH_STORE_URL } from './bench-store.js';
 import { describeMachine } from './machine.js';
 
 const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
 export interface Report {
-  /** Names the file: bench/results/<name>-<date>.md. */
+  /** Names the file: bench/results/<name>-<date>.md (<name>-postgres-<date>.md on PostgreSQL). */
   name: string;
   title: string;
   startedAt: Date;
@@ -21,8 +22,9 @@ export interface Report {
  * bench/results/<name>-<date>.md; returns the file.
  */
 export async function publish(report: Report): Promise<string> {
+  const onPostgres = BENCH_STORE_URL !== '';
   const text = [
-    `## ${report.title}, ${report.startedAt.toISOString()}${report.quick ? ' (--quick)' : ''}`,
+    `## ${report.title}${onPostgres ? ', PostgreSQL store' : ''}, ${report.startedAt.toISOString()}${report.quick ? ' (--quick)' : ''}`,
     '',
     `Machine: ${describeMachine()}`,
     '',
@@ -32,7 +34,7 @@ export async function publish(report: Report): Promise<string> {
     ...report.notes.map((n) => `- ${n}`),
   ].join('\n');
   process.stdout.write(`\n${text}\n`);
-  const file = join(RESULTS, `${report.name}-${report.startedAt.toISOString().slice(0, 10)}.md`);
+  const file = join(RESULTS, `${report.name}${onPostgres ? '-postgres' : ''}-${report.startedAt.toISOString().slice(0, 10)}.md`);
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${text}\n`);
   process.stderr.write(`[bench] written to ${relative(process.cwd(), file)}\n`);
