@@ -36,8 +36,13 @@ export class AuthService {
   /** Creates the system tenant and its admin key on the first start; returns the key then, else null. */
   async bootstrap(): Promise<string | null> {
     if ((await this.store.countTenants()) > 0) return null;
-    const { secret } = await this.createTenant('default', true);
-    return secret;
+    try {
+      return (await this.createTenant('default', true)).secret;
+    } catch (err) {
+      // Replicas starting together on an empty PostgreSQL: one creates the tenant, the others see it.
+      if ((await this.store.countTenants()) > 0) return null;
+      throw err;
+    }
   }
 
   async createTenant(name: string, system = false): Promise<{ tenant: Tenant; key: ApiKey; secret: string }> {
