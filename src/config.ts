@@ -73,7 +73,7 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): n
  */
 export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
   const port = Number(flags.port ?? env.FERRY_PORT ?? 7700);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`--port: "${flags.port}" is not a port number`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`--port: "${flags.port ?? env.FERRY_PORT}" is not a port number`);
   const dataDir = resolve(flags.dataDir ?? env.FERRY_DATA_DIR ?? '.ferry');
   const gpuSpec = flags.gpus ?? env.FERRY_GPUS;
   const d = DEFAULT_CONTROL_CONFIG;

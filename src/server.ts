@@ -45,12 +45,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const { auth, functions, deployments, tasks, gateway } = control;
 
   const adminKeyFile = join(config.dataDir, 'admin.key');
-  const newAdminKey = await auth.bootstrap();
-  if (newAdminKey) {
-    await writeFile(adminKeyFile, `${newAdminKey}\n`, { mode: 0o600 });
-    await chmod(adminKeyFile, 0o600);
-  }
-
+  let newAdminKey: string | null = null;
   let api: FastifyInstance | null = null;
   let agent: Agent | null = null;
   const close = async (): Promise<void> => {
@@ -60,6 +55,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     await opened.close();
   };
   try {
+    newAdminKey = await auth.bootstrap();
+    if (newAdminKey) {
+      await writeFile(adminKeyFile, `${newAdminKey}\n`, { mode: 0o600 });
+      await chmod(adminKeyFile, 0o600);
+    }
     api = await buildApi({ store, auth, functions, deployments, tasks, gateway, version: VERSION }, (err, req) =>
       log('error', (err as Error)?.message ?? String(err), { method: req?.method, url: req?.url, stack: (err as Error)?.stack }),
     );

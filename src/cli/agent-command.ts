@@ -9,6 +9,7 @@ export function agentCommand(program: Command): void {
     .option('--server <urls>', 'control-plane URL, or several replicas comma-separated (env FERRY_SERVER)')
     .option('--gpus <spec>', 'declared GPUs, e.g. 2xH200:143771 or none (default: nvidia-smi)')
     .option('--name <name>', 'node name (env FERRY_NODE_NAME; default: the host name)')
+    .addHelpText('after', '\nThe node token comes from the global --token, or FERRY_NODE_TOKEN (then FERRY_TOKEN); the data directory (--data-dir) defaults to .ferry-agent.')
     .action(async (opts: { server?: string; gpus?: string; name?: string }, cmd: Command) => {
       const g = globals(cmd);
       // --token is the global option; the data directory defaults to .ferry-agent, so an agent and a

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeStore, parseServerConfig } from '../config.js';
@@ -7,13 +8,13 @@ export function serverCommand(program: Command): void {
   program
     .command('server')
     .description('run the control plane, the API and (unless --no-agent) a local agent')
-    .option('--port <port>', 'HTTP port', '7700')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'HTTP port (env FERRY_PORT; default 7700)')
+    .option('--host <host>', 'address to listen on (env FERRY_HOST; default 127.0.0.1)')
     .option('--store <url>', 'sqlite:PATH (default: <data-dir>/ferry.db) or postgres://USER@HOST:PORT/DB for a fleet')
     .option('--gpus <spec>', 'declared GPUs, e.g. 2xH200:143771 or none (default: nvidia-smi)')
     .option('--no-agent', 'run a pure control plane, without a local agent')
     .option('--examples', 'create and deploy the functions in examples/')
-    .action(async (opts: { port: string; host: string; store?: string; gpus?: string; agent: boolean; examples?: boolean }, cmd: Command) => {
+    .action(async (opts: { port?: string; host?: string; store?: string; gpus?: string; agent: boolean; examples?: boolean }, cmd: Command) => {
       const config = parseServerConfig({ ...opts, dataDir: globals(cmd).dataDir }, process.env);
       const log = (level: string, msg: string, fields?: Record<string, unknown>): void => {
         process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
@@ -25,7 +26,7 @@ export function serverCommand(program: Command): void {
       const lines = [
         `Ferry ${server.url}  (store: ${describeStore(config.store)}${server.nodeId ? `, local agent ${server.nodeId}` : ', no local agent'})`,
         server.newAdminKey ? `Admin API key (shown once): ${server.newAdminKey}` : null,
-        `Admin key file: ${server.adminKeyFile}`,
+        existsSync(server.adminKeyFile) ? `Admin key file: ${server.adminKeyFile}` : 'Admin key: not on this replica (the first one to start printed it and wrote it to its data directory)',
         `API document: ${server.url}/openapi.json`,
         server.examples.length ? `Examples deployed: ${server.examples.join(', ')}` : null,
         `Try: curl -s -H "Authorization: Bearer $(cat ${server.adminKeyFile})" -H 'content-type: application/json' -d '{"prompt":"hello"}' ${server.url}/v1/functions/${example}/invoke`,

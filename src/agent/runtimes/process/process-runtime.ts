@@ -14,7 +14,8 @@ import { ProcessGroup } from './process-group.js';
 const HEALTH_POLL_MS = 20;
 
 /** Env names the agent never hands to functions. */
-const PRIVATE_ENV = ['FERRY_TOKEN', 'FERRY_ADMIN_KEY'];
+/** Secrets of Ferry itself: API keys, node tokens, the store URL (it may hold a password). */
+const PRIVATE_ENV = ['FERRY_TOKEN', 'FERRY_ADMIN_KEY', 'FERRY_NODE_TOKEN', 'FERRY_STORE'];
 
 /** Runs versions as processes on the node itself, each instance in its own process group. */
 export class ProcessRuntime implements Runtime {
