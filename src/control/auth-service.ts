@@ -49,12 +49,7 @@ export class AuthService {
     const now = this.clock.now();
     const tenant: Tenant = { id: newId(ID_PREFIX.tenant, now), name, system, createdAt: now };
     const { key, secret } = this.newKey(tenant.id, 'admin', 'admin');
-    try {
-      await this.store.createTenant(tenant, key);
-    } catch (err) {
-      if (String((err as Error).message).includes('UNIQUE')) throw new FerryError('TENANT_EXISTS', `a tenant named "${name}" already exists`);
-      throw err;
-    }
+    await this.store.createTenant(tenant, key);
     return { tenant, key, secret };
   }
 

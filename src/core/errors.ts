@@ -65,3 +65,7 @@ export function isErrorCode(code: string): code is ErrorCode {
 export function invalid(message: string): FerryError {
   return new FerryError('INVALID_REQUEST', message);
 }
+
+export function tenantExists(name: string): FerryError {
+  return new FerryError('TENANT_EXISTS', `a tenant named "${name}" already exists`);
+}

@@ -83,6 +83,12 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       return (await store.moveInstance(inst.id, ['STARTING'], 'IDLE', null))!;
     }
 
+    it('refuses a taken tenant name', async () => {
+      const again = { id: newId('ten'), name: tenantId, system: false, createdAt: clock.now() };
+      await expect(store.createTenant(again, { id: newId('key'), tenantId: again.id, name: 'admin', scope: 'admin', hash: 'hash-again', createdAt: 0 })).rejects.toMatchObject({ code: 'TENANT_EXISTS' });
+      expect(await store.countTenants()).toBe(2);
+    });
+
     it('keeps functions per tenant and refuses a taken name', async () => {
       expect((await store.getFunction(tenantId, 'echo'))?.id).toBe(functionId);
       expect(await store.getFunction(otherTenant, functionId)).toBeNull();

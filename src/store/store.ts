@@ -97,7 +97,7 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  /** Creates a tenant with its first API key, atomically. */
+  /** Creates a tenant with its first API key, atomically. Throws TENANT_EXISTS on a taken name. */
   createTenant(tenant: Tenant, firstKey: ApiKey): Promise<void>;
   getTenant(id: string): Promise<Tenant | null>;
   countTenants(): Promise<number>;

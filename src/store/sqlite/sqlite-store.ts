@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { type AttemptOutcome, decideCompletion, decideReclaim } from '../../core/completion.js';
-import { FerryError } from '../../core/errors.js';
+import { FerryError, tenantExists } from '../../core/errors.js';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { LIMITS } from '../../core/limits.js';
 import { LEASED_TASK_STATUSES, LIVE_INSTANCE_STATES, SERVING_DEPLOYMENT_STATES, type DeploymentState, type NodeState, type StoredInstanceState, type TaskStatus } from '../../core/states.js';
@@ -38,7 +38,7 @@ import type {
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { type HotStatements, prepareHotStatements } from './statements.js';
 import { cmp, isIn, placeholders, where } from './where.js';
-import { toApiKey, toDeployment, toDeploymentEvent, toFunction, toInstance, toNode, toTask, toTenant, toVersion } from './rows.js';
+import { encodeJson as enc, toApiKey, toDeployment, toDeploymentEvent, toFunction, toInstance, toNode, toTask, toTenant, toVersion } from '../rows.js';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` for a throw-away store. */
@@ -52,7 +52,6 @@ type Row = Record<string, unknown>;
 const LEASED = `('${LEASED_TASK_STATUSES.join("','")}')`;
 const LIVE_INSTANCES = `('${LIVE_INSTANCE_STATES.join("','")}')`;
 const SERVING = `('${SERVING_DEPLOYMENT_STATES.join("','")}')`;
-const enc = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
 /**
  * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so every method
@@ -118,11 +117,12 @@ export class SqliteStore implements Store {
 
   async createTenant(tenant: Tenant, firstKey: ApiKey): Promise<void> {
     this.db.transaction(() => {
+      if (this.sql('SELECT 1 FROM tenants WHERE name = ?').get(tenant.name)) throw tenantExists(tenant.name);
       this.db
         .prepare('INSERT INTO tenants (id, name, system, created_at) VALUES (?, ?, ?, ?)')
         .run(tenant.id, tenant.name, tenant.system ? 1 : 0, tenant.createdAt);
       this.insertApiKey(firstKey);
-    })();
+    }).immediate();
   }
 
   async getTenant(id: string): Promise<Tenant | null> {

@@ -1,14 +1,20 @@
-import type { GpuDevice } from '../../core/gpu-spec.js';
-import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from '../../core/states.js';
-import type { ApiKey, DeploymentEvent, DeploymentRecord, FunctionRecord, InstanceRecord, NodeRecord, TaskRecord, Tenant, VersionRecord } from '../../core/types.js';
+import type { GpuDevice } from '../core/gpu-spec.js';
+import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from '../core/states.js';
+import type { ApiKey, DeploymentEvent, DeploymentRecord, FunctionRecord, InstanceRecord, NodeRecord, TaskRecord, Tenant, VersionRecord } from '../core/types.js';
 
-/** Row shapes of the SQLite tables and their mapping to domain records. */
+/**
+ * Rows of the store's tables and their mapping to domain records, the same for both adapters:
+ * times are epoch-millisecond integers and JSON columns are text, in SQLite and in PostgreSQL.
+ */
 type Row = Record<string, unknown>;
+
+/** A JSON column's text; null for an absent value. */
+export const encodeJson = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
 const json = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(v as string));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-export const toTenant = (r: Row): Tenant => ({ id: r.id as string, name: r.name as string, system: r.system === 1, createdAt: Number(r.created_at) });
+export const toTenant = (r: Row): Tenant => ({ id: r.id as string, name: r.name as string, system: r.system === 1 || r.system === true, createdAt: Number(r.created_at) });
 
 export const toApiKey = (r: Row): ApiKey => ({
   id: r.id as string,
