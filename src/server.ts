@@ -72,7 +72,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       agent = new Agent(control.gateway, runtimes, { nodeId, nodeName: hostname(), gpus, workDir: join(config.dataDir, 'node'), ...config.agentTimers }, onError);
       await agent.start();
     }
-    const examples = config.examples ? await deployExamples(adminKeyFile, control, log) : [];
+    // Examples are created as the admin, whose key only the replica that created the store has.
+    const examples = config.examples && existsSync(adminKeyFile) ? await deployExamples(adminKeyFile, control, log) : [];
     return { url: address.replace('0.0.0.0', '127.0.0.1'), newAdminKey, adminKeyFile, nodeId, examples, close };
   } catch (err) {
     await close().catch(onError);

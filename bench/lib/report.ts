@@ -24,7 +24,7 @@ export interface Report {
 export async function publish(report: Report): Promise<string> {
   const onPostgres = BENCH_STORE_URL !== '';
   const text = [
-    `## ${report.title}${onPostgres ? ', PostgreSQL store' : ''}, ${report.startedAt.toISOString()}${report.quick ? ' (--quick)' : ''}`,
+    `## ${report.title}, ${onPostgres ? 'PostgreSQL' : 'SQLite'} store, ${report.startedAt.toISOString()}${report.quick ? ' (--quick)' : ''}`,
     '',
     `Machine: ${describeMachine()}`,
     '',

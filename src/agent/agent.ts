@@ -50,7 +50,9 @@ export class Agent {
       cancel: (ref) => this.stopRun(ref, 'cancel'),
     });
     this.timers.push(setInterval(() => this.sync(), this.config.syncIntervalMs));
-    this.timers.push(setInterval(() => void this.heartbeat().catch(this.onError), this.config.heartbeatMs));
+    // One heartbeat at a time: over HTTP a call may wait out an outage, and beats must not pile up.
+    let beating: Promise<void> | null = null;
+    this.timers.push(setInterval(() => void (beating ??= this.heartbeat().catch(this.onError).finally(() => (beating = null))), this.config.heartbeatMs));
     this.sync();
     await this.syncing;
   }

@@ -123,7 +123,10 @@ CREATE INDEX tasks_lease_expiry ON tasks (lease_expires_at) WHERE status IN ('RU
 CREATE INDEX tasks_leased_by_version ON tasks (version_id) WHERE status IN ('RUNNING', 'CANCELLING');
 CREATE INDEX tasks_by_tenant ON tasks (tenant_id, seq);
 CREATE INDEX tasks_by_function ON tasks (function_id, seq);
-CREATE INDEX tasks_by_version_status ON tasks (version_id, status);
+-- Not over queued rows: a query for a version's queued tasks must only ever find tasks_queue, whose
+-- order bounds claims and positions. With this index over every status, a planner whose statistics
+-- lagged a fast-growing queue (no ANALYZE yet) chose it and counted or sorted the whole queue.
+CREATE INDEX tasks_by_version_status ON tasks (version_id, status) WHERE status <> 'QUEUED';
 CREATE UNIQUE INDEX tasks_idempotency ON tasks (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE TABLE task_logs (
   seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

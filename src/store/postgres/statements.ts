@@ -37,11 +37,14 @@ export const SQL = {
   /** The same insert, then a claim (migration 3): four more parameters, as `claim`; rows tagged 'earlier', 'created' or 'claimed'. */
   enqueueAndClaim: `SELECT e.tag, (e.task).* FROM enqueue_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) e`,
   // The blocks ahead (queue_blocks, migration 2), then the tasks ahead inside its own block.
-  position: `WITH me AS (SELECT seq, seq >> 10 AS block FROM tasks WHERE id = $3)
-    SELECT (SELECT coalesce(sum(b.queued), 0) FROM queue_blocks b, me WHERE b.version_id = $1
-              AND (b.priority > $2 OR (b.priority = $2 AND b.block < me.block)))
-         + (SELECT count(*) FROM tasks t, me WHERE t.version_id = $1 AND t.status = 'QUEUED' AND t.priority = $2
-              AND t.seq >= me.block << 10 AND t.seq < me.seq) AS position`,
+  // The bounds of the in-block count are scalar subqueries, so they reach the tasks_queue index as
+  // range conditions; as a join with `me` they did not, and while the planner's statistics lagged a
+  // growing queue (no ANALYZE yet) it counted the version's whole queue instead: 15 ms at 30k queued.
+  position: `WITH me AS MATERIALIZED (SELECT seq, seq >> 10 AS block FROM tasks WHERE id = $3)
+    SELECT (SELECT coalesce(sum(b.queued), 0) FROM queue_blocks b WHERE b.version_id = $1
+              AND (b.priority > $2 OR (b.priority = $2 AND b.block < (SELECT block FROM me))))
+         + (SELECT count(*) FROM tasks t WHERE t.version_id = $1 AND t.status = 'QUEUED' AND t.priority = $2
+              AND t.seq >= (SELECT block << 10 FROM me) AND t.seq < (SELECT seq FROM me)) AS position`,
   renew: `UPDATE tasks SET lease_expires_at = $2
     WHERE instance_id = $1 AND status IN ${LEASED} AND id = ANY($3)
     RETURNING id, attempt, status`,
