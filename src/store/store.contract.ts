@@ -13,7 +13,8 @@ export class ManualClock {
   }
 }
 
-const spec: VersionSpec = {
+/** The version spec of the contract's function; adapters' own suites may reuse it. */
+export const CONTRACT_SPEC: VersionSpec = {
   mode: 'job',
   runtime: { type: 'process' },
   job: { command: ['true'], output: 'file' },
@@ -50,7 +51,7 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       functionId = newId('fn');
       const v = await store.createFunction(
         { id: functionId, tenantId, name: 'echo', description: '', tags: ['t'], createdAt: clock.now() },
-        { id: newId('ver'), tenantId, functionId, spec, createdAt: clock.now() },
+        { id: newId('ver'), tenantId, functionId, spec: CONTRACT_SPEC, createdAt: clock.now() },
       );
       versionId = v.id;
       await store.upsertNode({ id: 'node_1', name: 'n1', gpus: [], state: 'READY', lastSeenAt: clock.now(), createdAt: clock.now() });
@@ -95,10 +96,10 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       await expect(
         store.createFunction(
           { id: newId('fn'), tenantId, name: 'echo', description: '', tags: [], createdAt: 0 },
-          { id: newId('ver'), tenantId, functionId: 'x', spec, createdAt: 0 },
+          { id: newId('ver'), tenantId, functionId: 'x', spec: CONTRACT_SPEC, createdAt: 0 },
         ),
       ).rejects.toMatchObject({ code: 'FUNCTION_EXISTS' });
-      const v2 = await store.addVersion({ id: newId('ver'), tenantId, functionId, spec, createdAt: 0 });
+      const v2 = await store.addVersion({ id: newId('ver'), tenantId, functionId, spec: CONTRACT_SPEC, createdAt: 0 });
       expect(v2.number).toBe(2);
       const page1 = await store.listVersions(tenantId, functionId, { limit: 1 });
       expect(page1.items).toHaveLength(1);

@@ -3,8 +3,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newId } from '../../core/ids.js';
 import { newTask } from '../../core/new-task.js';
-import type { TaskRecord, VersionSpec } from '../../core/types.js';
-import { runStoreContract } from '../store.contract.js';
+import type { TaskRecord } from '../../core/types.js';
+import { CONTRACT_SPEC as spec, runStoreContract } from '../store.contract.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 
@@ -220,17 +220,6 @@ suite(`postgres store at ${url}`, () => {
   });
 });
 
-const spec: VersionSpec = {
-  mode: 'job',
-  runtime: { type: 'process' },
-  job: { command: ['true'], output: 'file' },
-  resources: { gpus: 0 },
-  concurrency: 1,
-  timeoutSeconds: 60,
-  maxQueuedSeconds: 3600,
-  retries: 0,
-  stopGraceSeconds: 5,
-};
 
 /** A tenant, function, version and node, and `count` queued tasks of that version. */
 async function seedQueue(store: PostgresStore, count: number): Promise<string> {
