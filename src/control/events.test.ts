@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../core/types.js';
+import type { Signal, SignalBus } from '../core/replicas.js';
 import { ControlEvents } from './events.js';
 
 const WAIT = { ms: 5_000, instanceId: 'ins_1' };
@@ -69,5 +70,52 @@ describe('ControlEvents ready waiters', () => {
     busyTaker.deliver([]);
     expect(await busy).toBe(true);
     expect(events.takeWaiter('v')).toBeNull();
+  });
+});
+
+/** Replicas joined in one process: what one publishes, the others receive (as LISTEN/NOTIFY delivers it). */
+function replicas(n: number): { events: ControlEvents[]; sent: Signal[] } {
+  const handlers: ((s: Signal) => void)[] = [];
+  const sent: Signal[] = [];
+  const events = Array.from({ length: n }, (_, i) => {
+    const bus: SignalBus = {
+      publish: (s) => {
+        sent.push(s);
+        handlers.forEach((h, j) => j !== i && h(s));
+      },
+      onSignal: (h) => void (handlers[i] = h),
+    };
+    return new ControlEvents(bus);
+  });
+  return { events, sent };
+}
+
+describe('ControlEvents across replicas', () => {
+  it('sends ready work to another replica only when no idle claimer here takes it', async () => {
+    const { events: [a, b], sent } = replicas(2) as { events: [ControlEvents, ControlEvents]; sent: Signal[] };
+    const local = a.waitForReady('v', { since: a.readyMark('v'), idle: true, ...WAIT });
+    const remote = b.waitForReady('v', { since: b.readyMark('v'), idle: true, ...WAIT });
+    a.taskReady('v');
+    expect(await local).toBe(true);
+    expect(sent).toEqual([]);
+    a.taskReady('v');
+    expect(await remote).toBe(true);
+    expect(sent).toEqual([{ kind: 'ready', versionId: 'v' }]);
+  });
+
+  it('ends a wait for a task that ended on another replica, and carries loop signals to every replica', async () => {
+    const { events: [a, b] } = replicas(2) as { events: [ControlEvents, ControlEvents] };
+    const t0 = Date.now();
+    const wait = b.waitForEnd('task_1', 5_000);
+    a.taskEnded({ id: 'task_1' } as TaskRecord);
+    expect(await wait).toBeNull();
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    const heard: string[] = [];
+    b.onInstanceFailed((v, reason) => heard.push(`${v}: ${reason}`));
+    b.onAssignmentsChanged('node_1', () => heard.push('assignments'));
+    a.instanceFailed('v', 'exit 1');
+    a.assignmentsChanged('node_1');
+    a.assignmentsChanged('node_2');
+    expect(heard).toEqual(['v: exit 1', 'assignments']);
   });
 });

@@ -45,17 +45,17 @@ export class ControlEvents {
 
   constructor(private readonly bus: SignalBus | null = null) {
     this.emitter.setMaxListeners(0);
-    bus?.onSignal((signal) => this.receive(signal));
+    bus?.onSignal((signal) => this.apply(signal));
   }
 
-  /** A signal from another replica: applied here only, never published again. */
-  private receive(signal: Signal): void {
+  /** Acts on a signal in this replica, whether it was raised here or by another; never publishes. */
+  private apply(signal: Signal): void {
     switch (signal.kind) {
       case 'ready':
         this.wakeOne(signal.versionId);
         return;
       case 'ended':
-        // The task ended on another replica: waiters read it from the store.
+        // Only other replicas send it (see taskEnded): waiters read the task from the store.
         this.settleEnd(signal.taskId, null);
         return;
       case 'cancel':
@@ -78,7 +78,7 @@ export class ControlEvents {
   }
 
   private signal(signal: Signal): void {
-    this.receive(signal);
+    this.apply(signal);
     this.bus?.publish(signal);
   }
 
