@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseAgentConfig } from '../config.js';
-import { globals } from './context.js';
+import { closeOnSignal, globals, jsonLog } from './context.js';
 
 export function agentCommand(program: Command): void {
   program
@@ -15,21 +15,11 @@ export function agentCommand(program: Command): void {
       // --token is the global option; the data directory defaults to .ferry-agent, so an agent and a
       // server on one machine never share a node id.
       const config = parseAgentConfig({ ...opts, token: g.token, dataDir: g.dataDir }, process.env);
-      const log = (level: string, msg: string, fields?: Record<string, unknown>): void => {
-        process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
-      };
       // Loaded here so client commands never load the agent and its runtimes.
       const { startRemoteAgent } = await import('../remote-agent.js');
-      const agent = await startRemoteAgent(config, log);
+      const agent = await startRemoteAgent(config, jsonLog);
       const gpus = agent.gpus.length ? agent.gpus.map((d) => `${d.index}:${d.type}:${d.memoryMiB}MiB`).join(' ') : 'none';
       process.stdout.write(`Ferry agent ${agent.nodeId} (${config.nodeName}), GPUs: ${gpus}\nserving ${config.servers.join(', ')}\n`);
-      let closing = false;
-      const shutdown = (): void => {
-        if (closing) return;
-        closing = true;
-        void agent.close().then(() => process.exit(0));
-      };
-      process.on('SIGINT', shutdown);
-      process.on('SIGTERM', shutdown);
+      closeOnSignal(() => agent.close());
     });
 }

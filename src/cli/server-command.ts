@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeStore, parseServerConfig } from '../config.js';
-import { globals } from './context.js';
+import { closeOnSignal, globals, jsonLog } from './context.js';
 
 export function serverCommand(program: Command): void {
   program
@@ -16,12 +16,9 @@ export function serverCommand(program: Command): void {
     .option('--examples', 'create and deploy the functions in examples/')
     .action(async (opts: { port?: string; host?: string; store?: string; gpus?: string; agent: boolean; examples?: boolean }, cmd: Command) => {
       const config = parseServerConfig({ ...opts, dataDir: globals(cmd).dataDir }, process.env);
-      const log = (level: string, msg: string, fields?: Record<string, unknown>): void => {
-        process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
-      };
       // Loaded here so client commands never load the server, its store and its runtimes.
       const { startServer } = await import('../server.js');
-      const server = await startServer(config, log);
+      const server = await startServer(config, jsonLog);
       const example = server.examples.includes('python-model') ? 'python-model' : (server.examples[0] ?? 'NAME');
       const lines = [
         `Ferry ${server.url}  (store: ${describeStore(config.store)}${server.nodeId ? `, local agent ${server.nodeId}` : ', no local agent'})`,
@@ -34,13 +31,6 @@ export function serverCommand(program: Command): void {
         `listening on ${server.url}`,
       ];
       process.stdout.write(`${lines.filter((l) => l !== null).join('\n')}\n`);
-      let closing = false;
-      const shutdown = (): void => {
-        if (closing) return;
-        closing = true;
-        void server.close().then(() => process.exit(0));
-      };
-      process.on('SIGINT', shutdown);
-      process.on('SIGTERM', shutdown);
+      closeOnSignal(() => server.close());
     });
 }

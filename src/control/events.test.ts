@@ -74,10 +74,10 @@ describe('ControlEvents ready waiters', () => {
 });
 
 /** Replicas joined in one process: what one publishes, the others receive (as LISTEN/NOTIFY delivers it). */
-function replicas(n: number): { events: ControlEvents[]; sent: Signal[] } {
+function twoReplicas(): { a: ControlEvents; b: ControlEvents; sent: Signal[] } {
   const handlers: ((s: Signal) => void)[] = [];
   const sent: Signal[] = [];
-  const events = Array.from({ length: n }, (_, i) => {
+  const [a, b] = [0, 1].map((i) => {
     const bus: SignalBus = {
       publish: (s) => {
         sent.push(s);
@@ -86,13 +86,13 @@ function replicas(n: number): { events: ControlEvents[]; sent: Signal[] } {
       onSignal: (h) => void (handlers[i] = h),
     };
     return new ControlEvents(bus);
-  });
-  return { events, sent };
+  }) as [ControlEvents, ControlEvents];
+  return { a, b, sent };
 }
 
 describe('ControlEvents across replicas', () => {
   it('sends ready work to another replica only when no idle claimer here takes it', async () => {
-    const { events: [a, b], sent } = replicas(2) as { events: [ControlEvents, ControlEvents]; sent: Signal[] };
+    const { a, b, sent } = twoReplicas();
     const local = a.waitForReady('v', { since: a.readyMark('v'), idle: true, ...WAIT });
     const remote = b.waitForReady('v', { since: b.readyMark('v'), idle: true, ...WAIT });
     a.taskReady('v');
@@ -104,7 +104,7 @@ describe('ControlEvents across replicas', () => {
   });
 
   it('ends a wait for a task that ended on another replica, and carries loop signals to every replica', async () => {
-    const { events: [a, b] } = replicas(2) as { events: [ControlEvents, ControlEvents] };
+    const { a, b } = twoReplicas();
     const t0 = Date.now();
     const wait = b.waitForEnd('task_1', 5_000);
     a.taskEnded({ id: 'task_1' } as TaskRecord);
