@@ -1,19 +1,12 @@
-import http from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sleep } from '../../../core/clock.js';
-import { LIMITS } from '../../../core/limits.js';
 import type { VersionSpec } from '../../../core/types.js';
-import { parseOutput, readOutputFile, taskEnv, taskHeaders, tooLarge } from '../../task-files.js';
+import { readOutputFile, taskEnv } from '../../task-files.js';
 import type { InstanceContext, RunResult, Runtime, RuntimeInstance, TaskContext } from '../runtime.js';
+import { LastLine, OutputTail, ServerClient, freePort } from '../server-client.js';
 import { PidRegistry } from './pid-registry.js';
 import { ProcessGroup } from './process-group.js';
 
-/** How often a starting server's health path is tried: a refused connect costs next to nothing. */
-const HEALTH_POLL_MS = 20;
-
-/** Env names the agent never hands to functions. */
 /** Secrets of Ferry itself: API keys, node tokens, the store URL (it may hold a password). */
 const PRIVATE_ENV = ['FERRY_TOKEN', 'FERRY_ADMIN_KEY', 'FERRY_NODE_TOKEN', 'FERRY_STORE'];
 
@@ -67,8 +60,7 @@ class ProcessInstance implements RuntimeInstance {
   readonly exited: Promise<string>;
   private resolveExited!: (reason: string) => void;
   private server: ProcessGroup | null = null;
-  private port = 0;
-  private agent: http.Agent | null = null;
+  private client: ServerClient | null = null;
   private stopping = false;
   private readonly tail = new OutputTail();
 
@@ -82,12 +74,12 @@ class ProcessInstance implements RuntimeInstance {
   }
 
   async startServer(spec: VersionSpec, startupMs: number, signal: AbortSignal): Promise<void> {
-    this.port = await freePort();
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, this.ctx.version.spec.concurrency) });
+    const client = new ServerClient(await freePort(), spec.concurrency);
+    this.client = client;
     const server = new ProcessGroup(spec.runtime.command!, {
       cwd: this.cwd,
       registry: this.registry,
-      env: { ...this.env, PORT: String(this.port) },
+      env: { ...this.env, PORT: String(client.port) },
       onOutput: (s, t) => (this.tail.add(t), this.ctx.onLog(s, t)),
     });
     this.server = server;
@@ -95,43 +87,36 @@ class ProcessInstance implements RuntimeInstance {
     void server.closed.then(({ code, signal: sig }) => {
       if (!this.stopping) this.resolveExited(`server ${describeExit(code, sig)}${this.tail.text()}`);
     });
-    const deadline = Date.now() + startupMs;
-    const healthPath = spec.server!.healthPath;
-    while (Date.now() < deadline) {
-      if (signal.aborted) throw new Error('start cancelled');
-      if (!server.running) {
-        const { code, signal: sig } = await server.closed;
-        throw new Error(`server ${describeExit(code, sig)} before it became healthy${this.tail.text()}`);
-      }
-      if ((await this.probe(healthPath, 1000)) === 200) return;
-      await sleep(HEALTH_POLL_MS, signal);
+    const gone = async (): Promise<string | null> => {
+      if (server.running) return null;
+      const { code, signal: sig } = await server.closed;
+      return describeExit(code, sig);
+    };
+    try {
+      await client.waitHealthy(spec.server!.healthPath, startupMs, gone, signal);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}${this.tail.text()}`);
     }
-    throw new Error(`server did not answer 200 on ${healthPath} within ${startupMs / 1000} s${this.tail.text()}`);
   }
 
   run(ctx: TaskContext): Promise<RunResult> {
     // Stopped before it began (a cancel that came while its files were prepared): start nothing,
     // since an abort listener added now would never fire.
     if (ctx.signal.aborted) return Promise.resolve({ kind: 'aborted' });
-    return ctx.task.taskType === 'query' ? this.runQuery(ctx) : this.runCommand(ctx);
+    if (ctx.task.taskType === 'query') return this.client!.query(ctx, this.ctx.version.spec.server!.inferencePath, () => void this.freeAfterAbort());
+    return this.runCommand(ctx);
   }
 
   private async runCommand(ctx: TaskContext): Promise<RunResult> {
     const spec = this.ctx.version.spec;
     const job = spec.job!;
-    let lastLine = '';
-    let partial = '';
+    const lastLine = new LastLine();
     const group = new ProcessGroup(job.command, {
       cwd: this.cwd,
       registry: this.registry,
       env: { ...this.env, ...taskEnv(ctx.task, ctx.files) },
       onOutput: (stream, text) => {
-        if (stream === 'stdout' && job.output === 'lastStdoutLine') {
-          const lines = (partial + text).split('\n');
-          partial = lines.pop() ?? '';
-          const last = lines.reverse().find((l) => l.trim() !== '');
-          if (last !== undefined) lastLine = last;
-        }
+        if (stream === 'stdout' && job.output === 'lastStdoutLine') lastLine.add(text);
         ctx.onLog(stream, text);
       },
     });
@@ -142,61 +127,9 @@ class ProcessInstance implements RuntimeInstance {
     ctx.signal.removeEventListener('abort', stop);
     if (ctx.signal.aborted) return { kind: 'aborted' };
     if (code !== 0) return { kind: 'error', error: { code: 'EXIT_CODE', message: `command ${describeExit(code, signal)}`, ...(code !== null ? { exitCode: code } : {}) } };
-    if (job.output === 'lastStdoutLine') {
-      const line = partial.trim() !== '' ? partial : lastLine;
-      if (Buffer.byteLength(line) > LIMITS.maxInlineOutputBytes) return { kind: 'error', error: tooLarge(Buffer.byteLength(line)) };
-      return { kind: 'ok', output: line === '' ? null : parseOutput(line) };
-    }
+    if (job.output === 'lastStdoutLine') return lastLine.result();
     const out = await readOutputFile(ctx.files.outputFile);
     return 'error' in out ? { kind: 'error', error: out.error } : { kind: 'ok', output: out.output };
-  }
-
-  private runQuery(ctx: TaskContext): Promise<RunResult> {
-    const server = this.ctx.version.spec.server!;
-    const body = JSON.stringify(ctx.task.input ?? null);
-    return new Promise<RunResult>((resolve) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          path: server.inferencePath,
-          method: 'POST',
-          agent: this.agent!,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...taskHeaders(ctx.task, ctx.files) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > LIMITS.maxInlineOutputBytes) {
-              res.destroy();
-              resolve({ kind: 'error', error: tooLarge(size) });
-            } else chunks.push(c);
-          });
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              const json = (res.headers['content-type'] ?? '').includes('json');
-              resolve({ kind: 'ok', output: text === '' ? null : json ? parseOutput(text) : text });
-            } else {
-              resolve({ kind: 'error', error: { code: 'HTTP_STATUS', httpStatus: status, message: `function answered ${status}: ${text.slice(0, 2000)}` } });
-            }
-          });
-          res.on('error', () => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: { code: 'CONNECTION', message: 'the function closed the response early' } }));
-        },
-      );
-      const abort = (): void => {
-        req.destroy();
-        resolve({ kind: 'aborted' });
-        void this.freeAfterAbort();
-      };
-      ctx.signal.addEventListener('abort', abort, { once: true });
-      req.on('close', () => ctx.signal.removeEventListener('abort', abort));
-      req.on('error', (err) => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: { code: 'CONNECTION', message: `cannot reach the function: ${err.message}` } }));
-      req.end(body);
-    });
   }
 
   /**
@@ -206,25 +139,14 @@ class ProcessInstance implements RuntimeInstance {
    */
   private async freeAfterAbort(): Promise<void> {
     const spec = this.ctx.version.spec;
-    if ((await this.probe(spec.server!.healthPath, spec.stopGraceSeconds * 1000)) === 200) return;
+    if (await this.client!.freedWithin(spec.server!.healthPath, spec.stopGraceSeconds * 1000)) return;
     this.resolveExited('restarted: it did not free itself after a cancelled or timed-out request');
     await this.stop(1000);
   }
 
-  private probe(path: string, timeoutMs: number): Promise<number> {
-    return new Promise((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: this.port, path, timeout: timeoutMs, agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(0));
-    });
-  }
-
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
-    this.agent?.destroy();
+    this.client?.close();
     await this.server?.terminate(graceMs);
     this.resolveExited('stopped');
   }
@@ -248,28 +170,3 @@ function instanceEnv(ctx: InstanceContext): Record<string, string | undefined> {
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
-
-/** The last few KiB of an instance's output, quoted in failure reasons. */
-class OutputTail {
-  private buf = '';
-  add(text: string): void {
-    this.buf = (this.buf + text).slice(-2000);
-  }
-  text(): string {
-    const t = this.buf.trim();
-    return t === '' ? '' : `; last output: ${t.slice(-500)}`;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-

@@ -1,0 +1,157 @@
+import http from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
+import { sleep } from '../../core/clock.js';
+import { LIMITS } from '../../core/limits.js';
+import { parseOutput, taskHeaders, tooLarge } from '../task-files.js';
+import type { RunResult, TaskContext } from './runtime.js';
+
+/** How often a starting server's health path is tried: a refused connect costs next to nothing. */
+const HEALTH_POLL_MS = 20;
+
+/**
+ * The agent's side of a server-mode instance, whatever runs it (a process, a container): waits
+ * for its health path, sends each task as a request with the contract's headers, and tells
+ * whether it freed itself after an aborted request. It listens on 127.0.0.1:`port`.
+ */
+export class ServerClient {
+  private readonly agent: http.Agent;
+
+  constructor(
+    readonly port: number,
+    concurrency: number,
+  ) {
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, concurrency) });
+  }
+
+  /**
+   * Polls `healthPath` until it answers 200. `gone` says why the server can no longer come up
+   * (it exited), or null while it runs. Throws with the reason it did not become healthy.
+   */
+  async waitHealthy(healthPath: string, startupMs: number, gone: () => Promise<string | null>, signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + startupMs;
+    while (Date.now() < deadline) {
+      if (signal.aborted) throw new Error('start cancelled');
+      const reason = await gone();
+      if (reason !== null) throw new Error(`server ${reason} before it became healthy`);
+      if ((await this.probe(healthPath, 1000)) === 200) return;
+      await sleep(HEALTH_POLL_MS, signal);
+    }
+    throw new Error(`server did not answer 200 on ${healthPath} within ${startupMs / 1000} s`);
+  }
+
+  /**
+   * Sends one task to the inference path. `onAbort` runs when the task is stopped mid-request:
+   * the server may still be busy with it (see `freedWithin`).
+   */
+  query(ctx: TaskContext, inferencePath: string, onAbort: () => void): Promise<RunResult> {
+    const body = JSON.stringify(ctx.task.input ?? null);
+    return new Promise<RunResult>((resolve) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          path: inferencePath,
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...taskHeaders(ctx.task, ctx.files) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > LIMITS.maxInlineOutputBytes) {
+              res.destroy();
+              resolve({ kind: 'error', error: tooLarge(size) });
+            } else chunks.push(c);
+          });
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) {
+              const json = (res.headers['content-type'] ?? '').includes('json');
+              resolve({ kind: 'ok', output: text === '' ? null : json ? parseOutput(text) : text });
+            } else {
+              resolve({ kind: 'error', error: { code: 'HTTP_STATUS', httpStatus: status, message: `function answered ${status}: ${text.slice(0, 2000)}` } });
+            }
+          });
+          res.on('error', () => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: { code: 'CONNECTION', message: 'the function closed the response early' } }));
+        },
+      );
+      const abort = (): void => {
+        req.destroy();
+        resolve({ kind: 'aborted' });
+        onAbort();
+      };
+      ctx.signal.addEventListener('abort', abort, { once: true });
+      req.on('close', () => ctx.signal.removeEventListener('abort', abort));
+      req.on('error', (err) => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: { code: 'CONNECTION', message: `cannot reach the function: ${err.message}` } }));
+      req.end(body);
+    });
+  }
+
+  /** Whether the server answers its health path within `ms` (after an aborted request: did it free itself?). */
+  async freedWithin(healthPath: string, ms: number): Promise<boolean> {
+    return (await this.probe(healthPath, ms)) === 200;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private probe(path: string, timeoutMs: number): Promise<number> {
+    return new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port: this.port, path, timeout: timeoutMs, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(0));
+    });
+  }
+}
+
+/** A free TCP port on 127.0.0.1 for a server instance's PORT. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The last few KiB of an instance's output, quoted in failure reasons. */
+export class OutputTail {
+  private buf = '';
+  add(text: string): void {
+    this.buf = (this.buf + text).slice(-2000);
+  }
+  text(): string {
+    const t = this.buf.trim();
+    return t === '' ? '' : `; last output: ${t.slice(-500)}`;
+  }
+}
+
+/** Keeps a job's last non-empty stdout line, for `"output": "lastStdoutLine"`. */
+export class LastLine {
+  private last = '';
+  private partial = '';
+
+  add(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    const last = lines.reverse().find((l) => l.trim() !== '');
+    if (last !== undefined) this.last = last;
+  }
+
+  /** The output it makes: the line parsed like an output file, or an error when too large. */
+  result(): RunResult {
+    const line = this.partial.trim() !== '' ? this.partial : this.last;
+    if (Buffer.byteLength(line) > LIMITS.maxInlineOutputBytes) return { kind: 'error', error: tooLarge(Buffer.byteLength(line)) };
+    return { kind: 'ok', output: line === '' ? null : parseOutput(line) };
+  }
+}
