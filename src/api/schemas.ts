@@ -23,6 +23,7 @@ export const VersionSpecBody = Type.Object(
         cwd: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
         env: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 65536 }))),
         image: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+        pullPolicy: Type.Optional(Type.Union([Type.Literal('IfNotPresent'), Type.Literal('Always'), Type.Literal('Never')])),
       },
       strict,
     ),

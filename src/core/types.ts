@@ -11,6 +11,8 @@ export interface VersionSpec {
     cwd?: string;
     env?: Record<string, string>;
     image?: string;
+    /** docker only: when the image is pulled (default IfNotPresent). */
+    pullPolicy?: 'IfNotPresent' | 'Always' | 'Never';
   };
   init?: string[];
   server?: { inferencePath: string; healthPath: string; startupTimeoutSeconds: number };

@@ -26,6 +26,7 @@ export function normalizeVersionSpec(input: VersionSpecInput): VersionSpec {
   const { runtime } = input;
   if (runtime.type === 'docker' && !runtime.image) throw invalid('version.runtime.image: required for runtime type docker');
   if (runtime.type === 'process' && runtime.image) throw invalid('version.runtime.image: only for runtime type docker');
+  if (runtime.type === 'process' && runtime.pullPolicy) throw invalid('version.runtime.pullPolicy: only for runtime type docker');
   const hasServer = input.server !== undefined || input.mode === 'server';
   if (hasServer && !runtime.command?.length && runtime.type === 'process') {
     throw invalid('version.runtime.command: required for a server-mode process function (it starts the server)');
