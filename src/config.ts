@@ -23,6 +23,8 @@ export interface ServerConfig {
   gpus: GpuDevice[] | null;
   agent: boolean;
   examples: boolean;
+  /** DOCKER_HOST for the docker runtime; null for the default socket. */
+  dockerHost: string | null;
   control: ControlConfig;
   agentTimers: AgentTimers;
 }
@@ -56,6 +58,8 @@ export interface RemoteAgentConfig {
   nodeName: string;
   /** Declared inventory; null means discover with nvidia-smi. */
   gpus: GpuDevice[] | null;
+  /** DOCKER_HOST for the docker runtime; null for the default socket. */
+  dockerHost: string | null;
   timers: AgentTimers;
 }
 
@@ -84,6 +88,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
     store: parseStore(flags.store ?? env.FERRY_STORE ?? '', dataDir, env),
     gpus: gpuSpec === undefined ? null : parseGpuSpec(gpuSpec),
     agent: flags.agent ?? true,
+    dockerHost: env.DOCKER_HOST || null,
     examples: flags.examples ?? false,
     control: {
       leaseMs: int(env, 'FERRY_LEASE_MS', d.leaseMs),
@@ -153,6 +158,7 @@ export function parseAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv): Rea
     dataDir: resolve(flags.dataDir ?? env.FERRY_DATA_DIR ?? '.ferry-agent'),
     nodeName: flags.name ?? env.FERRY_NODE_NAME ?? hostname(),
     gpus: gpuSpec === undefined ? null : parseGpuSpec(gpuSpec),
+    dockerHost: env.DOCKER_HOST || null,
     timers: parseAgentTimers(env),
   });
 }

@@ -4,8 +4,7 @@ import { Agent } from './agent/agent.js';
 import { discoverGpus } from './agent/gpu-discovery.js';
 import { HttpAgentClient } from './agent/http-agent-client.js';
 import { localNodeId } from './agent/node-id.js';
-import { ProcessRuntime } from './agent/runtimes/process/process-runtime.js';
-import type { Runtime } from './agent/runtimes/runtime.js';
+import { nodeRuntimes } from './agent/node-runtimes.js';
 import type { RemoteAgentConfig } from './config.js';
 import type { GpuDevice } from './core/gpu-spec.js';
 import type { Logger } from './server.js';
@@ -30,7 +29,7 @@ export async function startRemoteAgent(config: RemoteAgentConfig, log: Logger): 
     onRetry: (err, server) => log('warn', `no answer from ${server}, trying again: ${err.message}`, { code: err.code }),
   });
   const workDir = join(config.dataDir, 'node');
-  const runtimes = new Map<string, Runtime>([['process', new ProcessRuntime(workDir)]]);
+  const runtimes = await nodeRuntimes({ workDir, dockerHost: config.dockerHost, gpus: config.gpus ? 'declared' : 'nvidia' }, (msg) => log('info', msg));
   const gpus = config.gpus ?? (await discoverGpus());
   const agent = new Agent(client, runtimes, { nodeId, nodeName: config.nodeName, gpus, workDir, ...config.timers }, onError);
   try {

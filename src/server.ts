@@ -7,8 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Agent } from './agent/agent.js';
 import { discoverGpus } from './agent/gpu-discovery.js';
 import { localNodeId } from './agent/node-id.js';
-import { ProcessRuntime } from './agent/runtimes/process/process-runtime.js';
-import type { Runtime } from './agent/runtimes/runtime.js';
+import { nodeRuntimes } from './agent/node-runtimes.js';
 import { buildApi } from './api/app.js';
 import type { ServerConfig, StoreConfig } from './config.js';
 import { ControlPlane } from './control/control-plane.js';
@@ -40,8 +39,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const onError = (err: unknown): void => log('error', (err as Error)?.message ?? String(err), { stack: (err as Error)?.stack });
   const opened = await openStore(config.store, onError);
   const { store, clock } = opened;
-  const runtimes = new Map<string, Runtime>([['process', new ProcessRuntime(join(config.dataDir, 'node'))]]);
-  const control = new ControlPlane(store, { clock, config: config.control, runtimes: new Set(runtimes.keys()), onError, bus: opened.bus, leadership: opened.leadership });
+  const workDir = join(config.dataDir, 'node');
+  const runtimes = config.agent ? await nodeRuntimes({ workDir, dockerHost: config.dockerHost, gpus: config.gpus ? 'declared' : 'nvidia' }, (msg) => log('info', msg)) : null;
+  // A pure control plane cannot know its remote agents' runtimes: it accepts every type, and a node
+  // without the one a version needs fails its instance with the reason.
+  const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : ['process', 'docker']);
+  const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, onError, bus: opened.bus, leadership: opened.leadership });
   const { auth, functions, deployments, tasks, gateway } = control;
 
   const adminKeyFile = join(config.dataDir, 'admin.key');
@@ -66,10 +69,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     const address = await api.listen({ port: config.port, host: config.host });
     control.start();
     let nodeId: string | null = null;
-    if (config.agent) {
+    if (runtimes) {
       nodeId = await localNodeId(config.dataDir);
       const gpus = config.gpus ?? (await discoverGpus());
-      agent = new Agent(control.gateway, runtimes, { nodeId, nodeName: hostname(), gpus, workDir: join(config.dataDir, 'node'), ...config.agentTimers }, onError);
+      agent = new Agent(control.gateway, runtimes, { nodeId, nodeName: hostname(), gpus, workDir, ...config.agentTimers }, onError);
       await agent.start();
     }
     // Examples are created as the admin, whose key only the replica that created the store has.

@@ -61,6 +61,11 @@ export class DockerRuntime implements Runtime {
     return this.docker;
   }
 
+  /** The engine's version; throws when it does not answer. */
+  async engineVersion(): Promise<string> {
+    return (await (await this.client()).version()).Version;
+  }
+
   async reapLeftovers(): Promise<number> {
     const docker = await this.client();
     const left = await docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${this.owner}`] } });
