@@ -12,6 +12,8 @@ export interface Report {
   title: string;
   startedAt: Date;
   quick: boolean;
+  /** False for a benchmark that runs no Ferry server, whose title then names no store. */
+  store?: boolean;
   /** The tables and what they mean, between the machine line and the notes. */
   body: string[];
   notes: string[];
@@ -24,7 +26,7 @@ export interface Report {
 export async function publish(report: Report): Promise<string> {
   const onPostgres = BENCH_STORE_URL !== '';
   const text = [
-    `## ${report.title}, ${onPostgres ? 'PostgreSQL' : 'SQLite'} store, ${report.startedAt.toISOString()}${report.quick ? ' (--quick)' : ''}`,
+    `## ${report.title}${report.store === false ? '' : `, ${onPostgres ? 'PostgreSQL' : 'SQLite'} store`}, ${report.startedAt.toISOString()}${report.quick ? ' (--quick)' : ''}`,
     '',
     `Machine: ${describeMachine()}`,
     '',
@@ -34,7 +36,7 @@ export async function publish(report: Report): Promise<string> {
     ...report.notes.map((n) => `- ${n}`),
   ].join('\n');
   process.stdout.write(`\n${text}\n`);
-  const file = join(RESULTS, `${report.name}${onPostgres ? '-postgres' : ''}-${report.startedAt.toISOString().slice(0, 10)}.md`);
+  const file = join(RESULTS, `${report.name}${onPostgres && report.store !== false ? '-postgres' : ''}-${report.startedAt.toISOString().slice(0, 10)}.md`);
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${text}\n`);
   process.stderr.write(`[bench] written to ${relative(process.cwd(), file)}\n`);
