@@ -82,7 +82,7 @@ async function measure(name: string, runtime: Runtime, rt: VersionSpec['runtime'
   let k = 0;
   const start = (s: VersionSpec): Promise<RuntimeInstance> =>
     runtime.start(
-      { instanceId: `ins_${name}_${k++}`, version: { id: 'ver_b', tenantId: 'ten_b', functionId: 'fn_b', number: 1, spec: s, createdAt: 0 }, gpus: [], workDir: join(dir, 'instances', String(k)), onLog: () => {} },
+      { instanceId: `ins_${name}_${k++}`, version: { id: 'ver_b', tenantId: 'ten_b', functionId: 'fn_b', number: 1, spec: s, createdAt: 0 }, gpus: [], workDir: join(dir, 'instances', String(k)), onLog: () => {}, onEvent: () => {} },
       new AbortController().signal,
     );
   const run = async (inst: RuntimeInstance, type: TaskType): Promise<number> => {

@@ -19,7 +19,7 @@ setTimeout(() => fs.writeFileSync(process.env.FERRY_OUTPUT_FILE, JSON.stringify(
 
 /** Ferry with its local agent on a Docker Engine, running functions from an image built here. */
 describe.skipIf(!available)('docker functions end to end', () => {
-  const server = new FerryServer(['--gpus', 'none'], { DOCKER_HOST: TEST_DOCKER_HOST });
+  const server = new FerryServer(['--gpus', '1xH200:143771'], { DOCKER_HOST: TEST_DOCKER_HOST });
   beforeAll(async () => {
     await server.start();
   });
@@ -82,5 +82,38 @@ describe.skipIf(!available)('docker functions end to end', () => {
     expect(await ended(timedOut.id)).toMatchObject({ status: 'TIMED_OUT' });
     await server.client.undeploy(fn.id, fn.version.id);
     await eventually(async () => ((await testDocker().listContainers({ all: true, filters: { label: ['io.ferry.instance'] } })).length === 0 ? true : undefined), 10_000, 'containers removed after undeploy');
+  });
+
+  it('says in the instance events that declared GPUs reach the container as env only', async () => {
+    const fn = await server.client.createFunction({
+      name: 'docker-gpu',
+      version: {
+        mode: 'job',
+        runtime: { type: 'docker', image: TEST_IMAGE, pullPolicy: 'Never' },
+        job: { command: ['/usr/bin/node', '-e', 'require("node:fs").writeFileSync(process.env.FERRY_OUTPUT_FILE, JSON.stringify(process.env.CUDA_VISIBLE_DEVICES + "/" + process.env.NVIDIA_VISIBLE_DEVICES))'] },
+        resources: { gpus: 1, gpuType: 'H200' },
+        stopGraceSeconds: 1,
+      },
+    });
+    await server.client.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
+    const task = await server.client.submit({ functionId: fn.id, input: {} });
+    expect(await ended(task.id)).toMatchObject({ status: 'SUCCEEDED', output: '0/0' });
+    const { events } = await server.client.getDeployment(fn.id, fn.version.id);
+    expect(events.some((e) => e.kind === 'instance' && /declared, not discovered/.test(e.reason))).toBe(true);
+    await server.client.undeploy(fn.id, fn.version.id);
+  });
+
+  it('puts a deployment whose image is not on the node (pullPolicy Never) in ERROR, naming the image', async () => {
+    const fn = await server.client.createFunction({
+      name: 'docker-missing',
+      version: { mode: 'job', runtime: { type: 'docker', image: 'ferry-test/not-here:1', pullPolicy: 'Never' }, job: { command: ['true'] } },
+    });
+    await server.client.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
+    const failed = await eventually(async () => {
+      const d = await server.client.getDeployment(fn.id, fn.version.id);
+      return d.state === 'ERROR' ? d : undefined;
+    }, 20_000, `the deployment to be in ERROR\n${server.log}`);
+    expect(failed.reason).toMatch(/ferry-test\/not-here:1 is not on this node and its pullPolicy is Never/);
+    await server.client.undeploy(fn.id, fn.version.id);
   });
 });

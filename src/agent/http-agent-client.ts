@@ -52,6 +52,10 @@ export class HttpAgentClient implements AgentProtocol {
     return (await this.call<{ items: InstanceAssignment[] }>('GET', `/v1/agent/nodes/${encodeURIComponent(nodeId)}/assignments`)).items;
   }
 
+  async instanceEvent(instanceId: string, message: string): Promise<void> {
+    await this.call('POST', `/v1/agent/instances/${encodeURIComponent(instanceId)}/events`, { message });
+  }
+
   async instanceState(instanceId: string, to: 'IDLE' | 'STOPPED' | 'FAILED', reason: string | null): Promise<void> {
     await this.call('POST', `/v1/agent/instances/${encodeURIComponent(instanceId)}/state`, { to, reason });
   }

@@ -50,7 +50,14 @@ export class LocalInstance {
     let rt: RuntimeInstance;
     try {
       rt = await this.runtime.start(
-        { instanceId: instance.id, version, gpus: instance.gpus, workDir: join(this.config.instancesDir, instance.id), onLog: () => {} },
+        {
+          instanceId: instance.id,
+          version,
+          gpus: instance.gpus,
+          workDir: join(this.config.instancesDir, instance.id),
+          onLog: () => {},
+          onEvent: (message) => void this.protocol.instanceEvent(instance.id, message).catch(this.onError),
+        },
         this.lifecycle.signal,
       );
     } catch (err) {

@@ -41,6 +41,8 @@ export const InstanceStateBody = Type.Object(
   strict,
 );
 
+export const InstanceEventBody = Type.Object({ message: Type.String({ minLength: 1, maxLength: 4096 }) }, strict);
+
 export const ClaimBody = Type.Object(
   {
     instanceId: Id,

@@ -53,6 +53,12 @@ export class AgentGateway implements AgentProtocol {
     return out;
   }
 
+  async instanceEvent(instanceId: string, message: string): Promise<void> {
+    const instance = await this.store.getInstance(instanceId);
+    if (!instance) return;
+    await this.store.addDeploymentEvent({ versionId: instance.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: instance.state, to: instance.state, reason: message });
+  }
+
   async instanceState(instanceId: string, to: 'IDLE' | 'STOPPED' | 'FAILED', reason: string | null): Promise<void> {
     const before = await this.store.getInstance(instanceId);
     const moved = await this.store.moveInstance(instanceId, instanceStatesBefore(to), to, reason);

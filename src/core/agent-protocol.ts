@@ -44,6 +44,8 @@ export interface AgentProtocol {
   registerNode(node: { id: string; name: string; gpus: GpuDevice[] }): Promise<void>;
   /** Live instances placed on the node. */
   assignments(nodeId: string): Promise<InstanceAssignment[]>;
+  /** Adds an entry to an instance's events (what its runtime is doing while it starts). */
+  instanceEvent(instanceId: string, message: string): Promise<void>;
   /** Reports an instance that became ready, stopped, or failed (with the reason). */
   instanceState(instanceId: string, to: 'IDLE' | 'STOPPED' | 'FAILED', reason: string | null): Promise<void>;
   /**

@@ -255,7 +255,7 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
       const instanceId = newId('ins');
       const p = runtime
         .start(
-          { instanceId, version: versionOf(s), gpus, workDir: join(dir, 'instances', instanceId), onLog: (_s, t) => (instanceLogs += t) },
+          { instanceId, version: versionOf(s), gpus, workDir: join(dir, 'instances', instanceId), onLog: (_s, t) => (instanceLogs += t), onEvent: () => {} },
           signal,
         )
         .then((inst) => {

@@ -12,6 +12,8 @@ export interface InstanceContext {
   workDir: string;
   /** The instance's own output (a server's stdout/stderr), for start-failure reasons. */
   onLog(stream: LogStream, text: string): void;
+  /** Something the instance's events should show: an image pull's progress, GPUs given as env only. */
+  onEvent(message: string): void;
 }
 
 /** What a runtime needs to run one attempt of a task on a ready instance. */

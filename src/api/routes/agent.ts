@@ -5,6 +5,7 @@ import {
   ClaimBody,
   CompleteBody,
   HeartbeatBody,
+  InstanceEventBody,
   InstanceParams,
   InstanceStateBody,
   LogsBody,
@@ -73,6 +74,15 @@ export function agentRoutes({ gateway }: ApiServices) {
       { config, schema: { tags, summary: 'Report an instance ready, stopped or failed', params: InstanceParams, body: InstanceStateBody } },
       async (req, reply) => {
         await gateway.instanceState(req.params.instanceId, req.body.to, req.body.reason);
+        return reply.status(204).send();
+      },
+    );
+
+    app.post<{ Params: Static<typeof InstanceParams>; Body: Static<typeof InstanceEventBody> }>(
+      '/v1/agent/instances/:instanceId/events',
+      { config, schema: { tags, summary: "Add an entry to an instance's events", params: InstanceParams, body: InstanceEventBody } },
+      async (req, reply) => {
+        await gateway.instanceEvent(req.params.instanceId, req.body.message);
         return reply.status(204).send();
       },
     );

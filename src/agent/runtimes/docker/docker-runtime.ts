@@ -77,11 +77,11 @@ export class DockerRuntime implements Runtime {
     const docker = await this.client();
     const spec = ctx.version.spec;
     await mkdir(ctx.workDir, { recursive: true });
-    await ensureImage(docker, spec.runtime.image!, spec.runtime.pullPolicy ?? 'IfNotPresent', (line) => ctx.onLog('stderr', `[ferry] ${line}\n`), signal);
+    await ensureImage(docker, spec.runtime.image!, spec.runtime.pullPolicy ?? 'IfNotPresent', (line) => ctx.onEvent(line), signal);
     const port = spec.server ? await freePort() : 0;
     const passThrough = this.options.gpus === 'nvidia' && ctx.gpus.length > 0;
     if (ctx.gpus.length > 0 && !passThrough) {
-      ctx.onLog('stderr', `[ferry] GPUs ${ctx.gpus.map((g) => g.index).join(',')} are declared, not discovered: the container gets CUDA_VISIBLE_DEVICES and NVIDIA_VISIBLE_DEVICES only\n`);
+      ctx.onEvent(`GPUs ${ctx.gpus.map((g) => g.index).join(',')} are declared, not discovered: the container gets CUDA_VISIBLE_DEVICES and NVIDIA_VISIBLE_DEVICES only, no devices`);
     }
     // A server without `init` is the container's own main process, as the image means it to run.
     const serverIsMain = spec.server !== undefined && !spec.init;
