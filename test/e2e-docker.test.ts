@@ -42,14 +42,19 @@ describe.skipIf(!available)('docker functions end to end', () => {
         mode: 'server',
         runtime: { type: 'docker', image: TEST_IMAGE, pullPolicy: 'Never', command: ['/usr/bin/node', '--input-type=module', '-e', source] },
         server: { inferencePath: '/infer', healthPath: '/health', startupTimeoutSeconds: 20 },
+        resources: { cpus: 0.5, memoryMiB: 256 },
         stopGraceSeconds: 1,
       },
     });
     await server.client.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
     const result = await server.client.invoke(fn.id, { hello: 'container' }, { waitSeconds: 30 });
     expect(result).toMatchObject({ done: true, output: { echo: { hello: 'container' }, attempt: 1 } });
-    const containers = await testDocker().listContainers({ filters: { label: ['io.ferry.instance'] } });
-    expect(containers.some((c) => c.Image === TEST_IMAGE && c.State === 'running')).toBe(true);
+    const [instance] = (await server.client.instances()).items.filter((i) => i.versionId === fn.version.id);
+    const container = await testDocker().getContainer(`ferry-${instance!.id}`).inspect();
+    expect(container.State.Running).toBe(true);
+    expect(container.Config.Labels['io.ferry.instance']).toBe(instance!.id);
+    // resources.cpus and memoryMiB become the container's limits.
+    expect([container.HostConfig.NanoCpus, container.HostConfig.Memory]).toEqual([500_000_000, 256 * 1024 * 1024]);
     await server.client.undeploy(fn.id, fn.version.id);
   });
 
