@@ -14,12 +14,13 @@ export function testDocker(): Docker {
   return new Docker(dockerConnection(TEST_DOCKER_HOST));
 }
 
-/** Whether the test engine answers. */
+/** Whether the test engine answers. Under CI it must: a missing engine fails the run instead of skipping the docker tests. */
 export async function dockerAvailable(): Promise<boolean> {
   try {
     await testDocker().ping();
     return true;
-  } catch {
+  } catch (err) {
+    if (process.env.CI === 'true') throw new Error(`a Docker Engine at ${TEST_DOCKER_HOST} is required under CI: ${(err as Error).message}`);
     return false;
   }
 }
