@@ -116,11 +116,6 @@ export class DockerRuntime implements Runtime {
   }
 }
 
-/**
- * The environment of an instance's container: the version's own, the contract's ids and the
- * GPUs. Nothing of the agent's environment goes in. With devices passed through, the container
- * sees its GPUs renumbered from 0; with declared ones it sees the node's indices, as a process would.
- */
 /** What the image runs when nothing overrides it: its entrypoint and command. */
 async function imageCommand(docker: Docker, image: string): Promise<string[]> {
   const { Config } = await docker.getImage(image).inspect();
@@ -129,6 +124,11 @@ async function imageCommand(docker: Docker, image: string): Promise<string[]> {
   return cmd;
 }
 
+/**
+ * The environment of an instance's container: the version's own, the contract's ids and the
+ * GPUs. Nothing of the agent's environment goes in. With devices passed through, the container
+ * sees its GPUs renumbered from 0; with declared ones it sees the node's indices, as a process would.
+ */
 function containerEnv(ctx: InstanceContext, port: number, passThrough: boolean): Record<string, string> {
   const indices = ctx.gpus.map((g) => String(g.index));
   const visible = passThrough ? indices.map((_, i) => String(i)) : indices;
