@@ -45,7 +45,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   // without the one a version needs fails its instance with the reason.
   const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : ['process', 'docker']);
   const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, onError, bus: opened.bus, leadership: opened.leadership });
-  const { auth, functions, deployments, tasks, gateway } = control;
+  const { auth, functions, deployments, tasks, streams, gateway } = control;
 
   const adminKeyFile = join(config.dataDir, 'admin.key');
   let newAdminKey: string | null = null;
@@ -63,7 +63,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       await writeFile(adminKeyFile, `${newAdminKey}\n`, { mode: 0o600 });
       await chmod(adminKeyFile, 0o600);
     }
-    api = await buildApi({ store, auth, functions, deployments, tasks, gateway, version: VERSION }, (err, req) =>
+    api = await buildApi({ store, auth, functions, deployments, tasks, streams, gateway, version: VERSION }, (err, req) =>
       log('error', (err as Error)?.message ?? String(err), { method: req?.method, url: req?.url, stack: (err as Error)?.stack }),
     );
     const address = await api.listen({ port: config.port, host: config.host });

@@ -4,6 +4,7 @@ import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { AuthService, Principal } from '../control/auth-service.js';
 import type { DeploymentsService } from '../control/deployments-service.js';
 import type { FunctionsService } from '../control/functions-service.js';
+import type { StreamsService } from '../control/streams-service.js';
 import type { TasksService } from '../control/tasks-service.js';
 import { FerryError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
@@ -27,6 +28,7 @@ export interface ApiServices {
   functions: FunctionsService;
   deployments: DeploymentsService;
   tasks: TasksService;
+  streams: StreamsService;
   /** The control plane's side of the agent protocol, for remote agents. */
   gateway: AgentProtocol;
   version: string;

@@ -1,6 +1,6 @@
 import type { DeploymentView, InstanceView } from '../control/deployments-service.js';
 import type { TaskView } from '../control/tasks-service.js';
-import type { FunctionRecord, NodeRecord, TaskRecord, VersionRecord } from '../core/types.js';
+import type { FleetEvent, FunctionRecord, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
 
 /** How records look on the wire: ISO timestamps, no tenant or internal scheduling fields. */
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -39,6 +39,14 @@ export function taskJson(t: TaskView | TaskRecord, detail: boolean) {
     ...(detail ? { input: t.input, output: t.output } : {}),
     error: t.error,
   };
+}
+
+export function logLineJson(l: TaskLogLine) {
+  return { seq: l.seq, attempt: l.attempt, stream: l.stream, text: l.text, at: iso(l.at) };
+}
+
+export function fleetEventJson(e: FleetEvent) {
+  return { seq: e.seq, functionId: e.functionId, versionId: e.versionId, at: iso(e.at), kind: e.kind, subject: e.subject, from: e.from, to: e.to, reason: e.reason };
 }
 
 export function instanceJson(i: InstanceView) {

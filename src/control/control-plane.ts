@@ -9,6 +9,7 @@ import { ControlEvents } from './events.js';
 import { FunctionsService } from './functions-service.js';
 import { LeaseReaper } from './lease-reaper.js';
 import { Reconciler } from './reconciler.js';
+import { StreamsService } from './streams-service.js';
 import { TasksService } from './tasks-service.js';
 
 export interface ControlPlaneOptions {
@@ -31,6 +32,7 @@ export class ControlPlane {
   readonly functions: FunctionsService;
   readonly deployments: DeploymentsService;
   readonly tasks: TasksService;
+  readonly streams: StreamsService;
   readonly gateway: AgentGateway;
   readonly auth: AuthService;
   private readonly reconciler: Reconciler;
@@ -51,6 +53,7 @@ export class ControlPlane {
     this.reconciler = new Reconciler(store, this.events, clock, config, onError);
     this.deployments = new DeploymentsService(store, this.functions, this.events, clock);
     this.tasks = new TasksService(store, this.functions, this.events, clock, config.leaseMs);
+    this.streams = new StreamsService(store, this.tasks, this.events, config.streamPollMs);
     this.gateway = new AgentGateway(store, this.events, clock, config);
     this.reaper = new LeaseReaper(store, this.gateway, this.events, clock, config, onError);
     this.auth = new AuthService(store, clock);

@@ -104,6 +104,7 @@ export class TasksService {
     const { task, previous } = result;
     if (isTerminalTask(previous)) throw new FerryError('TASK_NOT_CANCELLABLE', `task ${taskId} already ended ${previous}`);
     if (task.status === 'CANCELLING' && task.nodeId) {
+      this.events.taskChanged(task.id);
       this.events.cancelRequested(task.nodeId, { id: task.id, attempt: task.attempt });
     } else if (task.status === 'CANCELLED') {
       this.events.taskEnded(task);

@@ -4,7 +4,10 @@ import { Type } from '@sinclair/typebox';
 import { LIVE_INSTANCE_STATES } from '../../core/states.js';
 import { CreateNodeTokenBody } from '../agent-schemas.js';
 import type { ApiServices } from '../app.js';
-import { instanceJson, nodeJson } from '../views.js';
+import { FleetEventsQuery } from '../schemas.js';
+import { streamEvents } from '../sse.js';
+import { fleetEventJson, instanceJson, nodeJson } from '../views.js';
+import { invalid } from '../../core/errors.js';
 
 const tags = ['fleet'];
 const InstancesQuery = Type.Object({ all: Type.Optional(Type.Boolean({ description: 'include stopped and failed instances' })) }, { additionalProperties: false });
@@ -25,8 +28,35 @@ async function allocations(store: ApiServices['store']): Promise<Map<string, Map
   return byNode;
 }
 
-export function fleetRoutes({ store, deployments, auth }: ApiServices) {
+export function fleetRoutes({ store, deployments, auth, functions, streams }: ApiServices) {
   return async (app: FastifyInstance): Promise<void> => {
+    app.get<{ Querystring: Static<typeof FleetEventsQuery> }>(
+      '/v1/events',
+      {
+        config: { scope: 'read' },
+        schema: {
+          tags,
+          summary: 'Deployment, instance and scaling events of your fleet, oldest first after a sequence number; with follow=true a stream (Server-Sent Events named by kind, id = seq), resumable with Last-Event-ID',
+          querystring: FleetEventsQuery,
+        },
+      },
+      async (req, reply) => {
+        const { tenantId } = req.principal;
+        const q = req.query;
+        const functionId = q.functionId === undefined ? undefined : (await functions.get(tenantId, q.functionId)).id;
+        const resumeFrom = req.headers['last-event-id'];
+        if (q.follow && typeof resumeFrom === 'string' && !/^\d{1,15}$/.test(resumeFrom)) throw invalid(`Last-Event-ID: "${resumeFrom}" is not an event sequence number`);
+        const filter = { afterSeq: q.follow && typeof resumeFrom === 'string' ? Number(resumeFrom) : (q.after ?? 0), functionId, versionId: q.versionId };
+        if (!q.follow) {
+          const items = await store.listFleetEvents(tenantId, filter, q.limit ?? 100);
+          return { items: items.map(fleetEventJson), next: items.length > 0 ? items[items.length - 1]!.seq : filter.afterSeq };
+        }
+        return streamEvents(req, reply, async function* (signal) {
+          for await (const e of streams.fleetEvents(tenantId, filter, signal)) yield { event: e.kind, id: e.seq, data: fleetEventJson(e) };
+        });
+      },
+    );
+
     app.post<{ Body: Static<typeof CreateNodeTokenBody> }>(
       '/v1/nodes/tokens',
       {
