@@ -1,4 +1,5 @@
 import type { DeploymentView, InstanceView } from '../control/deployments-service.js';
+import type { DeviceAllocation } from '../control/fleet-service.js';
 import type { TaskView } from '../control/tasks-service.js';
 import type { FleetEvent, FunctionRecord, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
 
@@ -83,7 +84,7 @@ export function deploymentJson(d: DeploymentView) {
   };
 }
 
-export function nodeJson(n: NodeRecord, allocated: Map<number, { whole: boolean; memoryMiB: number }>) {
+export function nodeJson(n: NodeRecord, allocated: Map<number, DeviceAllocation>) {
   return {
     id: n.id,
     name: n.name,

@@ -104,8 +104,10 @@ export class AgentGateway implements AgentProtocol {
   }
 
   private claimed(versionId: string, tasks: TaskRecord[], limit: number): TaskRecord[] {
-    for (const t of tasks) this.events.taskChanged(t.id);
-    if (tasks.length > 0) this.events.versionChanged(versionId);
+    if (tasks.length > 0) {
+      this.events.tasksStarted(tasks);
+      this.events.versionChanged(versionId);
+    }
     // A full batch may have left work behind: wake the next waiter.
     if (tasks.length === limit) this.events.taskReady(versionId);
     return tasks;

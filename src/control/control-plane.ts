@@ -6,6 +6,7 @@ import { AuthService } from './auth-service.js';
 import type { ControlConfig } from './control-config.js';
 import { DeploymentsService } from './deployments-service.js';
 import { ControlEvents } from './events.js';
+import { FleetService } from './fleet-service.js';
 import { FunctionsService } from './functions-service.js';
 import { LeaseReaper } from './lease-reaper.js';
 import { Reconciler } from './reconciler.js';
@@ -33,8 +34,11 @@ export class ControlPlane {
   readonly deployments: DeploymentsService;
   readonly tasks: TasksService;
   readonly streams: StreamsService;
+  readonly fleet: FleetService;
   readonly gateway: AgentGateway;
   readonly auth: AuthService;
+  /** The clock leases are judged by (the database's, on PostgreSQL). */
+  readonly clock: Clock;
   private readonly reconciler: Reconciler;
   private readonly reaper: LeaseReaper;
   private readonly leadership: Leadership;
@@ -47,6 +51,7 @@ export class ControlPlane {
     options: ControlPlaneOptions,
   ) {
     const { clock, config, onError } = options;
+    this.clock = clock;
     this.events = new ControlEvents(options.bus ?? null);
     this.leadership = options.leadership ?? soleLeader;
     this.functions = new FunctionsService(store, clock, options.runtimes);
@@ -54,6 +59,7 @@ export class ControlPlane {
     this.deployments = new DeploymentsService(store, this.functions, this.events, clock);
     this.tasks = new TasksService(store, this.functions, this.events, clock, config.leaseMs);
     this.streams = new StreamsService(store, this.tasks, this.events, config.streamPollMs);
+    this.fleet = new FleetService(store);
     this.gateway = new AgentGateway(store, this.events, clock, config);
     this.reaper = new LeaseReaper(store, this.gateway, this.events, clock, config, onError);
     this.auth = new AuthService(store, clock);

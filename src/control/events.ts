@@ -25,6 +25,14 @@ interface ReadyWaiters {
   busy: Set<Waiter>;
 }
 
+/** Points in tasks' lives as this replica makes them happen, for metrics. Each call must be cheap: they run on the dispatch path. */
+export interface TaskObserver {
+  submitted(task: TaskRecord): void;
+  /** Leased to an instance for an attempt. */
+  started(task: TaskRecord): void;
+  ended(task: TaskRecord): void;
+}
+
 function first<T>(set: Set<T>): T | undefined {
   for (const item of set) return item;
   return undefined;
@@ -42,6 +50,7 @@ export class ControlEvents {
   private readonly readyWaiters = new Map<string, ReadyWaiters>();
   private readonly endWaiters = new Map<string, Set<(task: TaskRecord | null) => void>>();
   private readonly taskWatchers = new Map<string, Set<() => void>>();
+  private readonly observers = new Set<TaskObserver>();
   private readonly emitter = new EventEmitter();
 
   constructor(private readonly bus: SignalBus | null = null) {
@@ -162,7 +171,26 @@ export class ControlEvents {
     return waiters;
   }
 
+  /** Registers an observer of the tasks this replica stores, leases and ends; returns its removal. */
+  observeTasks(observer: TaskObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  taskSubmitted(task: TaskRecord): void {
+    for (const o of this.observers) o.submitted(task);
+  }
+
+  /** Tasks were leased to an instance: their followers and observers hear of it. */
+  tasksStarted(tasks: TaskRecord[]): void {
+    for (const t of tasks) {
+      this.taskChanged(t.id);
+      for (const o of this.observers) o.started(t);
+    }
+  }
+
   taskEnded(task: TaskRecord): void {
+    for (const o of this.observers) o.ended(task);
     this.settleEnd(task.id, task);
     this.taskChanged(task.id);
     this.bus?.publish({ kind: 'ended', taskId: task.id });

@@ -79,6 +79,8 @@ export class TasksService {
       if (!result.sameRequest) throw new FerryError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${task.idempotencyKey}" was used for a different request (task ${result.task.id})`);
       return { task: await this.view(result.task), created: false };
     }
+    this.events.taskSubmitted(result.task);
+    if (handed.length > 0) this.events.tasksStarted(handed);
     if (result.task.status === 'QUEUED') this.events.taskReady(version.id);
     this.events.versionChanged(version.id);
     return { task: await this.view(result.task), created: true };
