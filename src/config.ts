@@ -106,6 +106,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
       restartBaseMs: int(env, 'FERRY_RESTART_BASE_MS', d.restartBaseMs),
       maxStartFailures: int(env, 'FERRY_MAX_START_FAILURES', d.maxStartFailures),
       streamPollMs: int(env, 'FERRY_STREAM_POLL_MS', d.streamPollMs),
+      loadSampleMs: int(env, 'FERRY_LOAD_SAMPLE_MS', d.loadSampleMs),
     },
     agentTimers: parseAgentTimers(env),
   });

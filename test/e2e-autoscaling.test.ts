@@ -4,7 +4,7 @@ import { FerryServer, eventually, serverFunction } from './helpers/ferry-server.
 
 /** Queue-driven scaling through a real server, with short scaling windows. */
 describe('autoscaling', () => {
-  const server = new FerryServer(['--gpus', 'none']);
+  const server = new FerryServer(['--gpus', 'none'], { FERRY_LOAD_SAMPLE_MS: '100' });
   beforeAll(() => server.start());
   afterAll(() => server.dispose());
 
@@ -58,6 +58,13 @@ describe('autoscaling', () => {
     const firstStart = drained.events.find((e) => e.kind === 'instance' && e.to === 'STARTING')!;
     expect(Date.parse(firstStart.at) - firstEnqueue).toBeLessThan(1_000);
     expect(await server.client.queue(fn.id)).toMatchObject({ queued: 0, running: 0, instances: {} });
+    // The timeline has what the autoscaler saw: the queue, 4 serving instances at the peak, back to none.
+    const { samples } = await server.client.deploymentTimeline('burst', fn.version.id);
+    expect(samples.length).toBeGreaterThan(2);
+    expect(Math.max(...samples.map((s) => s.queued + s.running))).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...samples.map((s) => s.instances))).toBe(4);
+    expect(Math.max(...samples.map((s) => s.desired))).toBe(4);
+    expect(samples.map((s) => s.at)).toEqual([...samples.map((s) => s.at)].sort());
 
     // The CLI shows the same: the deployment, its instances and its latest events.
     const status = await server.cli('deploy', 'status', 'burst', '--events', '50');

@@ -129,6 +129,14 @@ export const LogsQuery = Type.Object(
   strict,
 );
 
+export const TimelineQuery = Type.Object(
+  {
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'only samples taken at or after this time (default: the last hour)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'at most this many samples, the newest (default 2000)' })),
+  },
+  strict,
+);
+
 export const FleetEventsQuery = Type.Object(
   {
     after: Type.Optional(Type.Integer({ minimum: 0, description: 'only events after this sequence number' })),

@@ -1,7 +1,7 @@
 import type { DeploymentView, InstanceView } from '../control/deployments-service.js';
 import type { DeviceAllocation } from '../control/fleet-service.js';
 import type { TaskView } from '../control/tasks-service.js';
-import type { FleetEvent, FunctionRecord, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
+import type { FleetEvent, FunctionRecord, LoadSample, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
 
 /** How records look on the wire: ISO timestamps, no tenant or internal scheduling fields. */
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -44,6 +44,10 @@ export function taskJson(t: TaskView | TaskRecord, detail: boolean) {
 
 export function logLineJson(l: TaskLogLine) {
   return { seq: l.seq, attempt: l.attempt, stream: l.stream, text: l.text, at: iso(l.at) };
+}
+
+export function loadSampleJson(s: LoadSample) {
+  return { at: iso(s.at), queued: s.queued, running: s.running, instances: s.instances, desired: s.desired };
 }
 
 export function fleetEventJson(e: FleetEvent) {

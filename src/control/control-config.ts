@@ -16,6 +16,8 @@ export interface ControlConfig {
   maxStartFailures: number;
   /** How often a follower of a stream reads again when no change made through this replica woke it. */
   streamPollMs: number;
+  /** Least time between two load samples of a deployment whose load changes (its timeline's resolution). */
+  loadSampleMs: number;
 }
 
 export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
@@ -27,4 +29,5 @@ export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
   restartBaseMs: 1_000,
   maxStartFailures: 3,
   streamPollMs: 1_000,
+  loadSampleMs: 5_000,
 };

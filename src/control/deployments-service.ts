@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { FerryError, invalid } from '../core/errors.js';
 import { LIVE_INSTANCE_STATES, isServingDeployment, type InstanceState } from '../core/states.js';
-import type { DeploymentEvent, DeploymentRecord, InstanceRecord, ScalingSettings } from '../core/types.js';
+import type { DeploymentEvent, DeploymentRecord, InstanceRecord, LoadSample, ScalingSettings } from '../core/types.js';
 import type { QueueCounts, Store } from '../store/store.js';
 import type { ControlEvents } from './events.js';
 import type { FunctionsService } from './functions-service.js';
@@ -37,6 +37,15 @@ export class DeploymentsService {
     private readonly events: ControlEvents,
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * A version's load over time (queued, running, serving and desired instances), as its
+   * autoscaler sampled it, from `since` on: at most `limit` samples, the newest.
+   */
+  async timeline(tenantId: string, functionIdOrName: string, versionId: string, since: number, limit: number): Promise<{ functionId: string; versionId: string; samples: LoadSample[] }> {
+    const { function: fn, version } = await this.functions.getVersion(tenantId, functionIdOrName, versionId);
+    return { functionId: fn.id, versionId: version.id, samples: await this.store.listLoadSamples(version.id, since, limit) };
+  }
 
   /** Deploys a version, or updates a deployment's settings live. */
   async put(tenantId: string, functionIdOrName: string, versionId: string, input: Partial<ScalingSettings>): Promise<{ deployment: DeploymentView; created: boolean }> {

@@ -5,6 +5,7 @@ import type { DeploymentRecord, InstanceRecord, VersionRecord } from '../core/ty
 import type { Store } from '../store/store.js';
 import type { ControlConfig } from './control-config.js';
 import type { ControlEvents } from './events.js';
+import { LoadSampler } from './load-sampler.js';
 import { placeInstance } from './placement.js';
 import { FRESH_SCALING_MEMORY, decideScale, type ScalingMemory } from './scaling-policy.js';
 
@@ -40,6 +41,7 @@ export class Reconciler {
   /** Versions with instances that found no room: a pass over them when capacity frees up. */
   private readonly pending = new Set<string>();
   private running: Promise<void> | null = null;
+  private readonly loads: LoadSampler;
   private interval: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void)[] = [];
 
@@ -49,7 +51,9 @@ export class Reconciler {
     private readonly clock: Clock,
     private readonly config: ControlConfig,
     private readonly onError: (err: unknown) => void,
-  ) {}
+  ) {
+    this.loads = new LoadSampler(store, config.loadSampleMs);
+  }
 
   start(): void {
     this.unsubscribe = [
@@ -105,12 +109,14 @@ export class Reconciler {
     this.pending.delete(versionId);
     this.lastPass.delete(versionId);
     this.failures.delete(versionId);
+    this.loads.forget(versionId);
   }
 
   private async scheduleAll(): Promise<void> {
     try {
       for (const d of await this.store.listDeployments({ states: ['DEPLOYING', 'ACTIVE', 'DEGRADED', 'ERROR'] })) this.dirty.add(d.versionId);
       this.running ??= this.drain();
+      await this.loads.prune(this.clock.now());
     } catch (err) {
       this.onError(err);
     }
@@ -154,6 +160,7 @@ export class Reconciler {
     }
 
     this.decided.set(versionId, decision.desired);
+    await this.loads.observe({ versionId, at: now, queued: counts.queued, running: counts.running, instances: serving.length, desired: decision.desired });
     let pending: string | null = null;
     if (decision.desired > serving.length) {
       pending = await this.scaleUp(deployment, version, decision.desired - serving.length, now);

@@ -90,6 +90,18 @@ export interface DeploymentEvent {
   reason: string;
 }
 
+/** A deployment's load at one moment, as its autoscaler saw it: for the timeline of queue and instances. */
+export interface LoadSample {
+  versionId: string;
+  at: number;
+  queued: number;
+  running: number;
+  /** Serving instances (starting, idle or busy; not draining). */
+  instances: number;
+  /** What the scaling policy wanted then. */
+  desired: number;
+}
+
 /** A deployment event as the fleet-wide stream shows it: numbered in the order written, with its function. */
 export interface FleetEvent extends DeploymentEvent {
   seq: number;

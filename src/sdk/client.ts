@@ -9,6 +9,7 @@ import type {
   GpuTypeInfo,
   InstanceInfo,
   KeyInfo,
+  LoadSampleInfo,
   LogLine,
   NodeInfo,
   Page,
@@ -175,6 +176,10 @@ export class FerryClient {
   }
   getDeployment(functionIdOrName: string, versionId: string): Promise<DeploymentInfo> {
     return this.get(this.deploymentPath(functionIdOrName, versionId));
+  }
+  /** The deployment's load over time, as its autoscaler sampled it (default: the last hour). */
+  deploymentTimeline(functionIdOrName: string, versionId: string, options: { since?: string; limit?: number } = {}): Promise<{ functionId: string; versionId: string; samples: LoadSampleInfo[] }> {
+    return this.get(`${this.deploymentPath(functionIdOrName, versionId)}/timeline${FerryClient.query(options)}`);
   }
   async undeploy(functionIdOrName: string, versionId: string, options: { graceful?: boolean; running?: 'requeue' | 'cancel' } = {}): Promise<DeploymentInfo> {
     return (await this.request<DeploymentInfo>('DELETE', this.deploymentPath(functionIdOrName, versionId) + FerryClient.query(options))).data;

@@ -98,6 +98,15 @@ export interface TaskStreamEvent {
   task: TaskInfo;
 }
 
+/** A deployment's load at one moment (`client.deploymentTimeline`): instances are the serving ones. */
+export interface LoadSampleInfo {
+  at: string;
+  queued: number;
+  running: number;
+  instances: number;
+  desired: number;
+}
+
 /** A deployment, instance or scaling event of the fleet (`client.fleetEvents`). */
 export interface FleetEvent {
   seq: number;

@@ -1,6 +1,6 @@
 import type { GpuDevice } from '../core/gpu-spec.js';
 import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from '../core/states.js';
-import type { ApiKey, DeploymentEvent, DeploymentRecord, FleetEvent, FunctionRecord, InstanceRecord, NodeRecord, TaskRecord, Tenant, VersionRecord } from '../core/types.js';
+import type { ApiKey, DeploymentEvent, DeploymentRecord, FleetEvent, FunctionRecord, LoadSample, InstanceRecord, NodeRecord, TaskRecord, Tenant, VersionRecord } from '../core/types.js';
 
 /**
  * Rows of the store's tables and their mapping to domain records, the same for both adapters:
@@ -66,6 +66,15 @@ export const toDeploymentEvent = (r: Row): DeploymentEvent => ({
   from: (r.from_state as string | null) ?? null,
   to: r.to_state as string,
   reason: r.reason as string,
+});
+
+export const toLoadSample = (r: Row): LoadSample => ({
+  versionId: r.version_id as string,
+  at: Number(r.at),
+  queued: Number(r.queued),
+  running: Number(r.running),
+  instances: Number(r.instances),
+  desired: Number(r.desired),
 });
 
 export const toFleetEvent = (r: Row): FleetEvent => ({ ...toDeploymentEvent(r), seq: Number(r.seq), functionId: r.function_id as string });

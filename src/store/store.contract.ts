@@ -343,6 +343,18 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       expect((await store.listFleetEvents(otherTenant, { afterSeq: 0 }, 10)).map((e) => e.versionId)).toEqual([other.id]);
     });
 
+    it('keeps load samples per version in time order, the newest when capped, and prunes old ones', async () => {
+      const sample = (at: number, queued: number, version = versionId) => ({ versionId: version, at, queued, running: 1, instances: 2, desired: 3 });
+      for (const at of [3000, 1000, 2000]) await store.addLoadSample(sample(at, at / 1000));
+      await store.addLoadSample(sample(1500, 9, 'ver_other'));
+      expect((await store.listLoadSamples(versionId, 0, 10)).map((s) => [s.at, s.queued])).toEqual([[1000, 1], [2000, 2], [3000, 3]]);
+      expect(await store.listLoadSamples(versionId, 2000, 10)).toEqual([sample(2000, 2), sample(3000, 3)]);
+      expect((await store.listLoadSamples(versionId, 0, 2)).map((s) => s.at)).toEqual([2000, 3000]);
+      expect(await store.pruneLoadSamples(2000)).toBe(2);
+      expect((await store.listLoadSamples(versionId, 0, 10)).map((s) => s.at)).toEqual([2000, 3000]);
+      expect(await store.listLoadSamples('ver_other', 0, 10)).toEqual([]);
+    });
+
     it('refuses to delete a deployed version or function', async () => {
       const now = clock.now();
       await store.putDeployment({

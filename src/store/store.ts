@@ -5,6 +5,7 @@ import type {
   DeploymentEvent,
   DeploymentRecord,
   FleetEvent,
+  LoadSample,
   FunctionRecord,
   InstanceRecord,
   LeaseReport,
@@ -136,6 +137,12 @@ export interface Store {
   setDeploymentState(versionId: string, from: DeploymentState[], to: DeploymentState, reason: string | null): Promise<boolean>;
   addDeploymentEvent(event: DeploymentEvent): Promise<void>;
   listDeploymentEvents(versionId: string, limit: number): Promise<DeploymentEvent[]>;
+  /** Records a deployment's load at a moment, for its timeline. */
+  addLoadSample(sample: LoadSample): Promise<void>;
+  /** A version's load samples taken at or after `since`, oldest first, at most `limit` (the newest ones when there are more). */
+  listLoadSamples(versionId: string, since: number, limit: number): Promise<LoadSample[]>;
+  /** Deletes load samples taken before `before`; returns how many went. */
+  pruneLoadSamples(before: number): Promise<number>;
   /** The events of a tenant's deployments after a sequence number, oldest first, for the fleet-wide stream. */
   listFleetEvents(tenantId: string, filter: FleetEventFilter, limit: number): Promise<FleetEvent[]>;
 

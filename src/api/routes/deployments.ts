@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { ApiServices } from '../app.js';
-import { DeploymentBody, FunctionParams, UndeployQuery, VersionParams } from '../schemas.js';
-import { deploymentJson } from '../views.js';
+import { DeploymentBody, FunctionParams, TimelineQuery, UndeployQuery, VersionParams } from '../schemas.js';
+import { deploymentJson, loadSampleJson } from '../views.js';
 
 const tags = ['deployments'];
 
@@ -22,6 +22,19 @@ export function deploymentRoutes({ deployments }: ApiServices) {
       path,
       { config: { scope: 'read' }, schema: { tags, summary: 'A deployment with its instances and recent events', params: VersionParams } },
       async (req) => deploymentJson(await deployments.get(req.principal.tenantId, req.params.functionId, req.params.versionId)),
+    );
+
+    app.get<{ Params: Static<typeof VersionParams>; Querystring: Static<typeof TimelineQuery> }>(
+      `${path}/timeline`,
+      {
+        config: { scope: 'read' },
+        schema: { tags, summary: 'The deployment’s load over time as its autoscaler sampled it: queued, running, serving and desired instances', params: VersionParams, querystring: TimelineQuery },
+      },
+      async (req) => {
+        const since = req.query.since ? Date.parse(req.query.since) : Date.now() - 3600_000;
+        const t = await deployments.timeline(req.principal.tenantId, req.params.functionId, req.params.versionId, since, req.query.limit ?? 2000);
+        return { ...t, samples: t.samples.map(loadSampleJson) };
+      },
     );
 
     app.delete<{ Params: Static<typeof VersionParams>; Querystring: Static<typeof UndeployQuery> }>(

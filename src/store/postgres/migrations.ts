@@ -311,6 +311,20 @@ BEGIN
 END $$;
 `;
 
+/** What the autoscaler saw, a row every few seconds per serving deployment; the leader prunes rows older than a day. */
+const LOAD_SAMPLES_SQL = `
+CREATE TABLE load_samples (
+  version_id TEXT COLLATE "C" NOT NULL,
+  at BIGINT NOT NULL,
+  queued INTEGER NOT NULL,
+  running INTEGER NOT NULL,
+  instances INTEGER NOT NULL,
+  desired INTEGER NOT NULL
+);
+CREATE INDEX load_samples_by_version ON load_samples (version_id, at);
+CREATE INDEX load_samples_by_age ON load_samples (at);
+`;
+
 /**
  * Forward-only migrations of the PostgreSQL store, applied in order and recorded in
  * `schema_migrations`. Never edit one that has shipped; add the next. Identifiers (ids, foreign
@@ -326,7 +340,9 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   { version: 1, name: 'core', sql: CORE_SQL },
   { version: 2, name: 'queue blocks', sql: QUEUE_BLOCKS_SQL },
   { version: 3, name: 'claim functions', sql: HOT_FUNCTIONS_SQL },
+  { version: 4, name: 'load samples', sql: LOAD_SAMPLES_SQL },
 ];
+
 
 /**
  * Key of the advisory lock that serialises migrations: "ferry" in ASCII. It lies above 2^32, so it

@@ -8,6 +8,7 @@ import type {
   DeploymentEvent,
   DeploymentRecord,
   FleetEvent,
+  LoadSample,
   FunctionRecord,
   InstanceRecord,
   LeaseReport,
@@ -39,7 +40,7 @@ import { type PoolOptions, type Row, Sql, createPool, storableText, transaction 
 import { DatabaseClock } from './database-clock.js';
 import { migrate } from './migrations.js';
 import { byId, cancelledError, reclaimTasks } from './reclaim.js';
-import { encodeJson, toApiKey, toDeployment, toDeploymentEvent, toFleetEvent, toFunction, toInstance, toNode, toTask, toTenant, toVersion } from '../rows.js';
+import { encodeJson, toApiKey, toDeployment, toDeploymentEvent, toFleetEvent, toFunction, toLoadSample, toInstance, toNode, toTask, toTenant, toVersion } from '../rows.js';
 import { SQL, recordAttempt } from './statements.js';
 import { isUniqueViolation, toStoreError } from './store-errors.js';
 import { cmp, isIn, where } from './where.js';
@@ -244,6 +245,26 @@ export class PostgresStore implements Store {
   async listDeploymentEvents(versionId: string, limit: number): Promise<DeploymentEvent[]> {
     const rows = await this.sql.rows('SELECT * FROM deployment_events WHERE version_id = $1 ORDER BY seq DESC LIMIT $2', [versionId, limit]);
     return rows.map(toDeploymentEvent).reverse();
+  }
+
+  async addLoadSample(s: LoadSample): Promise<void> {
+    await this.sql.run('INSERT INTO load_samples (version_id, at, queued, running, instances, desired) VALUES ($1, $2, $3, $4, $5, $6)', [
+      s.versionId,
+      s.at,
+      s.queued,
+      s.running,
+      s.instances,
+      s.desired,
+    ]);
+  }
+
+  async listLoadSamples(versionId: string, since: number, limit: number): Promise<LoadSample[]> {
+    const rows = await this.sql.rows('SELECT * FROM load_samples WHERE version_id = $1 AND at >= $2 ORDER BY at DESC LIMIT $3', [versionId, since, limit]);
+    return rows.map(toLoadSample).reverse();
+  }
+
+  async pruneLoadSamples(before: number): Promise<number> {
+    return this.sql.run('DELETE FROM load_samples WHERE at < $1', [before]);
   }
 
   async listFleetEvents(tenantId: string, filter: FleetEventFilter, limit: number): Promise<FleetEvent[]> {

@@ -177,4 +177,22 @@ INSERT INTO queue_blocks
   SELECT version_id, priority, seq >> 10, count(*) FROM tasks WHERE status = 'QUEUED' GROUP BY version_id, priority, seq >> 10;
 `,
   },
+  {
+    version: 3,
+    name: 'load samples',
+    // What the autoscaler saw, a row every few seconds per serving deployment, for its timeline;
+    // the leader prunes rows older than a day.
+    sql: `
+CREATE TABLE load_samples (
+  version_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  queued INTEGER NOT NULL,
+  running INTEGER NOT NULL,
+  instances INTEGER NOT NULL,
+  desired INTEGER NOT NULL
+);
+CREATE INDEX load_samples_by_version ON load_samples (version_id, at);
+CREATE INDEX load_samples_by_age ON load_samples (at);
+`,
+  },
 ];

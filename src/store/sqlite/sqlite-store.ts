@@ -9,6 +9,7 @@ import type {
   DeploymentEvent,
   DeploymentRecord,
   FleetEvent,
+  LoadSample,
   FunctionRecord,
   InstanceRecord,
   LeaseReport,
@@ -40,7 +41,7 @@ import type {
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { type HotStatements, prepareHotStatements } from './statements.js';
 import { cmp, isIn, placeholders, where } from './where.js';
-import { encodeJson as enc, toApiKey, toDeployment, toDeploymentEvent, toFleetEvent, toFunction, toInstance, toNode, toTask, toTenant, toVersion } from '../rows.js';
+import { encodeJson as enc, toApiKey, toDeployment, toDeploymentEvent, toFleetEvent, toFunction, toLoadSample, toInstance, toNode, toTask, toTenant, toVersion } from '../rows.js';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` for a throw-away store. */
@@ -254,6 +255,19 @@ export class SqliteStore implements Store {
   async listDeploymentEvents(versionId: string, limit: number): Promise<DeploymentEvent[]> {
     const rows = this.sql('SELECT * FROM deployment_events WHERE version_id = ? ORDER BY seq DESC LIMIT ?').all(versionId, limit) as Row[];
     return rows.map(toDeploymentEvent).reverse();
+  }
+
+  async addLoadSample(s: LoadSample): Promise<void> {
+    this.sql('INSERT INTO load_samples (version_id, at, queued, running, instances, desired) VALUES (?, ?, ?, ?, ?, ?)').run(s.versionId, s.at, s.queued, s.running, s.instances, s.desired);
+  }
+
+  async listLoadSamples(versionId: string, since: number, limit: number): Promise<LoadSample[]> {
+    const rows = this.sql('SELECT * FROM load_samples WHERE version_id = ? AND at >= ? ORDER BY at DESC LIMIT ?').all(versionId, since, limit) as Row[];
+    return rows.map(toLoadSample).reverse();
+  }
+
+  async pruneLoadSamples(before: number): Promise<number> {
+    return this.sql('DELETE FROM load_samples WHERE at < ?').run(before).changes;
   }
 
   async listFleetEvents(tenantId: string, filter: FleetEventFilter, limit: number): Promise<FleetEvent[]> {

@@ -1,0 +1,45 @@
+import type { LoadSample } from '../core/types.js';
+import type { Store } from '../store/store.js';
+
+/** How long load samples are kept. */
+export const LOAD_SAMPLE_RETENTION_MS = 24 * 3600_000;
+/** A load that has not changed is still written this often, so a timeline has no long gaps. */
+const UNCHANGED_SAMPLE_MS = 60_000;
+const PRUNE_EVERY_MS = 60_000;
+
+/**
+ * Writes what the autoscaler saw of each deployment (queued, running, serving instances,
+ * desired) for its timeline: at most every `everyMs` while it changes, once a minute while it
+ * does not, and drops samples older than a day. Fed by the leader's reconciler passes, so one
+ * replica writes them.
+ */
+export class LoadSampler {
+  private readonly last = new Map<string, LoadSample>();
+  private lastPrune = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly everyMs: number,
+  ) {}
+
+  async observe(sample: LoadSample): Promise<void> {
+    const last = this.last.get(sample.versionId);
+    if (last) {
+      const since = sample.at - last.at;
+      const same = last.queued === sample.queued && last.running === sample.running && last.instances === sample.instances && last.desired === sample.desired;
+      if (since < (same ? UNCHANGED_SAMPLE_MS : this.everyMs)) return;
+    }
+    this.last.set(sample.versionId, sample);
+    await this.store.addLoadSample(sample);
+  }
+
+  forget(versionId: string): void {
+    this.last.delete(versionId);
+  }
+
+  async prune(now: number): Promise<void> {
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    await this.store.pruneLoadSamples(now - LOAD_SAMPLE_RETENTION_MS);
+  }
+}
