@@ -98,6 +98,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
       retryBaseMs: int(env, 'FERRY_RETRY_BASE_MS', d.retryBaseMs),
       restartBaseMs: int(env, 'FERRY_RESTART_BASE_MS', d.restartBaseMs),
       maxStartFailures: int(env, 'FERRY_MAX_START_FAILURES', d.maxStartFailures),
+      streamPollMs: int(env, 'FERRY_STREAM_POLL_MS', d.streamPollMs),
     },
     agentTimers: parseAgentTimers(env),
   });

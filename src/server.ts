@@ -9,6 +9,7 @@ import { discoverGpus } from './agent/gpu-discovery.js';
 import { localNodeId } from './agent/node-id.js';
 import { nodeRuntimes } from './agent/node-runtimes.js';
 import { buildApi } from './api/app.js';
+import { FerryMetrics } from './api/metrics.js';
 import type { ServerConfig, StoreConfig } from './config.js';
 import { ControlPlane } from './control/control-plane.js';
 import type { CreateFunctionInput } from './control/functions-service.js';
@@ -16,6 +17,7 @@ import { type Clock, systemClock } from './core/clock.js';
 import type { Leadership, SignalBus } from './core/replicas.js';
 import { VERSION } from './core/version.js';
 import type { ScalingSettings } from './core/types.js';
+import { instrumentStore } from './store/instrumented-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -38,14 +40,18 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   await mkdir(config.dataDir, { recursive: true });
   const onError = (err: unknown): void => log('error', (err as Error)?.message ?? String(err), { stack: (err as Error)?.stack });
   const opened = await openStore(config.store, onError);
-  const { store, clock } = opened;
+  const { clock } = opened;
+  // Bound once the control plane exists: the store it uses is the timed one.
+  let metrics: FerryMetrics | null = null;
+  const store = instrumentStore(opened.store, (operation, seconds, failed) => metrics?.storeCall(operation, seconds, failed));
   const workDir = join(config.dataDir, 'node');
   const runtimes = config.agent ? await nodeRuntimes({ workDir, dockerHost: config.dockerHost, gpus: config.gpus ? 'declared' : 'nvidia' }, (msg) => log('info', msg)) : null;
   // A pure control plane cannot know its remote agents' runtimes: it accepts every type, and a node
   // without the one a version needs fails its instance with the reason.
   const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : ['process', 'docker']);
   const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, onError, bus: opened.bus, leadership: opened.leadership });
-  const { auth, functions, deployments, tasks, gateway } = control;
+  metrics = new FerryMetrics(control);
+  const { auth, functions, deployments, tasks, streams, fleet, gateway } = control;
 
   const adminKeyFile = join(config.dataDir, 'admin.key');
   let newAdminKey: string | null = null;
@@ -63,7 +69,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       await writeFile(adminKeyFile, `${newAdminKey}\n`, { mode: 0o600 });
       await chmod(adminKeyFile, 0o600);
     }
-    api = await buildApi({ store, auth, functions, deployments, tasks, gateway, version: VERSION }, (err, req) =>
+    api = await buildApi({ store, auth, functions, deployments, tasks, streams, fleet, gateway, metrics, version: VERSION }, (err, req) =>
       log('error', (err as Error)?.message ?? String(err), { method: req?.method, url: req?.url, stack: (err as Error)?.stack }),
     );
     const address = await api.listen({ port: config.port, host: config.host });
@@ -72,7 +78,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     if (runtimes) {
       nodeId = await localNodeId(config.dataDir);
       const gpus = config.gpus ?? (await discoverGpus());
-      agent = new Agent(control.gateway, runtimes, { nodeId, nodeName: hostname(), gpus, workDir, ...config.agentTimers }, onError);
+      agent = new Agent(control.gateway, runtimes, { nodeId, nodeName: hostname(), gpus, workDir, ...config.agentTimers, onTaskStarted: metrics.taskDispatched }, onError);
       await agent.start();
     }
     // Examples are created as the admin, whose key only the replica that created the store has.

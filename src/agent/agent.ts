@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
 import { FerryError } from '../core/errors.js';
-import type { LeaseReport, TaskRef } from '../core/types.js';
+import type { LeaseReport, TaskRecord, TaskRef } from '../core/types.js';
 import { LocalInstance } from './local-instance.js';
 import type { Runtime } from './runtimes/runtime.js';
 
@@ -18,6 +18,8 @@ export interface AgentConfig {
   claimWaitMs: number;
   logFlushMs: number;
   progressPollMs: number;
+  /** See ExecutorConfig.onTaskStarted. */
+  onTaskStarted?: (task: TaskRecord) => void;
 }
 
 /**
@@ -115,6 +117,7 @@ export class Agent {
           claimWaitMs: this.config.claimWaitMs,
           logFlushMs: this.config.logFlushMs,
           progressPollMs: this.config.progressPollMs,
+          onTaskStarted: this.config.onTaskStarted,
         },
         (id) => this.instances.delete(id),
         this.onError,

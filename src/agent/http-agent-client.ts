@@ -5,6 +5,7 @@ import { FerryError } from '../core/errors.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
 import type { LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef } from '../core/types.js';
 import { FerryClient } from '../sdk/client.js';
+import { readServerSentEvents } from '../sdk/sse.js';
 
 export interface HttpAgentClientOptions {
   /** Control-plane URLs: one behind a load balancer, or several replicas, tried in turn. */
@@ -106,10 +107,10 @@ export class HttpAgentClient implements AgentProtocol {
           if (!res.ok || !res.body) throw new FerryError('SERVER_UNREACHABLE', `push stream: HTTP ${res.status} from ${base}`);
           failures = 0;
           listener.assignmentsChanged();
-          await readEvents(res.body, (event, data) => {
+          for await (const { event, data } of readServerSentEvents(res.body)) {
             if (event === 'assignments') listener.assignmentsChanged();
             else if (event === 'cancel') listener.cancel(JSON.parse(data) as TaskRef);
-          });
+          }
         } catch (err) {
           if (signal.aborted) return;
           this.options.onRetry?.(err instanceof FerryError ? err : new FerryError('SERVER_UNREACHABLE', (err as Error).message), base);
@@ -143,26 +144,5 @@ export class HttpAgentClient implements AgentProtocol {
 
   private delay(failures: number): number {
     return Math.min(this.backoff.maxMs, this.backoff.minMs * 2 ** failures);
-  }
-}
-
-/** Reads a Server-Sent Events body until it ends, calling `onEvent` for each event. */
-async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: string, data: string) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event: ')) event = line.slice(7);
-        else if (line.startsWith('data: ')) data.push(line.slice(6));
-      }
-      if (data.length > 0) onEvent(event, data.join('\n'));
-    }
   }
 }

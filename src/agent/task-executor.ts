@@ -12,6 +12,8 @@ export interface ExecutorConfig {
   tasksDir: string;
   logFlushMs: number;
   progressPollMs: number;
+  /** Told as each attempt is handed to its instance, its files ready (the end of dispatch), for metrics. */
+  onTaskStarted?: (task: TaskRecord) => void;
 }
 
 /** One attempt of a task on an instance: its files, logs, progress, timeout and result. */
@@ -56,6 +58,7 @@ export class TaskRun {
       progressTimer = setInterval(() => {
         polling = polling.then(poll).catch(this.onError);
       }, this.config.progressPollMs);
+      this.config.onTaskStarted?.(this.task);
       const result = await this.instance.run({ task: this.task, files, signal: this.abort.signal, onLog: (s, t) => logs.write(s, t) });
       clearInterval(progressTimer);
       await polling;

@@ -3,13 +3,16 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { AuthService, Principal } from '../control/auth-service.js';
 import type { DeploymentsService } from '../control/deployments-service.js';
+import type { FleetService } from '../control/fleet-service.js';
 import type { FunctionsService } from '../control/functions-service.js';
+import type { StreamsService } from '../control/streams-service.js';
 import type { TasksService } from '../control/tasks-service.js';
 import { FerryError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { type Scope, scopeAllows } from '../core/states.js';
 import type { Store } from '../store/store.js';
 import { errorHandler } from './error-handler.js';
+import type { FerryMetrics } from './metrics.js';
 import { agentRoutes } from './routes/agent.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { deploymentRoutes } from './routes/deployments.js';
@@ -28,6 +31,9 @@ export interface ApiServices {
   functions: FunctionsService;
   deployments: DeploymentsService;
   tasks: TasksService;
+  streams: StreamsService;
+  fleet: FleetService;
+  metrics: FerryMetrics;
   /** The control plane's side of the agent protocol, for remote agents. */
   gateway: AgentProtocol;
   version: string;
@@ -74,6 +80,9 @@ export async function buildApi(services: ApiServices, log: (err: unknown, req?: 
     if (!needed) return;
     req.principal = await services.auth.authenticate(req.headers.authorization);
     if (!scopeAllows(req.principal.scope, needed)) throw new FerryError('FORBIDDEN', `this key's scope "${req.principal.scope}" cannot do this; it needs "${needed}"`);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    services.metrics.http.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   // Any body type reaches invoke as text; JSON and text/plain are parsed, others refused there.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -121,7 +121,22 @@ export const TaskListQuery = Type.Object(
 );
 
 export const LogsQuery = Type.Object(
-  { after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) },
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    follow: Type.Optional(Type.Boolean({ description: 'stream the lines as Server-Sent Events until the task ends' })),
+  },
+  strict,
+);
+
+export const FleetEventsQuery = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'only events after this sequence number' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    functionId: Type.Optional(Type.String({ maxLength: 128, description: 'function id or name' })),
+    versionId: Type.Optional(Type.String({ maxLength: 128 })),
+    follow: Type.Optional(Type.Boolean({ description: 'stream the events as Server-Sent Events' })),
+  },
   strict,
 );
 

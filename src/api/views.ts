@@ -1,6 +1,7 @@
 import type { DeploymentView, InstanceView } from '../control/deployments-service.js';
+import type { DeviceAllocation } from '../control/fleet-service.js';
 import type { TaskView } from '../control/tasks-service.js';
-import type { FunctionRecord, NodeRecord, TaskRecord, VersionRecord } from '../core/types.js';
+import type { FleetEvent, FunctionRecord, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
 
 /** How records look on the wire: ISO timestamps, no tenant or internal scheduling fields. */
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -41,6 +42,14 @@ export function taskJson(t: TaskView | TaskRecord, detail: boolean) {
   };
 }
 
+export function logLineJson(l: TaskLogLine) {
+  return { seq: l.seq, attempt: l.attempt, stream: l.stream, text: l.text, at: iso(l.at) };
+}
+
+export function fleetEventJson(e: FleetEvent) {
+  return { seq: e.seq, functionId: e.functionId, versionId: e.versionId, at: iso(e.at), kind: e.kind, subject: e.subject, from: e.from, to: e.to, reason: e.reason };
+}
+
 export function instanceJson(i: InstanceView) {
   return {
     id: i.id,
@@ -75,7 +84,7 @@ export function deploymentJson(d: DeploymentView) {
   };
 }
 
-export function nodeJson(n: NodeRecord, allocated: Map<number, { whole: boolean; memoryMiB: number }>) {
+export function nodeJson(n: NodeRecord, allocated: Map<number, DeviceAllocation>) {
   return {
     id: n.id,
     name: n.name,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isTerminalTask } from '../core/states.js';
-import type { TaskInfo } from '../sdk/client.js';
+import type { LogLine, TaskInfo } from '../sdk/client.js';
 import { EXIT, clientFor, globals, intOption, print } from './context.js';
 import { progressDisplay } from './task-progress.js';
 
@@ -37,16 +37,17 @@ export function tasksCommands(program: Command): void {
     .option('-f, --follow', 'keep printing new lines until the task ends')
     .action(async (id: string, o: { follow?: boolean }, cmd: Command) => {
       const client = clientFor(cmd);
-      let after = 0;
-      for (;;) {
+      const json = globals(cmd).output === 'json';
+      const write = (l: LogLine): void => void process.stdout.write(json ? `${JSON.stringify(l)}\n` : `${l.stream === 'stdout' ? '' : `[${l.stream}] `}${l.text}\n`);
+      if (o.follow) {
+        for await (const line of client.followLogs(id)) write(line);
+        return;
+      }
+      for (let after = 0; ; ) {
         const page = await client.taskLogs(id, after);
-        for (const l of page.lines) {
-          if (globals(cmd).output === 'json') process.stdout.write(`${JSON.stringify(l)}\n`);
-          else process.stdout.write(`${l.stream === 'stdout' ? '' : `[${l.stream}] `}${l.text}\n`);
-        }
+        page.lines.forEach(write);
+        if (page.lines.length === 0) return;
         after = page.next;
-        if (!o.follow || (isTerminalTask(page.status) && page.lines.length === 0)) return;
-        if (page.lines.length === 0) await new Promise((r) => setTimeout(r, 300));
       }
     });
   tasks

@@ -104,7 +104,10 @@ export class AgentGateway implements AgentProtocol {
   }
 
   private claimed(versionId: string, tasks: TaskRecord[], limit: number): TaskRecord[] {
-    if (tasks.length > 0) this.events.versionChanged(versionId);
+    if (tasks.length > 0) {
+      this.events.tasksStarted(tasks);
+      this.events.versionChanged(versionId);
+    }
     // A full batch may have left work behind: wake the next waiter.
     if (tasks.length === limit) this.events.taskReady(versionId);
     return tasks;
@@ -126,11 +129,13 @@ export class AgentGateway implements AgentProtocol {
   }
 
   async progress(ref: TaskRef, progress: TaskProgress): Promise<void> {
-    await this.store.reportProgress(ref, progress);
+    if (await this.store.reportProgress(ref, progress)) this.events.taskChanged(ref.id);
   }
 
   async logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void> {
-    if (lines.length > 0) await this.store.appendLogs(ref, lines);
+    if (lines.length === 0) return;
+    await this.store.appendLogs(ref, lines);
+    this.events.taskChanged(ref.id);
   }
 
   async complete(ref: TaskRef, outcome: AttemptOutcome, next?: ClaimRequest): Promise<TaskRecord[]> {
@@ -139,7 +144,10 @@ export class AgentGateway implements AgentProtocol {
     const task = result.accepted ? result.task : null;
     if (task) {
       if (isTerminalTask(task.status)) this.events.taskEnded(task);
-      else this.wakeAt(task.versionId, task.runAt);
+      else {
+        this.events.taskChanged(task.id);
+        this.wakeAt(task.versionId, task.runAt);
+      }
       this.events.versionChanged(task.versionId);
     }
     return next ? this.claimed(next.versionId, result.claimed, next.limit) : [];
@@ -158,7 +166,10 @@ export class AgentGateway implements AgentProtocol {
   announceReclaimed(tasks: ReclaimedTask[]): void {
     for (const { task } of tasks) {
       if (isTerminalTask(task.status)) this.events.taskEnded(task);
-      else this.events.taskReady(task.versionId);
+      else {
+        this.events.taskChanged(task.id);
+        this.events.taskReady(task.versionId);
+      }
       this.events.versionChanged(task.versionId);
     }
   }

@@ -14,6 +14,8 @@ export interface ControlConfig {
   restartBaseMs: number;
   /** Consecutive instance failures with none serving that put a deployment in ERROR. */
   maxStartFailures: number;
+  /** How often a follower of a stream reads again when no change made through this replica woke it. */
+  streamPollMs: number;
 }
 
 export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
@@ -24,4 +26,5 @@ export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
   retryBaseMs: 1_000,
   restartBaseMs: 1_000,
   maxStartFailures: 3,
+  streamPollMs: 1_000,
 };

@@ -6,9 +6,11 @@ import { AuthService } from './auth-service.js';
 import type { ControlConfig } from './control-config.js';
 import { DeploymentsService } from './deployments-service.js';
 import { ControlEvents } from './events.js';
+import { FleetService } from './fleet-service.js';
 import { FunctionsService } from './functions-service.js';
 import { LeaseReaper } from './lease-reaper.js';
 import { Reconciler } from './reconciler.js';
+import { StreamsService } from './streams-service.js';
 import { TasksService } from './tasks-service.js';
 
 export interface ControlPlaneOptions {
@@ -31,8 +33,12 @@ export class ControlPlane {
   readonly functions: FunctionsService;
   readonly deployments: DeploymentsService;
   readonly tasks: TasksService;
+  readonly streams: StreamsService;
+  readonly fleet: FleetService;
   readonly gateway: AgentGateway;
   readonly auth: AuthService;
+  /** The clock leases are judged by (the database's, on PostgreSQL). */
+  readonly clock: Clock;
   private readonly reconciler: Reconciler;
   private readonly reaper: LeaseReaper;
   private readonly leadership: Leadership;
@@ -45,12 +51,15 @@ export class ControlPlane {
     options: ControlPlaneOptions,
   ) {
     const { clock, config, onError } = options;
+    this.clock = clock;
     this.events = new ControlEvents(options.bus ?? null);
     this.leadership = options.leadership ?? soleLeader;
     this.functions = new FunctionsService(store, clock, options.runtimes);
     this.reconciler = new Reconciler(store, this.events, clock, config, onError);
     this.deployments = new DeploymentsService(store, this.functions, this.events, clock);
     this.tasks = new TasksService(store, this.functions, this.events, clock, config.leaseMs);
+    this.streams = new StreamsService(store, this.tasks, this.events, config.streamPollMs);
+    this.fleet = new FleetService(store);
     this.gateway = new AgentGateway(store, this.events, clock, config);
     this.reaper = new LeaseReaper(store, this.gateway, this.events, clock, config, onError);
     this.auth = new AuthService(store, clock);

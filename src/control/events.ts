@@ -25,6 +25,14 @@ interface ReadyWaiters {
   busy: Set<Waiter>;
 }
 
+/** Points in tasks' lives as this replica makes them happen, for metrics. Each call must be cheap: they run on the dispatch path. */
+export interface TaskObserver {
+  submitted(task: TaskRecord): void;
+  /** Leased to an instance for an attempt. */
+  started(task: TaskRecord): void;
+  ended(task: TaskRecord): void;
+}
+
 function first<T>(set: Set<T>): T | undefined {
   for (const item of set) return item;
   return undefined;
@@ -41,6 +49,8 @@ function first<T>(set: Set<T>): T | undefined {
 export class ControlEvents {
   private readonly readyWaiters = new Map<string, ReadyWaiters>();
   private readonly endWaiters = new Map<string, Set<(task: TaskRecord | null) => void>>();
+  private readonly taskWatchers = new Map<string, Set<() => void>>();
+  private readonly observers = new Set<TaskObserver>();
   private readonly emitter = new EventEmitter();
 
   constructor(private readonly bus: SignalBus | null = null) {
@@ -57,6 +67,7 @@ export class ControlEvents {
       case 'ended':
         // Only other replicas send it (see taskEnded): waiters read the task from the store.
         this.settleEnd(signal.taskId, null);
+        this.taskChanged(signal.taskId);
         return;
       case 'cancel':
         this.emitter.emit(`cancel:${signal.nodeId}`, signal.ref);
@@ -160,9 +171,60 @@ export class ControlEvents {
     return waiters;
   }
 
+  /** Registers an observer of the tasks this replica stores, leases and ends; returns its removal. */
+  observeTasks(observer: TaskObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  taskSubmitted(task: TaskRecord): void {
+    for (const o of this.observers) o.submitted(task);
+  }
+
+  /** Tasks were leased to an instance: their followers and observers hear of it. */
+  tasksStarted(tasks: TaskRecord[]): void {
+    for (const t of tasks) {
+      this.taskChanged(t.id);
+      for (const o of this.observers) o.started(t);
+    }
+  }
+
   taskEnded(task: TaskRecord): void {
+    for (const o of this.observers) o.ended(task);
     this.settleEnd(task.id, task);
+    this.taskChanged(task.id);
     this.bus?.publish({ kind: 'ended', taskId: task.id });
+  }
+
+  /**
+   * Something a follower of the task sees changed: its status, progress or logs. It wakes the
+   * task's followers in this replica only (a task's end also reaches the others, see taskEnded);
+   * followers elsewhere see the rest on their poll, which keeps per-log-line traffic off the bus.
+   */
+  taskChanged(taskId: string): void {
+    const watchers = this.taskWatchers.get(taskId);
+    if (watchers) for (const w of watchers) w();
+  }
+
+  /**
+   * Resolves at the task's next change, after `ms`, or on abort, whichever comes first. Call it
+   * before reading the task, so a change between the read and the wait is not missed.
+   */
+  nextTaskChange(taskId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.taskWatchers.get(taskId);
+      if (!set) this.taskWatchers.set(taskId, (set = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        set.delete(done);
+        if (set.size === 0 && this.taskWatchers.get(taskId) === set) this.taskWatchers.delete(taskId);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      set.add(done);
+    });
   }
 
   private settleEnd(taskId: string, task: TaskRecord | null): void {

@@ -79,6 +79,8 @@ export class TasksService {
       if (!result.sameRequest) throw new FerryError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${task.idempotencyKey}" was used for a different request (task ${result.task.id})`);
       return { task: await this.view(result.task), created: false };
     }
+    this.events.taskSubmitted(result.task);
+    if (handed.length > 0) this.events.tasksStarted(handed);
     if (result.task.status === 'QUEUED') this.events.taskReady(version.id);
     this.events.versionChanged(version.id);
     return { task: await this.view(result.task), created: true };
@@ -104,6 +106,7 @@ export class TasksService {
     const { task, previous } = result;
     if (isTerminalTask(previous)) throw new FerryError('TASK_NOT_CANCELLABLE', `task ${taskId} already ended ${previous}`);
     if (task.status === 'CANCELLING' && task.nodeId) {
+      this.events.taskChanged(task.id);
       this.events.cancelRequested(task.nodeId, { id: task.id, attempt: task.attempt });
     } else if (task.status === 'CANCELLED') {
       this.events.taskEnded(task);

@@ -90,6 +90,12 @@ export interface DeploymentEvent {
   reason: string;
 }
 
+/** A deployment event as the fleet-wide stream shows it: numbered in the order written, with its function. */
+export interface FleetEvent extends DeploymentEvent {
+  seq: number;
+  functionId: string;
+}
+
 export interface NodeRecord {
   id: string;
   name: string;

@@ -1,10 +1,10 @@
 import { FerryError, isErrorCode } from '../core/errors.js';
-import { isTerminalTask } from '../core/states.js';
 import type { ScalingSettings } from '../core/types.js';
 import type { VersionSpecInput } from '../core/version-spec.js';
 import type {
   CreateFunctionRequest,
   DeploymentInfo,
+  FleetEvent,
   FunctionInfo,
   GpuTypeInfo,
   InstanceInfo,
@@ -15,8 +15,11 @@ import type {
   QueueInfo,
   SubmitRequest,
   TaskInfo,
+  TaskStreamEvent,
   VersionInfo,
 } from './types.js';
+
+import { type ServerSentEvent, readServerSentEvents } from './sse.js';
 
 export * from './types.js';
 export { FerryError };
@@ -31,6 +34,30 @@ export interface InvokeOptions {
   async?: boolean;
   idempotencyKey?: string;
   priority?: number;
+}
+
+/** Consecutive failed connections after which a stream gives up. */
+const STREAM_TRIES = 8;
+
+/** The FerryError an error body describes; a proxy's 502/503/504 without one is SERVER_UNREACHABLE. */
+function apiError(status: number, body: unknown, fallback: string): FerryError {
+  const e = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
+  const gateway = status === 502 || status === 503 || status === 504;
+  const code = e?.code && isErrorCode(e.code) ? e.code : gateway ? 'SERVER_UNREACHABLE' : status === 404 ? 'NOT_FOUND' : 'INTERNAL';
+  return new FerryError(code, e?.message ?? fallback, e?.details ? { details: e.details } : undefined);
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**
@@ -77,13 +104,20 @@ export class FerryClient {
     } catch {
       if (res.ok) throw new FerryError('INTERNAL', `Ferry at ${this.base} answered ${method} ${path} with something that is not JSON`);
     }
-    if (!res.ok) {
-      const e = (data as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
-      const gateway = res.status === 502 || res.status === 503 || res.status === 504;
-      const code = e?.code && isErrorCode(e.code) ? e.code : gateway ? 'SERVER_UNREACHABLE' : res.status === 404 ? 'NOT_FOUND' : 'INTERNAL';
-      throw new FerryError(code, e?.message ?? `HTTP ${res.status} from ${this.base}`, e?.details ? { details: e.details } : undefined);
-    }
+    if (!res.ok) throw apiError(res.status, data, `HTTP ${res.status} from ${this.base}`);
     return { status: res.status, data: data as T, headers: res.headers };
+  }
+
+  /** Throws the error a refused request's body describes. */
+  private async failure(res: Response, method: string, path: string): Promise<never> {
+    const text = await res.text().catch(() => '');
+    let data: unknown = null;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      // not a Ferry error body
+    }
+    throw apiError(res.status, data, `HTTP ${res.status} from ${this.base} for ${method} ${path}`);
   }
 
   private async get<T>(path: string): Promise<T> {
@@ -183,17 +217,101 @@ export class FerryClient {
     return this.get(`/v1/tasks/${encodeURIComponent(taskId)}/position`);
   }
 
-  /** Polls a task until it ends or `timeoutMs` passes, calling `onUpdate` on each change. */
-  async wait(taskId: string, options: { timeoutMs?: number; intervalMs?: number; onUpdate?: (task: TaskInfo) => void } = {}): Promise<TaskInfo> {
-    const deadline = Date.now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
-    let last = '';
-    for (;;) {
-      const task = await this.getTask(taskId);
-      const key = `${task.status}/${task.progress}/${task.position}/${task.attempt}`;
-      if (key !== last) options.onUpdate?.(task);
-      last = key;
-      if (isTerminalTask(task.status) || Date.now() >= deadline) return task;
-      await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
+  /**
+   * Follows a task until it ends or `timeoutMs` passes, calling `onUpdate` on each change, and
+   * returns it as it is then (with its output when it ended).
+   */
+  async wait(taskId: string, options: { timeoutMs?: number; onUpdate?: (task: TaskInfo) => void; signal?: AbortSignal } = {}): Promise<TaskInfo> {
+    const stop = new AbortController();
+    const timer = options.timeoutMs === undefined ? null : setTimeout(() => stop.abort(), options.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    try {
+      for await (const e of this.taskEvents(taskId, { signal })) {
+        options.onUpdate?.(e.task);
+        if (e.type === 'end') return e.task;
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    return this.getTask(taskId);
+  }
+
+  /**
+   * The task as it changes (Server-Sent Events from `/v1/tasks/{id}/events`): first as it is,
+   * then each change, last `end` with its output. Ends there, or when `signal` aborts; a dropped
+   * connection is resumed where it stopped.
+   */
+  async *taskEvents(taskId: string, options: { signal?: AbortSignal; lastEventId?: string } = {}): AsyncGenerator<TaskStreamEvent> {
+    for await (const e of this.stream(`/v1/tasks/${encodeURIComponent(taskId)}/events`, options.lastEventId ?? null, options.signal)) {
+      const event = { type: e.event as TaskStreamEvent['type'], id: e.id ?? '', task: JSON.parse(e.data) as TaskInfo };
+      yield event;
+      if (event.type === 'end') return;
+    }
+  }
+
+  /** A task's log lines after `after` as they are written, until the task has ended (or `signal` aborts). */
+  async *followLogs(taskId: string, options: { after?: number; signal?: AbortSignal } = {}): AsyncGenerator<LogLine> {
+    const path = `/v1/tasks/${encodeURIComponent(taskId)}/logs${FerryClient.query({ follow: true, after: options.after })}`;
+    for await (const e of this.stream(path, null, options.signal)) {
+      if (e.event === 'end') return;
+      if (e.event === 'log') yield JSON.parse(e.data) as LogLine;
+    }
+  }
+
+  /** Deployment, instance and scaling events of the fleet, oldest first after `after`. */
+  listEvents(filter: { after?: number; limit?: number; functionId?: string; versionId?: string } = {}): Promise<{ items: FleetEvent[]; next: number }> {
+    return this.get(`/v1/events${FerryClient.query(filter)}`);
+  }
+
+  /** The fleet's events after `after` as they happen, until `signal` aborts. */
+  async *fleetEvents(options: { after?: number; functionId?: string; versionId?: string; signal?: AbortSignal } = {}): AsyncGenerator<FleetEvent> {
+    const { signal, ...filter } = options;
+    for await (const e of this.stream(`/v1/events${FerryClient.query({ ...filter, follow: true })}`, null, signal)) yield JSON.parse(e.data) as FleetEvent;
+  }
+
+  /**
+   * Reads a Server-Sent Events route. A dropped connection or an unreachable server is tried
+   * again with back-off (from 250 ms, doubling to 5 s; given up after 8 failures in a row),
+   * resuming with `Last-Event-ID`; an `error` event or a refused request throws FerryError.
+   */
+  private async *stream(path: string, lastEventId: string | null, signal?: AbortSignal): AsyncGenerator<ServerSentEvent> {
+    let resumeFrom = lastEventId;
+    for (let failures = 0; !signal?.aborted; ) {
+      let res: Response;
+      try {
+        res = await fetch(this.base + path, {
+          headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream', ...(resumeFrom === null ? {} : { 'last-event-id': resumeFrom }) },
+          signal,
+        });
+      } catch (err) {
+        if (signal?.aborted) return;
+        if (++failures >= STREAM_TRIES) throw new FerryError('SERVER_UNREACHABLE', `cannot reach Ferry at ${this.base}: ${(err as Error).message}`, { cause: err });
+        await pause(Math.min(5000, 250 * 2 ** failures), signal);
+        continue;
+      }
+      // 204: the stream has nothing more to say (it ended before this reconnection).
+      if (res.status === 204) return;
+      if (!res.ok || !res.body) {
+        await this.failure(res, 'GET', path);
+        return;
+      }
+      let broke = 'it ended';
+      try {
+        for await (const e of readServerSentEvents(res.body)) {
+          failures = 0;
+          if (e.event === 'error') throw apiError(res.status, JSON.parse(e.data), `the stream ${path} failed`);
+          if (e.id !== null) resumeFrom = e.id;
+          yield e;
+        }
+      } catch (err) {
+        if (signal?.aborted) return;
+        if (err instanceof FerryError) throw err;
+        broke = (err as Error).message;
+      }
+      // It ended or broke before its last event (a server restarting, say): resume where it stopped.
+      if (signal?.aborted) return;
+      if (++failures >= STREAM_TRIES) throw new FerryError('SERVER_UNREACHABLE', `the stream ${path} from ${this.base} broke off: ${broke}`);
+      await pause(Math.min(5000, 250 * 2 ** failures), signal);
     }
   }
 

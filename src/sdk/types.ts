@@ -90,6 +90,27 @@ export interface LogLine {
   at: string;
 }
 
+/** One event of a task's stream (`client.taskEvents`): the task as it is after the change. */
+export interface TaskStreamEvent {
+  type: 'status' | 'progress' | 'position' | 'end';
+  /** Pass as `lastEventId` to resume after this event. */
+  id: string;
+  task: TaskInfo;
+}
+
+/** A deployment, instance or scaling event of the fleet (`client.fleetEvents`). */
+export interface FleetEvent {
+  seq: number;
+  functionId: string;
+  versionId: string;
+  at: string;
+  kind: 'deployment' | 'instance' | 'scaling';
+  subject: string;
+  from: string | null;
+  to: string;
+  reason: string;
+}
+
 export interface NodeInfo {
   id: string;
   name: string;

@@ -1,6 +1,6 @@
 import type { GpuDevice } from '../core/gpu-spec.js';
 import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from '../core/states.js';
-import type { ApiKey, DeploymentEvent, DeploymentRecord, FunctionRecord, InstanceRecord, NodeRecord, TaskRecord, Tenant, VersionRecord } from '../core/types.js';
+import type { ApiKey, DeploymentEvent, DeploymentRecord, FleetEvent, FunctionRecord, InstanceRecord, NodeRecord, TaskRecord, Tenant, VersionRecord } from '../core/types.js';
 
 /**
  * Rows of the store's tables and their mapping to domain records, the same for both adapters:
@@ -67,6 +67,8 @@ export const toDeploymentEvent = (r: Row): DeploymentEvent => ({
   to: r.to_state as string,
   reason: r.reason as string,
 });
+
+export const toFleetEvent = (r: Row): FleetEvent => ({ ...toDeploymentEvent(r), seq: Number(r.seq), functionId: r.function_id as string });
 
 export const toNode = (r: Row): NodeRecord => ({
   id: r.id as string,

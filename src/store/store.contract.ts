@@ -317,6 +317,32 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       await expect(store.listTasks(tenantId, {}, { limit: 3, cursor: 'nonsense!' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     });
 
+    it('lists a tenant’s deployment events in order after a sequence number, by function and version', async () => {
+      const theirFunction = newId('fn');
+      const other = await store.createFunction(
+        { id: theirFunction, tenantId: otherTenant, name: 'theirs', description: '', tags: [], createdAt: 0 },
+        { id: newId('ver'), tenantId: otherTenant, functionId: theirFunction, spec: CONTRACT_SPEC, createdAt: 0 },
+      );
+      const v2 = await store.addVersion({ id: newId('ver'), tenantId, functionId, spec: CONTRACT_SPEC, createdAt: 0 });
+      const event = (version: string, to: string) => ({ versionId: version, at: clock.now(), kind: 'instance' as const, subject: 'ins_1', from: 'STARTING', to, reason: to });
+      await store.addDeploymentEvent(event(versionId, 'IDLE'));
+      await store.addDeploymentEvent(event(other.id, 'IDLE'));
+      await store.addDeploymentEvent(event(v2.id, 'BUSY'));
+      await store.addDeploymentEvent(event(versionId, 'STOPPED'));
+
+      const all = await store.listFleetEvents(tenantId, { afterSeq: 0 }, 10);
+      expect(all.map((e) => [e.versionId, e.to, e.functionId])).toEqual([
+        [versionId, 'IDLE', functionId],
+        [v2.id, 'BUSY', functionId],
+        [versionId, 'STOPPED', functionId],
+      ]);
+      expect(all.map((e) => e.seq)).toEqual([...all.map((e) => e.seq)].sort((a, b) => a - b));
+      expect((await store.listFleetEvents(tenantId, { afterSeq: all[0]!.seq }, 1)).map((e) => e.to)).toEqual(['BUSY']);
+      expect((await store.listFleetEvents(tenantId, { afterSeq: 0, versionId }, 10)).map((e) => e.to)).toEqual(['IDLE', 'STOPPED']);
+      expect(await store.listFleetEvents(tenantId, { afterSeq: 0, functionId: theirFunction }, 10)).toEqual([]);
+      expect((await store.listFleetEvents(otherTenant, { afterSeq: 0 }, 10)).map((e) => e.versionId)).toEqual([other.id]);
+    });
+
     it('refuses to delete a deployed version or function', async () => {
       const now = clock.now();
       await store.putDeployment({

@@ -4,6 +4,7 @@ import type {
   ApiKey,
   DeploymentEvent,
   DeploymentRecord,
+  FleetEvent,
   FunctionRecord,
   InstanceRecord,
   LeaseReport,
@@ -35,6 +36,13 @@ export interface DeploymentFilter {
   functionId?: string;
   versionId?: string;
   tenantId?: string;
+}
+
+export interface FleetEventFilter {
+  /** Only events written after this sequence number (0: from the first). */
+  afterSeq: number;
+  functionId?: string;
+  versionId?: string;
 }
 
 export interface InstanceFilter {
@@ -128,6 +136,8 @@ export interface Store {
   setDeploymentState(versionId: string, from: DeploymentState[], to: DeploymentState, reason: string | null): Promise<boolean>;
   addDeploymentEvent(event: DeploymentEvent): Promise<void>;
   listDeploymentEvents(versionId: string, limit: number): Promise<DeploymentEvent[]>;
+  /** The events of a tenant's deployments after a sequence number, oldest first, for the fleet-wide stream. */
+  listFleetEvents(tenantId: string, filter: FleetEventFilter, limit: number): Promise<FleetEvent[]>;
 
   /** Registers or refreshes a node (its GPUs may change between starts). */
   upsertNode(node: NodeRecord): Promise<void>;

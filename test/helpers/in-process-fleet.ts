@@ -25,7 +25,7 @@ export class InProcessFleet {
   constructor(config: Partial<ControlConfig> = {}) {
     this.control = new ControlPlane(this.store, {
       clock: systemClock,
-      config: { leaseMs: 3_000, reaperIntervalMs: 200, nodeLostMs: 10_000, reconcileIntervalMs: 300, retryBaseMs: 100, restartBaseMs: 100, maxStartFailures: 3, ...config },
+      config: { leaseMs: 3_000, reaperIntervalMs: 200, nodeLostMs: 10_000, reconcileIntervalMs: 300, retryBaseMs: 100, restartBaseMs: 100, maxStartFailures: 3, streamPollMs: 1_000, ...config },
       runtimes: new Set(['process']),
       onError: (err) => this.errors.push(err),
     });

@@ -14,11 +14,10 @@ import {
   RegisterNodeBody,
   TaskParams,
 } from '../agent-schemas.js';
+import { openEventStream } from '../sse.js';
 
 const tags = ['agent'];
 const config = { scope: 'node' as const };
-/** A comment line on the push stream this often, so proxies and NATs keep it open. */
-const KEEPALIVE_MS = 15_000;
 
 /**
  * The agent protocol over HTTP, for `ferry agent` on other machines: the same calls the
@@ -52,20 +51,13 @@ export function agentRoutes({ gateway }: ApiServices) {
       '/v1/agent/nodes/:nodeId/events',
       { config, schema: { tags, summary: 'Push stream (Server-Sent Events): assignments changed, cancel a task', params: NodeParams } },
       async (req, reply) => {
-        reply.hijack();
-        const res = reply.raw;
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-        const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        const stream = openEventStream(req, reply);
         const unsubscribe = gateway.subscribe(req.params.nodeId, {
-          assignmentsChanged: () => send('assignments', {}),
-          cancel: (ref) => send('cancel', ref),
+          assignmentsChanged: () => stream.send({ event: 'assignments', data: {} }),
+          cancel: (ref) => stream.send({ event: 'cancel', data: ref }),
         });
-        const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-        res.on('close', () => {
-          clearInterval(keepalive);
-          unsubscribe();
-        });
-        send('ready', {});
+        stream.signal.addEventListener('abort', unsubscribe, { once: true });
+        stream.send({ event: 'ready', data: {} });
       },
     );
 

@@ -1,32 +1,45 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { LIVE_INSTANCE_STATES } from '../../core/states.js';
 import { CreateNodeTokenBody } from '../agent-schemas.js';
 import type { ApiServices } from '../app.js';
-import { instanceJson, nodeJson } from '../views.js';
+import { FleetEventsQuery } from '../schemas.js';
+import { streamEvents } from '../sse.js';
+import { fleetEventJson, instanceJson, nodeJson } from '../views.js';
+import { invalid } from '../../core/errors.js';
 
 const tags = ['fleet'];
 const InstancesQuery = Type.Object({ all: Type.Optional(Type.Boolean({ description: 'include stopped and failed instances' })) }, { additionalProperties: false });
 
-/** Per node, which device indices live instances hold, whole or in shares. */
-async function allocations(store: ApiServices['store']): Promise<Map<string, Map<number, { whole: boolean; memoryMiB: number }>>> {
-  const byNode = new Map<string, Map<number, { whole: boolean; memoryMiB: number }>>();
-  for (const i of await store.listInstances({ states: [...LIVE_INSTANCE_STATES] })) {
-    let m = byNode.get(i.nodeId);
-    if (!m) byNode.set(i.nodeId, (m = new Map()));
-    for (const g of i.gpus) {
-      const a = m.get(g.index) ?? { whole: false, memoryMiB: 0 };
-      if (g.memoryMiB === undefined) a.whole = true;
-      else a.memoryMiB += g.memoryMiB;
-      m.set(g.index, a);
-    }
-  }
-  return byNode;
-}
-
-export function fleetRoutes({ store, deployments, auth }: ApiServices) {
+export function fleetRoutes({ store, deployments, auth, functions, streams, fleet }: ApiServices) {
   return async (app: FastifyInstance): Promise<void> => {
+    app.get<{ Querystring: Static<typeof FleetEventsQuery> }>(
+      '/v1/events',
+      {
+        config: { scope: 'read' },
+        schema: {
+          tags,
+          summary: 'Deployment, instance and scaling events of your fleet, oldest first after a sequence number; with follow=true a stream (Server-Sent Events named by kind, id = seq), resumable with Last-Event-ID',
+          querystring: FleetEventsQuery,
+        },
+      },
+      async (req, reply) => {
+        const { tenantId } = req.principal;
+        const q = req.query;
+        const functionId = q.functionId === undefined ? undefined : (await functions.get(tenantId, q.functionId)).id;
+        const resumeFrom = req.headers['last-event-id'];
+        if (q.follow && typeof resumeFrom === 'string' && !/^\d{1,15}$/.test(resumeFrom)) throw invalid(`Last-Event-ID: "${resumeFrom}" is not an event sequence number`);
+        const filter = { afterSeq: q.follow && typeof resumeFrom === 'string' ? Number(resumeFrom) : (q.after ?? 0), functionId, versionId: q.versionId };
+        if (!q.follow) {
+          const items = await store.listFleetEvents(tenantId, filter, q.limit ?? 100);
+          return { items: items.map(fleetEventJson), next: items.length > 0 ? items[items.length - 1]!.seq : filter.afterSeq };
+        }
+        return streamEvents(req, reply, async function* (signal) {
+          for await (const e of streams.fleetEvents(tenantId, filter, signal)) yield { event: e.kind, id: e.seq, data: fleetEventJson(e) };
+        });
+      },
+    );
+
     app.post<{ Body: Static<typeof CreateNodeTokenBody> }>(
       '/v1/nodes/tokens',
       {
@@ -39,28 +52,13 @@ export function fleetRoutes({ store, deployments, auth }: ApiServices) {
       },
     );
 
-    app.get('/v1/nodes', { config: { scope: 'read' }, schema: { tags, summary: 'Nodes with their GPUs and what is allocated' } }, async () => {
-      const alloc = await allocations(store);
-      return { items: (await store.listNodes()).map((n) => nodeJson(n, alloc.get(n.id) ?? new Map())) };
-    });
+    app.get('/v1/nodes', { config: { scope: 'read' }, schema: { tags, summary: 'Nodes with their GPUs and what is allocated' } }, async () => ({
+      items: (await fleet.nodes()).map(({ node, allocated }) => nodeJson(node, allocated)),
+    }));
 
-    app.get('/v1/gpus', { config: { scope: 'read' }, schema: { tags, summary: 'GPU types with total, allocated and free counts' } }, async () => {
-      const alloc = await allocations(store);
-      const types = new Map<string, { type: string; memoryMiB: number; total: number; allocated: number; shared: number; free: number }>();
-      for (const n of await store.listNodes()) {
-        if (n.state !== 'READY') continue;
-        for (const g of n.gpus) {
-          const t = types.get(g.type) ?? { type: g.type, memoryMiB: g.memoryMiB, total: 0, allocated: 0, shared: 0, free: 0 };
-          const a = alloc.get(n.id)?.get(g.index);
-          t.total++;
-          if (a?.whole) t.allocated++;
-          else if (a) t.shared++;
-          else t.free++;
-          types.set(g.type, t);
-        }
-      }
-      return { items: [...types.values()] };
-    });
+    app.get('/v1/gpus', { config: { scope: 'read' }, schema: { tags, summary: 'GPU types with total, allocated and free counts' } }, async () => ({
+      items: await fleet.gpuTypes(),
+    }));
 
     app.get<{ Querystring: Static<typeof InstancesQuery> }>(
       '/v1/instances',

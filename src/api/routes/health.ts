@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { FerryError } from '../../core/errors.js';
 import type { ApiServices } from '../app.js';
 
-export function healthRoutes({ store, version }: ApiServices) {
+export function healthRoutes({ store, version, metrics }: ApiServices) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness', security: [] } }, async () => ({ status: 'ok', version }));
     app.get('/readyz', { schema: { tags: ['health'], summary: 'Readiness: the store answers', security: [] } }, async () => {
@@ -13,5 +13,13 @@ export function healthRoutes({ store, version }: ApiServices) {
       }
       return { status: 'ready', store: store.kind };
     });
+    app.get(
+      '/metrics',
+      { config: { scope: 'read' }, schema: { tags: ['health'], summary: 'Prometheus metrics (text format) of the whole fleet; needs a key of the system tenant' } },
+      async (req, reply) => {
+        if (!req.principal.system) throw new FerryError('FORBIDDEN', 'metrics cover every tenant: use a key of the system tenant');
+        return reply.header('content-type', metrics.contentType).send(await metrics.render());
+      },
+    );
   };
 }

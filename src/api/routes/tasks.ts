@@ -1,16 +1,27 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { FerryError, invalid } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
-import type { TaskStatus } from '../../core/states.js';
+import { type TaskStatus, isTerminalTask } from '../../core/states.js';
+import { taskStreamId } from '../../control/streams-service.js';
 import type { ApiServices } from '../app.js';
 import { LogsQuery, SubmitTaskBody, TaskListQuery, TaskParams, TaskResponse, errorResponses } from '../schemas.js';
-import { taskJson } from '../views.js';
+import { streamEvents } from '../sse.js';
+import { logLineJson, taskJson } from '../views.js';
 
 const tags = ['tasks'];
 
-export function taskRoutes({ tasks }: ApiServices) {
+/** The `Last-Event-ID` a reconnecting follower sends, if any. */
+function lastEventId(req: FastifyRequest): string | null {
+  const h = req.headers['last-event-id'];
+  return typeof h === 'string' && h !== '' ? h : null;
+}
+
+/** The `id` of a log stream's last event: a follower that saw it has everything. */
+const LOGS_END_ID = 'end';
+
+export function taskRoutes({ tasks, streams }: ApiServices) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post<{ Body: Static<typeof SubmitTaskBody> }>(
       '/v1/tasks',
@@ -71,16 +82,55 @@ export function taskRoutes({ tasks }: ApiServices) {
 
     app.get<{ Params: Static<typeof TaskParams>; Querystring: Static<typeof LogsQuery> }>(
       '/v1/tasks/:taskId/logs',
-      { config: { scope: 'read' }, schema: { tags, summary: 'Log lines so far, after a sequence number', params: TaskParams, querystring: LogsQuery } },
-      async (req) => {
-        const after = req.query.after ?? 0;
-        const { task, lines } = await tasks.logs(req.principal.tenantId, req.params.taskId, after, req.query.limit ?? 1000);
-        return {
-          taskId: task.id,
-          status: task.status,
-          lines: lines.map((l) => ({ ...l, at: new Date(l.at).toISOString() })),
-          next: lines.length > 0 ? lines[lines.length - 1]!.seq : after,
-        };
+      {
+        config: { scope: 'read' },
+        schema: {
+          tags,
+          summary: 'Log lines so far, after a sequence number; with follow=true, a stream (Server-Sent Events `log`, id = seq, then `end`) until the task ends, resumable with Last-Event-ID',
+          params: TaskParams,
+          querystring: LogsQuery,
+        },
+      },
+      async (req, reply) => {
+        const { tenantId } = req.principal;
+        const { taskId } = req.params;
+        if (!req.query.follow) {
+          const after = req.query.after ?? 0;
+          const { task, lines } = await tasks.logs(tenantId, taskId, after, req.query.limit ?? 1000);
+          return { taskId: task.id, status: task.status, lines: lines.map(logLineJson), next: lines.length > 0 ? lines[lines.length - 1]!.seq : after };
+        }
+        const resumeFrom = lastEventId(req);
+        if (resumeFrom !== null && resumeFrom !== LOGS_END_ID && !/^\d{1,15}$/.test(resumeFrom)) throw invalid(`Last-Event-ID: "${resumeFrom}" is not a log sequence number`);
+        const task = await tasks.get(tenantId, taskId);
+        // A follower that saw the end has everything: 204 tells an EventSource not to reconnect.
+        if (resumeFrom === LOGS_END_ID) return reply.status(204).send();
+        const after = resumeFrom === null ? (req.query.after ?? 0) : Number(resumeFrom);
+        return streamEvents(req, reply, async function* (signal) {
+          for await (const line of streams.taskLogs(tenantId, task.id, after, signal)) yield { event: 'log', id: line.seq, data: logLineJson(line) };
+          const ended = await tasks.get(tenantId, task.id);
+          yield { event: 'end', id: LOGS_END_ID, data: { taskId: ended.id, status: ended.status } };
+        });
+      },
+    );
+
+    app.get<{ Params: Static<typeof TaskParams> }>(
+      '/v1/tasks/:taskId/events',
+      {
+        config: { scope: 'read' },
+        schema: {
+          tags,
+          summary: 'A stream (Server-Sent Events) of the task as it changes: `status`, `progress`, `position`, then `end` with its output; resumable with Last-Event-ID',
+          params: TaskParams,
+        },
+      },
+      async (req, reply) => {
+        const { tenantId } = req.principal;
+        const resumeFrom = lastEventId(req);
+        const task = await tasks.get(tenantId, req.params.taskId);
+        if (resumeFrom !== null && isTerminalTask(task.status) && resumeFrom === taskStreamId(task)) return reply.status(204).send();
+        return streamEvents(req, reply, async function* (signal) {
+          for await (const e of streams.taskEvents(tenantId, task.id, resumeFrom, signal)) yield { event: e.type, id: e.id, data: taskJson(e.task, e.type === 'end') };
+        });
       },
     );
 

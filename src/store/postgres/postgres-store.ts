@@ -7,6 +7,7 @@ import type {
   ApiKey,
   DeploymentEvent,
   DeploymentRecord,
+  FleetEvent,
   FunctionRecord,
   InstanceRecord,
   LeaseReport,
@@ -25,6 +26,7 @@ import type {
   CompleteResult,
   DeploymentFilter,
   EnqueueResult,
+  FleetEventFilter,
   InstanceFilter,
   NewTask,
   PageRequest,
@@ -37,7 +39,7 @@ import { type PoolOptions, type Row, Sql, createPool, storableText, transaction 
 import { DatabaseClock } from './database-clock.js';
 import { migrate } from './migrations.js';
 import { byId, cancelledError, reclaimTasks } from './reclaim.js';
-import { encodeJson, toApiKey, toDeployment, toDeploymentEvent, toFunction, toInstance, toNode, toTask, toTenant, toVersion } from '../rows.js';
+import { encodeJson, toApiKey, toDeployment, toDeploymentEvent, toFleetEvent, toFunction, toInstance, toNode, toTask, toTenant, toVersion } from '../rows.js';
 import { SQL, recordAttempt } from './statements.js';
 import { isUniqueViolation, toStoreError } from './store-errors.js';
 import { cmp, isIn, where } from './where.js';
@@ -242,6 +244,15 @@ export class PostgresStore implements Store {
   async listDeploymentEvents(versionId: string, limit: number): Promise<DeploymentEvent[]> {
     const rows = await this.sql.rows('SELECT * FROM deployment_events WHERE version_id = $1 ORDER BY seq DESC LIMIT $2', [versionId, limit]);
     return rows.map(toDeploymentEvent).reverse();
+  }
+
+  async listFleetEvents(tenantId: string, filter: FleetEventFilter, limit: number): Promise<FleetEvent[]> {
+    const w = where([cmp('v.tenant_id', '=', tenantId), cmp('e.seq', '>=', filter.afterSeq + 1), cmp('v.function_id', '=', filter.functionId), cmp('e.version_id', '=', filter.versionId)]);
+    const rows = await this.sql.rows(
+      `SELECT e.*, v.function_id FROM deployment_events e JOIN versions v ON v.id = e.version_id ${w.sql} ORDER BY e.seq LIMIT $${w.args.length + 1}`,
+      [...w.args, limit],
+    );
+    return rows.map(toFleetEvent);
   }
 
   async upsertNode(n: NodeRecord): Promise<void> {

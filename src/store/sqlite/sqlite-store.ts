@@ -8,6 +8,7 @@ import type {
   ApiKey,
   DeploymentEvent,
   DeploymentRecord,
+  FleetEvent,
   FunctionRecord,
   InstanceRecord,
   LeaseReport,
@@ -27,6 +28,7 @@ import type {
   CompleteResult,
   DeploymentFilter,
   EnqueueResult,
+  FleetEventFilter,
   InstanceFilter,
   NewTask,
   PageRequest,
@@ -38,7 +40,7 @@ import type {
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { type HotStatements, prepareHotStatements } from './statements.js';
 import { cmp, isIn, placeholders, where } from './where.js';
-import { encodeJson as enc, toApiKey, toDeployment, toDeploymentEvent, toFunction, toInstance, toNode, toTask, toTenant, toVersion } from '../rows.js';
+import { encodeJson as enc, toApiKey, toDeployment, toDeploymentEvent, toFleetEvent, toFunction, toInstance, toNode, toTask, toTenant, toVersion } from '../rows.js';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` for a throw-away store. */
@@ -252,6 +254,14 @@ export class SqliteStore implements Store {
   async listDeploymentEvents(versionId: string, limit: number): Promise<DeploymentEvent[]> {
     const rows = this.sql('SELECT * FROM deployment_events WHERE version_id = ? ORDER BY seq DESC LIMIT ?').all(versionId, limit) as Row[];
     return rows.map(toDeploymentEvent).reverse();
+  }
+
+  async listFleetEvents(tenantId: string, filter: FleetEventFilter, limit: number): Promise<FleetEvent[]> {
+    const w = where(cmp('v.tenant_id', '=', tenantId), cmp('e.seq', '>=', filter.afterSeq + 1), cmp('v.function_id', '=', filter.functionId), cmp('e.version_id', '=', filter.versionId));
+    const rows = this.db
+      .prepare(`SELECT e.*, v.function_id FROM deployment_events e JOIN versions v ON v.id = e.version_id ${w.sql} ORDER BY e.seq LIMIT ?`)
+      .all(...w.args, limit) as Row[];
+    return rows.map(toFleetEvent);
   }
 
   async upsertNode(n: NodeRecord): Promise<void> {

@@ -1,0 +1,76 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toFerryError } from './error-handler.js';
+
+/** A comment line this often keeps proxies and load balancers from closing a quiet stream. */
+const KEEPALIVE_MS = 15_000;
+
+export interface ServerSentEvent {
+  event: string;
+  data: unknown;
+  id?: string | number;
+}
+
+/** An open Server-Sent Events response: `signal` aborts when the client goes away or `end` is called. */
+export interface EventStream {
+  send(event: ServerSentEvent): void;
+  readonly signal: AbortSignal;
+  end(): void;
+}
+
+/**
+ * Takes the response over from Fastify and opens a `text/event-stream` on it. Call it only once
+ * the request is known to be good: errors from then on can no longer be a status code.
+ */
+export function openEventStream(req: FastifyRequest, reply: FastifyReply): EventStream {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    // Tells nginx-like proxies not to buffer the stream.
+    'x-accel-buffering': 'no',
+    'x-request-id': req.id,
+  });
+  const closed = new AbortController();
+  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+  const finish = (): void => {
+    clearInterval(keepalive);
+    closed.abort();
+  };
+  res.on('close', finish);
+  return {
+    signal: closed.signal,
+    send: ({ event, data, id }) => {
+      if (closed.signal.aborted) return;
+      // JSON never holds a raw newline, so the data is always a single `data:` line.
+      res.write(`event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`);
+    },
+    end: () => {
+      finish();
+      res.end();
+    },
+  };
+}
+
+/**
+ * Streams what `source` yields as events until it ends or the client goes away. An error after
+ * the stream opened is sent as an `error` event carrying the usual error body, then the stream ends.
+ */
+export async function streamEvents(req: FastifyRequest, reply: FastifyReply, source: (signal: AbortSignal) => AsyncIterable<ServerSentEvent>): Promise<void> {
+  const stream = openEventStream(req, reply);
+  try {
+    for await (const event of source(stream.signal)) {
+      stream.send(event);
+      if (stream.signal.aborted) break;
+    }
+  } catch (err) {
+    if (!stream.signal.aborted) {
+      const error = toFerryError(err);
+      if (error.code === 'INTERNAL') req.log.error({ err, reqId: req.id }, 'a stream failed');
+      stream.send({ event: 'error', data: { error: error.toJSON() } });
+    }
+  } finally {
+    stream.end();
+  }
+}
