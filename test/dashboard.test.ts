@@ -76,6 +76,9 @@ describe.skipIf(!chromiumAvailable())('the dashboard in a headless browser', () 
     // Two at once: the deployment scales out to two instances, a decision the timeline marks.
     const task = await server.client.submit({ functionId, input: { lines: 5, ms: 500 } });
     await server.client.submit({ functionId, input: { lines: 2, ms: 300 } });
+    const streams: string[] = [];
+    const onRequest = (r: { url(): string }): void => void streams.push(new URL(r.url()).pathname + new URL(r.url()).search);
+    page.on('request', onRequest);
     await go(`#/tasks/${task.id}`);
     const logs = page.locator('pre.logs');
     await logs.getByText('step 2 of 5').waitFor({ timeout: 10_000 });
@@ -89,6 +92,10 @@ describe.skipIf(!chromiumAvailable())('the dashboard in a headless browser', () 
     await expect(page.locator('.json-block', { hasText: 'Output' }).textContent()).resolves.toContain('"steps": 5');
     await page.locator('dl.facts').getByText(`1 of ${(await server.client.getTask(task.id)).maxAttempts}`).waitFor();
     await shot('task');
+    // Followed through the API's event streams, not by polling.
+    page.off('request', onRequest);
+    expect(streams).toEqual(expect.arrayContaining([`/v1/tasks/${task.id}/events`, `/v1/tasks/${task.id}/logs?follow=true&after=0`]));
+    expect(streams.filter((p) => p.startsWith(`/v1/tasks/${task.id}/logs?after`))).toEqual([]);
   });
 
   it('lists tasks with filters and opens one by its id', async () => {

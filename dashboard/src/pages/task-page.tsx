@@ -43,7 +43,8 @@ export function TaskPage({ taskId }: { taskId: string }) {
   const cancellable = task?.status === 'QUEUED' || task?.status === 'RUNNING';
   const requestCancel = (): Promise<void> =>
     cancel.run(async () => {
-      setTask(await client.cancelTask(taskId));
+      // The task's stream shows the change: the answer here may arrive after the stream's end.
+      await client.cancelTask(taskId);
       return 'Cancel requested.';
     });
 
