@@ -12,7 +12,7 @@ export async function deploymentOrNull(client: FerryClient, functionId: string, 
 }
 
 /** Every item of a paginated list (the dashboard's lists of functions and versions are short). */
-export async function allPages<T>(load: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+async function allPages<T>(load: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | undefined;
   do {

@@ -11,7 +11,7 @@ export type Route =
   | { page: 'task'; taskId: string }
   | { page: 'nodes' };
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const params = new URLSearchParams(query);

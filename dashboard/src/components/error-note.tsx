@@ -6,7 +6,7 @@ import { ClientContext } from '../session.ts';
  * What went wrong, in words a user can act on: keys refused or not allowed are told apart.
  * `signedIn` says whether a kept key was refused (revoked since) rather than one just typed.
  */
-export function describeError(error: unknown, signedIn: boolean): string {
+function describeError(error: unknown, signedIn: boolean): string {
   if (error instanceof FerryError) {
     switch (error.code) {
       case 'UNAUTHENTICATED':
