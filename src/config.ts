@@ -14,7 +14,12 @@ export interface ServerFlags {
   examples?: boolean;
 }
 
+/** Levels of the JSON log, least to most severe; FERRY_LOG_LEVEL picks the least that is written. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface ServerConfig {
+  logLevel: LogLevel;
   port: number;
   host: string;
   dataDir: string;
@@ -52,6 +57,7 @@ export interface AgentFlags {
 
 /** `ferry agent`: a node that serves a control plane elsewhere. */
 export interface RemoteAgentConfig {
+  logLevel: LogLevel;
   servers: string[];
   token: string;
   dataDir: string;
@@ -82,6 +88,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
   const gpuSpec = flags.gpus ?? env.FERRY_GPUS;
   const d = DEFAULT_CONTROL_CONFIG;
   return Object.freeze({
+    logLevel: parseLogLevel(env),
     port,
     host: flags.host ?? env.FERRY_HOST ?? '127.0.0.1',
     dataDir,
@@ -102,6 +109,12 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
     },
     agentTimers: parseAgentTimers(env),
   });
+}
+
+function parseLogLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const level = env.FERRY_LOG_LEVEL || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw invalid(`FERRY_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  return level as LogLevel;
 }
 
 function parseStore(url: string, dataDir: string, env: NodeJS.ProcessEnv): StoreConfig {
@@ -154,6 +167,7 @@ export function parseAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv): Rea
   if (!token) throw invalid('--token: give a node token (ferry nodes token create), or set FERRY_NODE_TOKEN');
   const gpuSpec = flags.gpus ?? env.FERRY_GPUS;
   return Object.freeze({
+    logLevel: parseLogLevel(env),
     servers,
     token,
     dataDir: resolve(flags.dataDir ?? env.FERRY_DATA_DIR ?? '.ferry-agent'),

@@ -7,7 +7,7 @@ import { localNodeId } from './agent/node-id.js';
 import { nodeRuntimes } from './agent/node-runtimes.js';
 import type { RemoteAgentConfig } from './config.js';
 import type { GpuDevice } from './core/gpu-spec.js';
-import type { Logger } from './server.js';
+import type { Logger } from 'pino';
 
 export interface RunningAgent {
   nodeId: string;
@@ -21,15 +21,15 @@ export interface RunningAgent {
  */
 export async function startRemoteAgent(config: RemoteAgentConfig, log: Logger): Promise<RunningAgent> {
   await mkdir(config.dataDir, { recursive: true });
-  const onError = (err: unknown): void => log('error', (err as Error)?.message ?? String(err), { stack: (err as Error)?.stack });
+  const onError = (err: unknown): void => log.error({ err }, (err as Error)?.message ?? String(err));
   const nodeId = await localNodeId(config.dataDir);
   const client = new HttpAgentClient({
     servers: config.servers,
     token: config.token,
-    onRetry: (err, server) => log('warn', `no answer from ${server}, trying again: ${err.message}`, { code: err.code }),
+    onRetry: (err, server) => log.warn({ code: err.code, server }, `no answer from ${server}, trying again: ${err.message}`),
   });
   const workDir = join(config.dataDir, 'node');
-  const runtimes = await nodeRuntimes({ workDir, dockerHost: config.dockerHost, gpus: config.gpus ? 'declared' : 'nvidia' }, (msg) => log('info', msg));
+  const runtimes = await nodeRuntimes({ workDir, dockerHost: config.dockerHost, gpus: config.gpus ? 'declared' : 'nvidia' }, (msg) => log.info(msg));
   const gpus = config.gpus ?? (await discoverGpus());
   const agent = new Agent(client, runtimes, { nodeId, nodeName: config.nodeName, gpus, workDir, ...config.timers }, onError);
   try {
@@ -43,8 +43,9 @@ export async function startRemoteAgent(config: RemoteAgentConfig, log: Logger): 
     nodeId,
     gpus,
     close: async () => {
-      await agent.stop();
+      // The client first: a call still retrying an unreachable control plane must not hold the stop up.
       client.close();
+      await agent.stop();
     },
   };
 }

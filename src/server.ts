@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { Agent } from './agent/agent.js';
 import { discoverGpus } from './agent/gpu-discovery.js';
 import { localNodeId } from './agent/node-id.js';
@@ -33,19 +34,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export type Logger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
-
 /** The composition root: builds every part from the parsed config and starts them. */
 export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true });
-  const onError = (err: unknown): void => log('error', (err as Error)?.message ?? String(err), { stack: (err as Error)?.stack });
+  const onError = (err: unknown): void => log.error({ err }, (err as Error)?.message ?? String(err));
   const opened = await openStore(config.store, onError);
   const { clock } = opened;
   // Bound once the control plane exists: the store it uses is the timed one.
   let metrics: FerryMetrics | null = null;
   const store = instrumentStore(opened.store, (operation, seconds, failed) => metrics?.storeCall(operation, seconds, failed));
   const workDir = join(config.dataDir, 'node');
-  const runtimes = config.agent ? await nodeRuntimes({ workDir, dockerHost: config.dockerHost, gpus: config.gpus ? 'declared' : 'nvidia' }, (msg) => log('info', msg)) : null;
+  const runtimes = config.agent ? await nodeRuntimes({ workDir, dockerHost: config.dockerHost, gpus: config.gpus ? 'declared' : 'nvidia' }, (msg) => log.info(msg)) : null;
   // A pure control plane cannot know its remote agents' runtimes: it accepts every type, and a node
   // without the one a version needs fails its instance with the reason.
   const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : ['process', 'docker']);
@@ -69,9 +68,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       await writeFile(adminKeyFile, `${newAdminKey}\n`, { mode: 0o600 });
       await chmod(adminKeyFile, 0o600);
     }
-    api = await buildApi({ store, auth, functions, deployments, tasks, streams, fleet, gateway, metrics, version: VERSION }, (err, req) =>
-      log('error', (err as Error)?.message ?? String(err), { method: req?.method, url: req?.url, stack: (err as Error)?.stack }),
-    );
+    api = await buildApi({ store, auth, functions, deployments, tasks, streams, fleet, gateway, metrics, version: VERSION }, log);
     const address = await api.listen({ port: config.port, host: config.host });
     control.start();
     let nodeId: string | null = null;
@@ -145,7 +142,7 @@ async function deployExamples(adminKeyFile: string, control: ControlPlane, log: 
     if (await functions.get(principal.tenantId, fn.name).catch(() => null)) continue;
     const created = await functions.create(principal.tenantId, fn);
     await deployments.put(principal.tenantId, created.function.id, created.version.id, deployment ?? {});
-    log('info', `deployed example ${fn.name}`, { functionId: created.function.id });
+    log.info({ functionId: created.function.id }, `deployed example ${fn.name}`);
   }
   return names;
 }

@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { AuthService, Principal } from '../control/auth-service.js';
 import type { DeploymentsService } from '../control/deployments-service.js';
@@ -49,10 +50,23 @@ declare module 'fastify' {
   }
 }
 
-/** Builds the HTTP API: one Fastify instance, its single error handler, auth, and every route. */
-export async function buildApi(services: ApiServices, log: (err: unknown, req?: FastifyRequest) => void): Promise<FastifyInstance> {
+/** A caller's own request id, when it is a sane one: it ties their logs to ours. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Builds the HTTP API: one Fastify instance, its single error handler, auth, and every route.
+ * Each request has an id (the caller's `X-Request-Id`, else a new one), sent back in the same
+ * header and on every log line about it; each is logged at `debug` when it ends.
+ */
+export async function buildApi(services: ApiServices, log: FastifyBaseLogger): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: false,
+    loggerInstance: log,
+    // Requests are logged once, at debug, by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     bodyLimit: LIMITS.maxBodyBytes,
     schemaErrorFormatter: formatValidationErrors,
     return503OnClosing: true,
@@ -70,19 +84,22 @@ export async function buildApi(services: ApiServices, log: (err: unknown, req?: 
       security: [{ bearer: [] }],
     },
   });
-  app.setErrorHandler(errorHandler(log));
+  app.setErrorHandler(errorHandler());
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ error: new FerryError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON() });
   });
   app.decorateRequest('principal', null as unknown as Principal);
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
     const needed = req.routeOptions.config.scope;
     if (!needed) return;
     req.principal = await services.auth.authenticate(req.headers.authorization);
     if (!scopeAllows(req.principal.scope, needed)) throw new FerryError('FORBIDDEN', `this key's scope "${req.principal.scope}" cannot do this; it needs "${needed}"`);
   });
   app.addHook('onResponse', async (req, reply) => {
-    services.metrics.http.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const route = req.routeOptions.url ?? 'unmatched';
+    services.metrics.http.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    req.log.debug({ method: req.method, url: req.url, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
   });
   // Any body type reaches invoke as text; JSON and text/plain are parsed, others refused there.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

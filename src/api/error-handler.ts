@@ -11,10 +11,12 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 };
 
 /** The API's single error handler: every failure leaves as `{"error": {"code", "message"}}`. */
-export function errorHandler(log: (err: unknown, req: FastifyRequest) => void) {
+export function errorHandler() {
   return (err: FastifyError | FerryError | Error, req: FastifyRequest, reply: FastifyReply): void => {
     const e = toFerryError(err);
-    if (e.status >= 500 && e.code !== 'STORE_UNAVAILABLE' && e.code !== 'TASK_FAILED' && e.code !== 'TASK_TIMED_OUT') log(err, req);
+    if (e.status >= 500 && e.code !== 'STORE_UNAVAILABLE' && e.code !== 'TASK_FAILED' && e.code !== 'TASK_TIMED_OUT') {
+      req.log.error({ err, method: req.method, url: req.url }, (err as Error).message);
+    }
     if (e.code === 'STORE_UNAVAILABLE' || e.code === 'RATE_LIMITED') void reply.header('retry-after', '1');
     void reply.status(e.status).send({ error: e.toJSON() });
   };

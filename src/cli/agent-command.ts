@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseAgentConfig } from '../config.js';
-import { closeOnSignal, globals, jsonLog } from './context.js';
+import { closeOnSignal, globals } from './context.js';
 
 export function agentCommand(program: Command): void {
   program
@@ -16,8 +16,8 @@ export function agentCommand(program: Command): void {
       // server on one machine never share a node id.
       const config = parseAgentConfig({ ...opts, token: g.token, dataDir: g.dataDir }, process.env);
       // Loaded here so client commands never load the agent and its runtimes.
-      const { startRemoteAgent } = await import('../remote-agent.js');
-      const agent = await startRemoteAgent(config, jsonLog);
+      const [{ startRemoteAgent }, { jsonLogger }] = await Promise.all([import('../remote-agent.js'), import('./json-log.js')]);
+      const agent = await startRemoteAgent(config, jsonLogger('agent', config.logLevel));
       const gpus = agent.gpus.length ? agent.gpus.map((d) => `${d.index}:${d.type}:${d.memoryMiB}MiB`).join(' ') : 'none';
       process.stdout.write(`Ferry agent ${agent.nodeId} (${config.nodeName}), GPUs: ${gpus}\nserving ${config.servers.join(', ')}\n`);
       closeOnSignal(() => agent.close());

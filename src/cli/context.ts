@@ -90,10 +90,6 @@ export function intOption(name: string) {
   };
 }
 
-/** The log of a long-running command (server, agent): one JSON object per line on stderr. */
-export function jsonLog(level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
-}
 
 /** Closes what a long-running command started on the first SIGINT or SIGTERM, then exits. */
 export function closeOnSignal(close: () => Promise<void>): void {

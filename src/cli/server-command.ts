@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeStore, parseServerConfig } from '../config.js';
-import { closeOnSignal, globals, jsonLog } from './context.js';
+import { closeOnSignal, globals } from './context.js';
 
 export function serverCommand(program: Command): void {
   program
@@ -17,8 +17,8 @@ export function serverCommand(program: Command): void {
     .action(async (opts: { port?: string; host?: string; store?: string; gpus?: string; agent: boolean; examples?: boolean }, cmd: Command) => {
       const config = parseServerConfig({ ...opts, dataDir: globals(cmd).dataDir }, process.env);
       // Loaded here so client commands never load the server, its store and its runtimes.
-      const { startServer } = await import('../server.js');
-      const server = await startServer(config, jsonLog);
+      const [{ startServer }, { jsonLogger }] = await Promise.all([import('../server.js'), import('./json-log.js')]);
+      const server = await startServer(config, jsonLogger('server', config.logLevel));
       const example = server.examples.includes('python-model') ? 'python-model' : (server.examples[0] ?? 'NAME');
       const lines = [
         `Ferry ${server.url}  (store: ${describeStore(config.store)}${server.nodeId ? `, local agent ${server.nodeId}` : ', no local agent'})`,
