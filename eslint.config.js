@@ -1,5 +1,7 @@
 import js from '@eslint/js';
 import importX from 'eslint-plugin-import-x';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 // Data flows down (STYLE.md): api → control → store; agent → core. A layer may not import one above it.
@@ -12,6 +14,8 @@ const layers = [
   { target: './src/agent', from: ['./src/store', './src/control', './src/api', './src/cli', './src/server.ts'] },
   { target: './src/api', from: ['./src/agent', './src/cli', './src/sdk', './src/server.ts'] },
   { target: './src/sdk', from: ['./src/store', './src/control', './src/agent', './src/api', './src/cli', './src/server.ts'] },
+  // The dashboard is a client like any other: it reaches the server through the SDK only.
+  { target: './dashboard', from: ['./src/store', './src/control', './src/agent', './src/api', './src/cli', './src/server.ts'] },
 ];
 
 export default tseslint.config(
@@ -34,5 +38,17 @@ export default tseslint.config(
       'import-x/no-cycle': 'error',
       'import-x/no-restricted-paths': ['error', { zones: layers }],
     },
+  },
+  {
+    // The dashboard runs in the browser, with React's rules of hooks.
+    files: ['dashboard/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    languageOptions: { globals: globals.browser },
+    settings: {
+      'import-x/resolver': { typescript: { project: './dashboard/tsconfig.json' } },
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      'import-x/extensions': ['.ts', '.tsx', '.js'],
+    },
+    rules: { ...reactHooks.configs['recommended-latest'].rules, 'react-hooks/exhaustive-deps': 'error' },
   },
 );

@@ -15,6 +15,7 @@ import type { Store } from '../store/store.js';
 import { errorHandler } from './error-handler.js';
 import type { FerryMetrics } from './metrics.js';
 import { agentRoutes } from './routes/agent.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { functionRoutes } from './routes/functions.js';
@@ -112,5 +113,6 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger): P
   await app.register(tenancyRoutes(services));
   await app.register(agentRoutes(services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(dashboardRoutes());
   return app;
 }

@@ -1,0 +1,157 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium } from './helpers/chromium.js';
+import { FerryServer, ROOT, eventually } from './helpers/ferry-server.js';
+
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
+
+// A job that prints one log line and reports progress every `ms`, then writes its output.
+const STEPS = `
+const fs = require('fs');
+const { lines = 4, ms = 400 } = JSON.parse(fs.readFileSync(0, 'utf8') || '{}');
+const progress = process.env.FERRY_PROGRESS_FILE;
+let i = 0;
+(function step() {
+  if (i === lines) {
+    fs.writeFileSync(process.env.FERRY_OUTPUT_FILE, JSON.stringify({ steps: lines }));
+    process.exit(0);
+  }
+  i++;
+  console.log('step ' + i + ' of ' + lines);
+  fs.writeFileSync(progress + '.tmp', JSON.stringify({ progress: Math.round((100 * i) / lines), message: 'step ' + i, partialOutput: { done: i } }));
+  fs.renameSync(progress + '.tmp', progress);
+  setTimeout(step, ms);
+})();
+`;
+
+describe.skipIf(!chromiumAvailable())('the dashboard in a headless browser', () => {
+  const server = new FerryServer(['--gpus', '2xH200:143771']);
+  let browser: Browser;
+  let page: Page;
+  let functionId: string;
+  let versionId: string;
+
+  const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  // Moves within the signed-in app, as a link would (same document: the key stays in memory).
+  const go = (hash: string): Promise<unknown> => page.goto(`${server.url}/${hash}`);
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await server.start();
+    const fn = await server.client.createFunction({
+      name: 'steps',
+      description: 'prints a line and reports progress at each step',
+      tags: ['test'],
+      version: { mode: 'job', runtime: { type: 'process' }, job: { command: [process.execPath, '-e', STEPS] }, resources: { gpus: 1, gpuType: 'H200' }, stopGraceSeconds: 1 },
+    });
+    functionId = fn.id;
+    versionId = fn.version.id;
+    await server.client.deploy(functionId, versionId, { minInstances: 1, maxInstances: 2, targetPerInstance: 1, scaleDownDelaySeconds: 1 });
+    await eventually(async () => ((await server.client.getDeployment(functionId, versionId)).state === 'ACTIVE' ? true : undefined), 20_000, 'ACTIVE');
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server.dispose();
+  });
+
+  it('refuses a wrong key with a clear message, then signs in with the pasted admin key', async () => {
+    await page.goto(server.url);
+    await page.getByLabel('API key').fill('fry_not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('The server refused this API key (401)').waitFor();
+    await shot('sign-in');
+    await page.getByLabel('API key').fill(server.adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const card = page.locator('[data-function="steps"]');
+    await card.getByText('ACTIVE').waitFor();
+    await expect(card.locator('tbody tr').first().textContent()).resolves.toMatch(/v1.*job.*process.*1× H200/);
+    await shot('functions');
+  });
+
+  it('follows a task live: log lines appear while it runs, then it succeeds', async () => {
+    // Two at once: the deployment scales out to two instances, a decision the timeline marks.
+    const task = await server.client.submit({ functionId, input: { lines: 5, ms: 500 } });
+    await server.client.submit({ functionId, input: { lines: 2, ms: 300 } });
+    const streams: string[] = [];
+    const onRequest = (r: { url(): string }): void => void streams.push(new URL(r.url()).pathname + new URL(r.url()).search);
+    page.on('request', onRequest);
+    await go(`#/tasks/${task.id}`);
+    const logs = page.locator('pre.logs');
+    await logs.getByText('step 2 of 5').waitFor({ timeout: 10_000 });
+    // The page shows lines of a task the server still reports running.
+    expect((await server.client.getTask(task.id)).status).toBe('RUNNING');
+    await expect(page.locator('.page-header .badge').textContent()).resolves.toBe('RUNNING');
+    await shot('task-running');
+    await page.locator('.page-header .badge', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 10_000 });
+    await logs.getByText('step 5 of 5').waitFor();
+    await expect(page.getByRole('progressbar').first().getAttribute('aria-valuenow')).resolves.toBe('100');
+    await expect(page.locator('.json-block', { hasText: 'Output' }).textContent()).resolves.toContain('"steps": 5');
+    await page.locator('dl.facts').getByText(`1 of ${(await server.client.getTask(task.id)).maxAttempts}`).waitFor();
+    await shot('task');
+    // Followed through the API's event streams, not by polling.
+    page.off('request', onRequest);
+    expect(streams).toEqual(expect.arrayContaining([`/v1/tasks/${task.id}/events`, `/v1/tasks/${task.id}/logs?follow=true&after=0`]));
+    expect(streams.filter((p) => p.startsWith(`/v1/tasks/${task.id}/logs?after`))).toEqual([]);
+  });
+
+  it('lists tasks with filters and opens one by its id', async () => {
+    await go('#/tasks');
+    const rows = page.locator('table.tasks tbody tr');
+    await eventually(async () => ((await rows.count()) >= 2 ? true : undefined), 10_000, 'two task rows');
+    await page.getByLabel('Status').selectOption('SUCCEEDED');
+    await page.locator('table.tasks tbody tr', { hasText: 'SUCCEEDED' }).first().waitFor();
+    await shot('tasks');
+    const id = (await page.locator('table.tasks tbody tr').first().getAttribute('data-task'))!;
+    await page.getByLabel('Task id').fill(id);
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.locator('.crumbs', { hasText: id }).waitFor();
+  });
+
+  it('cancels a running task from its page', async () => {
+    const task = await server.client.submit({ functionId, input: { lines: 100, ms: 300 } });
+    await go(`#/tasks/${task.id}`);
+    await page.locator('pre.logs').getByText('step 1 of 100').waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.page-header .badge', { hasText: 'CANCELLED' }).waitFor({ timeout: 10_000 });
+    expect((await server.client.getTask(task.id)).status).toBe('CANCELLED');
+    await expect(page.getByRole('button', { name: 'Cancel' }).count()).resolves.toBe(0);
+    await shot('task-cancelled');
+  });
+
+  it('shows the deployment: timeline with scaling marks, instances, events, and redeploys it', async () => {
+    await go('#/functions');
+    await page.locator('[data-function="steps"]').getByRole('link', { name: 'v1' }).click();
+    const chart = page.locator('.timeline-chart');
+    await chart.locator('canvas').waitFor();
+    await eventually(async () => (Number(await chart.getAttribute('data-samples')) >= 2 ? true : undefined), 10_000, 'two samples');
+    expect(Number(await chart.getAttribute('data-marks'))).toBeGreaterThan(0);
+    await page.locator('table.instances tbody tr', { hasText: /IDLE|BUSY|STARTING/ }).first().waitFor();
+    await page.locator('table.events tbody tr', { hasText: 'scaling' }).first().waitFor();
+    await page.getByRole('button', { name: 'Redeploy' }).click();
+    await page.getByText(/^Redeployed at/).waitFor();
+    expect((await server.client.getDeployment(functionId, versionId)).maxInstances).toBe(2);
+    await shot('deployment');
+  });
+
+  it('shows the nodes with their declared GPUs and the instances on them', async () => {
+    await go('#/nodes');
+    const h200 = page.locator('tr[data-gpu-type="H200"]');
+    await h200.waitFor();
+    await expect(h200.locator('td').nth(2).textContent()).resolves.toBe('2');
+    await expect(page.locator('[data-gpu]').count()).resolves.toBe(2);
+    await page.locator('.gpu-whole').first().waitFor();
+    await page.locator('table.instances tbody tr').first().waitFor();
+    await shot('nodes');
+  });
+
+  it('signs out, and signs in again with the admin key file', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('or the admin key file').setInputFiles(join(server.dataDir, 'admin.key'));
+    await page.locator('.topbar').waitFor();
+    expect(await page.evaluate('localStorage.getItem("ferry.apiKey")')).toBe(server.adminKey);
+  });
+});
