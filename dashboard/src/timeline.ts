@@ -1,4 +1,4 @@
-import type { DeploymentInfo, QueueInfo } from '../../src/sdk/client.ts';
+import type { DeploymentInfo, LoadSampleInfo, QueueInfo } from '../../src/sdk/client.ts';
 
 /** What a deployment's queue and fleet looked like at `at` (epoch ms); null where not known. */
 export interface Sample {
@@ -25,8 +25,6 @@ type DeploymentEvent = DeploymentInfo['events'][number];
 
 // An hour of 2-second samples; the page keeps its series in memory only.
 const MAX_SAMPLES = 1800;
-// The reconciler writes the load it decided on into each scaling event's reason.
-const LOAD_REASON = /queued (\d+), running (\d+)/;
 
 export function sampleOf(queue: QueueInfo, at: number): Sample {
   const i = queue.instances;
@@ -43,29 +41,9 @@ export function marksOf(events: DeploymentEvent[]): Mark[] {
   return marks;
 }
 
-/**
- * The past before the page opened, from the recent events. Instance counts are replayed
- * backwards from the count the page sees now, undoing each instance transition, so they are
- * exact however far the events reach back; queue lengths are known only at scaling decisions,
- * whose reasons name the load they saw (`queued 12, running 4`).
- */
-export function samplesFromEvents(events: DeploymentEvent[], now: Sample): Sample[] {
-  const samples: Sample[] = [];
-  let instances = now.instances;
-  for (let i = events.length - 1; i >= 0; i--) {
-    const e = events[i]!;
-    const load = e.kind === 'scaling' ? LOAD_REASON.exec(e.reason) : null;
-    samples.push({ at: Date.parse(e.at), queued: load ? Number(load[1]) : null, running: load ? Number(load[2]) : null, instances });
-    if (e.kind === 'instance') instances = Math.max(0, instances - servingChange(e.from, e.to));
-  }
-  return samples.reverse();
-}
-
-// Serving as the autoscaler counts it; `live` is how the reapers name an instance they fail.
-const SERVING = new Set(['STARTING', 'IDLE', 'BUSY', 'live']);
-
-function servingChange(from: string | null, to: string): number {
-  return (SERVING.has(to) ? 1 : 0) - (from !== null && SERVING.has(from) ? 1 : 0);
+/** The autoscaler's own samples (`client.deploymentTimeline`), as points of the chart. */
+export function samplesFromTimeline(loads: LoadSampleInfo[]): Sample[] {
+  return loads.map((l) => ({ at: Date.parse(l.at), queued: l.queued, running: l.running, instances: l.instances }));
 }
 
 /** Adds samples in time order, keeping the newest MAX_SAMPLES. */

@@ -16,7 +16,7 @@ export interface ControlConfig {
   maxStartFailures: number;
   /** How often a follower of a stream reads again when no change made through this replica woke it. */
   streamPollMs: number;
-  /** Least time between two load samples of a deployment whose load changes (its timeline's resolution). */
+  /** Least time between two load samples of a deployment while only its queue moves (see LoadSampler). */
   loadSampleMs: number;
 }
 

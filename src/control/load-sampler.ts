@@ -9,9 +9,9 @@ const PRUNE_EVERY_MS = 60_000;
 
 /**
  * Writes what the autoscaler saw of each deployment (queued, running, serving instances,
- * desired) for its timeline: at most every `everyMs` while it changes, once a minute while it
- * does not, and drops samples older than a day. Fed by the leader's reconciler passes, so one
- * replica writes them.
+ * desired) for its timeline: at once when the serving or desired count changed, at most every
+ * `everyMs` while only the queue moves, once a minute while nothing does; drops samples older
+ * than a day. Fed by the leader's reconciler passes, so one replica writes them.
  */
 export class LoadSampler {
   private readonly last = new Map<string, LoadSample>();
@@ -24,10 +24,9 @@ export class LoadSampler {
 
   async observe(sample: LoadSample): Promise<void> {
     const last = this.last.get(sample.versionId);
-    if (last) {
-      const since = sample.at - last.at;
-      const same = last.queued === sample.queued && last.running === sample.running && last.instances === sample.instances && last.desired === sample.desired;
-      if (since < (same ? UNCHANGED_SAMPLE_MS : this.everyMs)) return;
+    if (last && last.instances === sample.instances && last.desired === sample.desired) {
+      const queueMoved = last.queued !== sample.queued || last.running !== sample.running;
+      if (sample.at - last.at < (queueMoved ? this.everyMs : UNCHANGED_SAMPLE_MS)) return;
     }
     this.last.set(sample.versionId, sample);
     await this.store.addLoadSample(sample);

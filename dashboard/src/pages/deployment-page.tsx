@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { DeploymentInfo, InstanceInfo } from '../../../src/sdk/client.ts';
 import { deploymentOrNull, describeResources, describeRuntime } from '../api.ts';
 import { ErrorNote } from '../components/error-note.tsx';
@@ -8,7 +8,7 @@ import { TimelineChart } from '../components/timeline-chart.tsx';
 import { formatTime, shortId } from '../format.ts';
 import { href } from '../router.ts';
 import { useClient } from '../session.ts';
-import { type Mark, type Sample, addMarks, addSamples, marksOf, sampleOf, samplesFromEvents } from '../timeline.ts';
+import { type Mark, type Sample, addMarks, addSamples, marksOf, sampleOf, samplesFromTimeline } from '../timeline.ts';
 import { useAction } from '../use-action.ts';
 import { usePoll } from '../use-poll.ts';
 import { UndeployButton } from './undeploy-button.tsx';
@@ -24,13 +24,19 @@ export function DeploymentPage({ functionId, versionId }: { functionId: string; 
     const [fn, version] = await Promise.all([client.getFunction(functionId), client.getVersion(functionId, versionId)]);
     return { fn, version };
   }, 30_000);
-  // The timeline's series live here while the page is open: one sample per answer.
+  // The autoscaler's samples since the last one read (the last hour at first): the timeline's past.
+  const timelineSince = useRef<string | undefined>(undefined);
+  // The timeline's series live here while the page is open: the server's samples, and one of the page's own per answer.
   const live = usePoll(`${functionId}/${versionId}`, async () => {
-    const [deployment, queue] = await Promise.all([deploymentOrNull(client, functionId, versionId), client.queue(functionId, versionId)]);
-    const sample = sampleOf(queue, Date.now());
-    const events = deployment?.events ?? [];
-    setSamples((s) => (s.length === 0 ? addSamples(samplesFromEvents(events, sample), [sample]) : addSamples(s, [sample])));
-    setMarks((m) => addMarks(m, marksOf(events)));
+    const [deployment, queue, timeline] = await Promise.all([
+      deploymentOrNull(client, functionId, versionId),
+      client.queue(functionId, versionId),
+      client.deploymentTimeline(functionId, versionId, { since: timelineSince.current }),
+    ]);
+    const last = timeline.samples.at(-1);
+    if (last) timelineSince.current = new Date(Date.parse(last.at) + 1).toISOString();
+    setSamples((s) => addSamples(s, [...samplesFromTimeline(timeline.samples), sampleOf(queue, Date.now())]));
+    setMarks((m) => addMarks(m, marksOf(deployment?.events ?? [])));
     return { deployment, queue };
   }, SAMPLE_MS);
   const action = useAction();
@@ -97,7 +103,7 @@ export function DeploymentPage({ functionId, versionId }: { functionId: string; 
       <section className="card">
         <h2>Timeline</h2>
         <p className="muted small">
-          Sampled every {SAMPLE_MS / 1000} s while this page is open; earlier points come from the scaling events. Dashed lines: scaling decisions
+          What the autoscaler sampled (kept a day), and every {SAMPLE_MS / 1000} s while this page is open. Dashed lines: scaling decisions
           (serving→desired). Ticks: instance transitions.
         </p>
         <TimelineChart samples={samples} marks={marks} />
