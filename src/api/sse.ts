@@ -1,8 +1,23 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { invalid } from '../core/errors.js';
 import { toFerryError } from './error-handler.js';
 
 /** A comment line this often keeps proxies and load balancers from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000;
+
+/** The `Last-Event-ID` a reconnecting follower sends, if any. */
+export function lastEventId(req: FastifyRequest): string | null {
+  const h = req.headers['last-event-id'];
+  return typeof h === 'string' && h !== '' ? h : null;
+}
+
+/** A `Last-Event-ID` that must be a sequence number (of `what`), or null when none was sent. */
+export function lastSequence(req: FastifyRequest, what: string): number | null {
+  const id = lastEventId(req);
+  if (id === null) return null;
+  if (!/^\d{1,15}$/.test(id)) throw invalid(`Last-Event-ID: "${id}" is not ${what} sequence number`);
+  return Number(id);
+}
 
 export interface ServerSentEvent {
   event: string;

@@ -4,9 +4,8 @@ import { Type } from '@sinclair/typebox';
 import { CreateNodeTokenBody } from '../agent-schemas.js';
 import type { ApiServices } from '../app.js';
 import { FleetEventsQuery } from '../schemas.js';
-import { streamEvents } from '../sse.js';
+import { lastSequence, streamEvents } from '../sse.js';
 import { fleetEventJson, instanceJson, nodeJson } from '../views.js';
-import { invalid } from '../../core/errors.js';
 
 const tags = ['fleet'];
 const InstancesQuery = Type.Object({ all: Type.Optional(Type.Boolean({ description: 'include stopped and failed instances' })) }, { additionalProperties: false });
@@ -27,9 +26,8 @@ export function fleetRoutes({ store, deployments, auth, functions, streams, flee
         const { tenantId } = req.principal;
         const q = req.query;
         const functionId = q.functionId === undefined ? undefined : (await functions.get(tenantId, q.functionId)).id;
-        const resumeFrom = req.headers['last-event-id'];
-        if (q.follow && typeof resumeFrom === 'string' && !/^\d{1,15}$/.test(resumeFrom)) throw invalid(`Last-Event-ID: "${resumeFrom}" is not an event sequence number`);
-        const filter = { afterSeq: q.follow && typeof resumeFrom === 'string' ? Number(resumeFrom) : (q.after ?? 0), functionId, versionId: q.versionId };
+        const resumeFrom = q.follow ? lastSequence(req, 'an event') : null;
+        const filter = { afterSeq: resumeFrom ?? q.after ?? 0, functionId, versionId: q.versionId };
         if (!q.follow) {
           const items = await store.listFleetEvents(tenantId, filter, q.limit ?? 100);
           return { items: items.map(fleetEventJson), next: items.length > 0 ? items[items.length - 1]!.seq : filter.afterSeq };

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { FerryError, invalid } from '../../core/errors.js';
@@ -7,16 +7,10 @@ import { type TaskStatus, isTerminalTask } from '../../core/states.js';
 import { taskStreamId } from '../../control/streams-service.js';
 import type { ApiServices } from '../app.js';
 import { LogsQuery, SubmitTaskBody, TaskListQuery, TaskParams, TaskResponse, errorResponses } from '../schemas.js';
-import { streamEvents } from '../sse.js';
+import { lastEventId, lastSequence, streamEvents } from '../sse.js';
 import { logLineJson, taskJson } from '../views.js';
 
 const tags = ['tasks'];
-
-/** The `Last-Event-ID` a reconnecting follower sends, if any. */
-function lastEventId(req: FastifyRequest): string | null {
-  const h = req.headers['last-event-id'];
-  return typeof h === 'string' && h !== '' ? h : null;
-}
 
 /** The `id` of a log stream's last event: a follower that saw it has everything. */
 const LOGS_END_ID = 'end';
@@ -99,12 +93,10 @@ export function taskRoutes({ tasks, streams }: ApiServices) {
           const { task, lines } = await tasks.logs(tenantId, taskId, after, req.query.limit ?? 1000);
           return { taskId: task.id, status: task.status, lines: lines.map(logLineJson), next: lines.length > 0 ? lines[lines.length - 1]!.seq : after };
         }
-        const resumeFrom = lastEventId(req);
-        if (resumeFrom !== null && resumeFrom !== LOGS_END_ID && !/^\d{1,15}$/.test(resumeFrom)) throw invalid(`Last-Event-ID: "${resumeFrom}" is not a log sequence number`);
         const task = await tasks.get(tenantId, taskId);
         // A follower that saw the end has everything: 204 tells an EventSource not to reconnect.
-        if (resumeFrom === LOGS_END_ID) return reply.status(204).send();
-        const after = resumeFrom === null ? (req.query.after ?? 0) : Number(resumeFrom);
+        if (lastEventId(req) === LOGS_END_ID) return reply.status(204).send();
+        const after = lastSequence(req, 'a log') ?? req.query.after ?? 0;
         return streamEvents(req, reply, async function* (signal) {
           for await (const line of streams.taskLogs(tenantId, task.id, after, signal)) yield { event: 'log', id: line.seq, data: logLineJson(line) };
           const ended = await tasks.get(tenantId, task.id);
