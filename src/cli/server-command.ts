@@ -24,6 +24,7 @@ export function serverCommand(program: Command): void {
         `Ferry ${server.url}  (store: ${describeStore(config.store)}${server.nodeId ? `, local agent ${server.nodeId}` : ', no local agent'})`,
         server.newAdminKey ? `Admin API key (shown once): ${server.newAdminKey}` : null,
         existsSync(server.adminKeyFile) ? `Admin key file: ${server.adminKeyFile}` : 'Admin key: not on this replica (the first one to start printed it and wrote it to its data directory)',
+        `Dashboard: ${server.url}/  (sign in with the admin key)`,
         `API document: ${server.url}/openapi.json`,
         server.examples.length ? `Examples deployed: ${server.examples.join(', ')}` : null,
         `Try: curl -s -H "Authorization: Bearer $(cat ${server.adminKeyFile})" -H 'content-type: application/json' -d '{"prompt":"hello"}' ${server.url}/v1/functions/${example}/invoke`,
