@@ -57,6 +57,8 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'ferry_task_run_seconds_count', { function: 'measured', status: 'SUCCEEDED' })).toBe(3);
     expect(sample(text, 'ferry_task_dispatch_seconds_count')).toBe(5);
     expect(sample(text, 'ferry_http_request_duration_seconds_count', { method: 'POST', route: '/v1/tasks', status_code: '202' })).toBe(5);
+    // The waits above followed each task's event stream: streams are no request latency.
+    expect(sample(text, 'ferry_http_request_duration_seconds_count', { route: '/v1/tasks/:taskId/events' })).toBeUndefined();
     expect(sample(text, 'ferry_store_operation_duration_seconds_count', { operation: 'enqueueTask' })).toBe(5);
     expect(sample(text, 'ferry_deployment_queued_tasks', { function: 'measured', version: '1' })).toBe(0);
     expect(sample(text, 'ferry_instances', { function: 'measured', state: 'IDLE' })).toBe(1);
@@ -74,12 +76,21 @@ describe('Prometheus metrics', () => {
     expect({ status: check.status, out: check.stdout + check.stderr }).toEqual({ status: 0, out: '' });
   });
 
-  it('is for the system tenant only', async () => {
+  it('is for the system tenant only, and keeps tenants’ functions of the same name apart', async () => {
     expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
     const tenant = await server.client.createTenant('other-team');
     const res = await scrape(tenant.adminKey.key);
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ error: { code: 'FORBIDDEN', message: expect.stringContaining('system tenant') } });
-    expect(await new FerryClient(server.url, tenant.adminKey.key).listFunctions()).toMatchObject({ items: [] });
+
+    const theirs = new FerryClient(server.url, tenant.adminKey.key);
+    const fn = await theirs.createFunction(jobFunction('measured'));
+    await theirs.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
+    const { id } = await theirs.submit({ functionId: fn.id, input: {} });
+    await theirs.wait(id, { timeoutMs: 20_000 });
+    const text = await (await scrape()).text();
+    expect(sample(text, 'ferry_tasks_submitted_total', { tenant: 'default', function: 'measured' })).toBe(5);
+    expect(sample(text, 'ferry_tasks_submitted_total', { tenant: 'other-team', function: 'measured' })).toBe(1);
+    expect(sample(text, 'ferry_instances', { tenant: 'other-team', function: 'measured', state: 'IDLE' })).toBe(1);
   });
 });

@@ -47,6 +47,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The least scope a route needs; routes without it are public. */
     scope?: Scope;
+    /** A route that waits for something to happen (a claim's long poll): left out of request latency. */
+    longPoll?: boolean;
   }
 }
 
@@ -98,7 +100,9 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger): P
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    services.metrics.http.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    // A stream or a long poll lasts as long as it is followed or waits: it is no request latency.
+    const longLived = req.routeOptions.config.longPoll === true || String(reply.raw.getHeader('content-type') ?? '').startsWith('text/event-stream');
+    if (!longLived) services.metrics.http.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     req.log.debug({ method: req.method, url: req.url, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
   });
   // Any body type reaches invoke as text; JSON and text/plain are parsed, others refused there.

@@ -17,45 +17,49 @@ const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
  */
 export class FerryMetrics {
   readonly registry = new Registry();
-  /** Function id → name, filled as tasks are seen; names never change. */
-  private readonly functionNames = new Map<string, Promise<string>>();
-  private readonly versionNumbers = new Map<string, Promise<string>>();
+  /** Names by id (functions, tenants) and version numbers, looked up once: they never change. */
+  private readonly names = new Map<string, Promise<string>>();
 
   private readonly counter = <L extends string>(name: string, help: string, labelNames: L[]) => new Counter({ name, help, labelNames, registers: [this.registry] });
   private readonly gauge = <L extends string>(name: string, help: string, labelNames: L[]) => new Gauge({ name, help, labelNames, registers: [this.registry] });
   private readonly histogram = <L extends string>(name: string, help: string, labelNames: L[], buckets: number[]) =>
     new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
 
-  private readonly submitted = this.counter('ferry_tasks_submitted_total', 'Tasks stored, by function.', ['function']);
-  private readonly ended = this.counter('ferry_tasks_ended_total', 'Tasks that reached a final status, by function and status.', ['function', 'status']);
-  private readonly queueWait = this.histogram('ferry_task_queue_wait_seconds', 'Time from a task becoming runnable (stored, or its retry due) to its lease, by function.', ['function'], TASK_BUCKETS);
-  private readonly runTime = this.histogram('ferry_task_run_seconds', 'Time from the lease of a task’s last attempt to its end, by function and final status.', ['function', 'status'], TASK_BUCKETS);
+  private readonly submitted = this.counter('ferry_tasks_submitted_total', 'Tasks stored, by tenant and function.', ['tenant', 'function']);
+  private readonly ended = this.counter('ferry_tasks_ended_total', 'Tasks that reached a final status, by tenant, function and status.', ['tenant', 'function', 'status']);
+  private readonly queueWait = this.histogram(
+    'ferry_task_queue_wait_seconds',
+    'Time from a task becoming runnable (stored, or its retry due) to its lease, by tenant and function.',
+    ['tenant', 'function'],
+    TASK_BUCKETS,
+  );
+  private readonly runTime = this.histogram('ferry_task_run_seconds', 'Time from the lease of a task’s last attempt to its end, by tenant, function and final status.', ['tenant', 'function', 'status'], TASK_BUCKETS);
   private readonly dispatch = this.histogram('ferry_task_dispatch_seconds', 'Time from a lease to the attempt reaching its instance on the local agent.', [], FAST_BUCKETS);
-  readonly http = this.histogram('ferry_http_request_duration_seconds', 'HTTP requests served, by method, route template and status code.', ['method', 'route', 'status_code'], FAST_BUCKETS);
+  readonly http = this.histogram('ferry_http_request_duration_seconds', 'HTTP requests served (not streams or long polls), by method, route template and status code.', ['method', 'route', 'status_code'], FAST_BUCKETS);
   private readonly storeLatency = this.histogram('ferry_store_operation_duration_seconds', 'Store calls, by operation.', ['operation'], FAST_BUCKETS);
   private readonly storeErrors = this.counter('ferry_store_errors_total', 'Store calls that failed, by operation.', ['operation']);
 
-  private readonly queued = this.gauge('ferry_deployment_queued_tasks', 'Tasks waiting in a deployed version’s queue.', ['function', 'version']);
-  private readonly running = this.gauge('ferry_deployment_running_tasks', 'Tasks leased to instances of a deployed version.', ['function', 'version']);
+  private readonly queued = this.gauge('ferry_deployment_queued_tasks', 'Tasks waiting in a deployed version’s queue.', ['tenant', 'function', 'version']);
+  private readonly running = this.gauge('ferry_deployment_running_tasks', 'Tasks leased to instances of a deployed version.', ['tenant', 'function', 'version']);
   private readonly deployments = this.gauge('ferry_deployments', 'Deployments by state.', ['state']);
-  private readonly instances = this.gauge('ferry_instances', 'Live instances by function and state (BUSY: running tasks).', ['function', 'state']);
+  private readonly instances = this.gauge('ferry_instances', 'Live instances by tenant, function and state (BUSY: running tasks).', ['tenant', 'function', 'state']);
   private readonly gpus = this.gauge('ferry_gpus', 'GPUs on ready nodes, by type.', ['type']);
   private readonly gpusAllocated = this.gauge('ferry_gpus_allocated', 'GPUs held whole by an instance, by type.', ['type']);
   private readonly gpusShared = this.gauge('ferry_gpus_shared', 'GPUs shared by fractional instances, by type.', ['type']);
-  private readonly nodeUp = this.gauge('ferry_node_up', '1 for a ready node, 0 for a node declared lost.', ['node']);
-  private readonly nodeSilence = this.gauge('ferry_node_heartbeat_age_seconds', 'Time since a node’s agent was last heard from.', ['node']);
+  private readonly nodeUp = this.gauge('ferry_node_up', '1 for a ready node, 0 for a node declared lost.', ['node', 'name']);
+  private readonly nodeSilence = this.gauge('ferry_node_heartbeat_age_seconds', 'Time since a node’s agent was last heard from.', ['node', 'name']);
 
   constructor(private readonly control: ControlPlane) {
     collectDefaultMetrics({ register: this.registry });
     // Gauges that prom-client names like counters, against Prometheus' naming rules (promtool refuses them).
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     control.events.observeTasks({
-      submitted: (task) => this.withFunction(task, (fn) => this.submitted.inc({ function: fn })),
-      started: (task) => this.withFunction(task, (fn) => this.queueWait.observe({ function: fn }, seconds(task.startedAt! - task.runAt))),
+      submitted: (task) => this.withLabels(task, (labels) => this.submitted.inc(labels)),
+      started: (task) => this.withLabels(task, (labels) => this.queueWait.observe(labels, seconds(task.startedAt! - task.runAt))),
       ended: (task) =>
-        this.withFunction(task, (fn) => {
-          this.ended.inc({ function: fn, status: task.status });
-          if (task.startedAt !== null) this.runTime.observe({ function: fn, status: task.status }, seconds((task.finishedAt ?? task.startedAt) - task.startedAt));
+        this.withLabels(task, (labels) => {
+          this.ended.inc({ ...labels, status: task.status });
+          if (task.startedAt !== null) this.runTime.observe({ ...labels, status: task.status }, seconds((task.finishedAt ?? task.startedAt) - task.startedAt));
         }),
     });
   }
@@ -81,6 +85,10 @@ export class FerryMetrics {
     return this.registry.contentType;
   }
 
+  /**
+   * Reads everything first and only then replaces the gauges, without a wait in between, so a
+   * scrape that runs alongside another never renders a gauge half filled.
+   */
   private async sampleFleet(): Promise<void> {
     const store: Store = this.control.store;
     const [serving, allDeployments, live, gpuTypes, nodes, now] = await Promise.all([
@@ -91,22 +99,24 @@ export class FerryMetrics {
       store.listNodes(),
       store.now(),
     ]);
+    const loads = await Promise.all(
+      serving.map(async (d) => ({ labels: { ...(await this.labelsOf(d)), version: await this.versionNumber(d.tenantId, d.versionId) }, load: await store.versionLoad(d.versionId) })),
+    );
+    const leased = await store.countLeasedTasks(live.map((i) => i.id));
+    const instances = await Promise.all(
+      live.map(async (i) => ({ labels: await this.labelsOf(i), state: i.state === 'IDLE' && (leased.get(i.id) ?? 0) > 0 ? 'BUSY' : i.state })),
+    );
+
     this.queued.reset();
     this.running.reset();
-    for (const d of serving) {
-      const load = await store.versionLoad(d.versionId);
-      const labels = { function: await this.functionName(d.tenantId, d.functionId), version: await this.versionNumber(d.tenantId, d.versionId) };
+    for (const { labels, load } of loads) {
       this.queued.set(labels, load.queued);
       this.running.set(labels, load.running);
     }
     this.deployments.reset();
     for (const d of allDeployments) this.deployments.inc({ state: d.state });
     this.instances.reset();
-    const leased = await store.countLeasedTasks(live.map((i) => i.id));
-    for (const i of live) {
-      const state = i.state === 'IDLE' && (leased.get(i.id) ?? 0) > 0 ? 'BUSY' : i.state;
-      this.instances.inc({ function: await this.functionName(i.tenantId, i.functionId), state });
-    }
+    for (const { labels, state } of instances) this.instances.inc({ ...labels, state });
     for (const g of [this.gpus, this.gpusAllocated, this.gpusShared]) g.reset();
     for (const t of gpuTypes) {
       this.gpus.set({ type: t.type }, t.total);
@@ -116,34 +126,41 @@ export class FerryMetrics {
     this.nodeUp.reset();
     this.nodeSilence.reset();
     for (const n of nodes) {
-      this.nodeUp.set({ node: n.name }, n.state === 'READY' ? 1 : 0);
-      this.nodeSilence.set({ node: n.name }, seconds(now - n.lastSeenAt));
+      this.nodeUp.set({ node: n.id, name: n.name }, n.state === 'READY' ? 1 : 0);
+      this.nodeSilence.set({ node: n.id, name: n.name }, seconds(now - n.lastSeenAt));
     }
   }
 
-  private withFunction(task: TaskRecord, record: (name: string) => void): void {
-    this.functionName(task.tenantId, task.functionId).then(record, () => {});
+  private withLabels(task: TaskRecord, record: (labels: { tenant: string; function: string }) => void): void {
+    this.labelsOf(task).then(record, () => {});
   }
 
-  private functionName(tenantId: string, functionId: string): Promise<string> {
-    let name = this.functionNames.get(functionId);
-    if (!name) {
-      name = this.control.store.getFunction(tenantId, functionId).then((f) => f?.name ?? functionId);
-      // A failed read is tried again next time rather than remembered.
-      name.catch(() => this.functionNames.delete(functionId));
-      this.functionNames.set(functionId, name);
-    }
-    return name;
+  /** Tenant and function names: a function's name is unique only within its tenant. */
+  private async labelsOf(of: { tenantId: string; functionId: string }): Promise<{ tenant: string; function: string }> {
+    const store = this.control.store;
+    const [tenant, fn] = await Promise.all([
+      this.lookup(of.tenantId, async () => (await store.getTenant(of.tenantId))?.name),
+      this.lookup(of.functionId, async () => (await store.getFunction(of.tenantId, of.functionId))?.name),
+    ]);
+    return { tenant, function: fn };
   }
 
   private versionNumber(tenantId: string, versionId: string): Promise<string> {
-    let number = this.versionNumbers.get(versionId);
-    if (!number) {
-      number = this.control.store.getVersion(tenantId, versionId).then((v) => String(v?.number ?? versionId));
-      number.catch(() => this.versionNumbers.delete(versionId));
-      this.versionNumbers.set(versionId, number);
+    return this.lookup(versionId, async () => {
+      const number = (await this.control.store.getVersion(tenantId, versionId))?.number;
+      return number === undefined ? undefined : String(number);
+    });
+  }
+
+  /** A name by id, read once (names never change); a failed read is tried again next time. */
+  private lookup(id: string, read: () => Promise<string | undefined>): Promise<string> {
+    let name = this.names.get(id);
+    if (!name) {
+      name = read().then((n) => n ?? id);
+      name.catch(() => this.names.delete(id));
+      this.names.set(id, name);
     }
-    return number;
+    return name;
   }
 }
 

@@ -39,14 +39,14 @@ export interface EventStream {
 export function openEventStream(req: FastifyRequest, reply: FastifyReply): EventStream {
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    connection: 'keep-alive',
-    // Tells nginx-like proxies not to buffer the stream.
-    'x-accel-buffering': 'no',
-    'x-request-id': req.id,
-  });
+  // Set one by one (not in writeHead) so hooks can still read them, e.g. to leave streams out of request latency.
+  res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('connection', 'keep-alive');
+  // Tells nginx-like proxies not to buffer the stream.
+  res.setHeader('x-accel-buffering', 'no');
+  res.setHeader('x-request-id', req.id);
+  res.writeHead(200);
   const closed = new AbortController();
   const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
   const finish = (): void => {

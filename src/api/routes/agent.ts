@@ -81,7 +81,7 @@ export function agentRoutes({ gateway }: ApiServices) {
 
     app.post<{ Body: Static<typeof ClaimBody> }>(
       '/v1/agent/claim',
-      { config, schema: { tags, summary: "Lease tasks for an instance's free slots, waiting up to waitMs (long-poll)", body: ClaimBody } },
+      { config: { ...config, longPoll: true }, schema: { tags, summary: "Lease tasks for an instance's free slots, waiting up to waitMs (long-poll)", body: ClaimBody } },
       async (req, reply) => {
         // A claim whose agent hung up stops waiting, so it takes nothing nobody will run.
         const gone = new AbortController();
