@@ -175,6 +175,38 @@ suite(`postgres store at ${url}`, () => {
     }
   });
 
+  it('numbers deployment events in commit order, so a follower paging by sequence misses none while replicas write at once', async () => {
+    const schema = freshSchema();
+    const a = await PostgresStore.open({ url, schema, poolSize: 4 });
+    const b = await PostgresStore.open({ url, schema, poolSize: 4 });
+    try {
+      const versionId = await seedQueue(a, 0);
+      const writers = Array.from({ length: 6 }, async (_, w) => {
+        for (let i = 0; i < 100; i++) {
+          await (w % 2 === 0 ? a : b).addDeploymentEvent({ versionId, at: i, kind: 'instance', subject: `w${w}`, from: null, to: String(i), reason: 'load' });
+        }
+      });
+      const seen = new Set<number>();
+      let cursor = 0;
+      const deadline = Date.now() + 15_000;
+      const writing = Promise.all(writers);
+      let done = false;
+      void writing.then(() => (done = true));
+      while (Date.now() < deadline) {
+        // An empty page read after the last write ends it; one read before may have missed the last commit.
+        const writesOver = done;
+        const page = await b.listFleetEvents('ten_a', { afterSeq: cursor }, 50);
+        for (const e of page) seen.add(e.seq);
+        if (page.length > 0) cursor = page[page.length - 1]!.seq;
+        else if (writesOver) break;
+      }
+      await writing;
+      expect(seen.size).toBe(600);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('reports STORE_UNAVAILABLE when the database cannot be reached', async () => {
     await expect(PostgresStore.open({ url: 'postgres://postgres@127.0.0.1:1/test', connectionTimeoutMs: 1_000 })).rejects.toMatchObject({
       code: 'STORE_UNAVAILABLE',

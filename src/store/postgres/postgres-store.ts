@@ -45,6 +45,9 @@ import { SQL, recordAttempt } from './statements.js';
 import { isUniqueViolation, toStoreError } from './store-errors.js';
 import { cmp, isIn, where } from './where.js';
 
+/** First key of the lock that orders deployment events ("fe" "v"…): the two-key form, apart from the one-key locks. */
+const EVENTS_LOCK_CLASS = 0x66657665;
+
 export interface PostgresStoreOptions extends PoolOptions {
   /** Judges every time the store writes or compares; by default the database server's clock. */
   clock?: Clock;
@@ -235,9 +238,18 @@ export class PostgresStore implements Store {
     return changed > 0;
   }
 
+  /**
+   * Followers page events by `seq` (listFleetEvents), so a number must never become visible after
+   * a higher one: an identity is drawn at insert but seen at commit, and two replicas' inserts
+   * would otherwise commit out of order and a follower past the higher one would skip the lower
+   * for good. A transaction-scoped advisory lock, taken before the number is drawn and held to the
+   * commit, puts the inserts of one schema in a row; events are few, so the wait costs nothing.
+   */
   async addDeploymentEvent(e: DeploymentEvent): Promise<void> {
     await this.sql.run(
-      'INSERT INTO deployment_events (version_id, at, kind, subject, from_state, to_state, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      `WITH turn AS (SELECT pg_advisory_xact_lock(${EVENTS_LOCK_CLASS}, hashtext(current_schema())))
+       INSERT INTO deployment_events (version_id, at, kind, subject, from_state, to_state, reason)
+       SELECT $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text FROM turn`,
       [e.versionId, e.at, e.kind, e.subject, e.from, e.to, e.reason],
     );
   }
