@@ -23,6 +23,11 @@ describe('the dashboard beside the API', () => {
     const asset = await fetch(`${server.url}/${script}`);
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toContain('immutable');
+    // The page under its own name too: the same policy, never cached (its asset names change with each build).
+    const byName = await fetch(`${server.url}/index.html`);
+    expect(byName.status).toBe(200);
+    expect(byName.headers.get('content-security-policy')).toBe(res.headers.get('content-security-policy'));
+    expect([byName.headers.get('cache-control'), byName.headers.get('x-frame-options')]).toEqual(['no-cache', 'DENY']);
   });
 
   it('leaves the API as it was: unknown /v1 paths answer the JSON 404, and keys are still needed', async () => {

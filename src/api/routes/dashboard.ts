@@ -12,6 +12,8 @@ export const DASHBOARD_DIR = resolve(import.meta.dirname, '../../../dist/dashboa
 // The page holds the user's key in localStorage: only its own scripts may run, and it talks to
 // this server alone. Inline styles stay allowed for the chart's and progress bars' sizes.
 const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** Sent with the page wherever it is asked for (`/` or `/index.html`): its policy, and no caching (its asset names change with each build). */
+const PAGE_HEADERS = { 'content-security-policy': CSP, 'x-frame-options': 'DENY', 'cache-control': 'no-cache' };
 
 /**
  * The browser dashboard at `/`, without auth: the page and its assets hold no data, and every
@@ -28,15 +30,20 @@ export function dashboardRoutes(dir = DASHBOARD_DIR) {
           .type('text/plain; charset=utf-8')
           .send(`The Ferry dashboard is not built: ${dir} has no index.html. Run \`npm run build\` to build it; the API is at /v1.\n`);
       }
-      return reply.header('content-security-policy', CSP).header('cache-control', 'no-cache').sendFile('index.html', dir, { cacheControl: false });
+      return reply.headers(PAGE_HEADERS).sendFile('index.html', dir, { cacheControl: false });
     });
     await app.register(fastifyStatic, {
       root: dir,
       prefix: '/',
-      // Vite names assets by content hash, so they never change under the same URL.
+      // Vite names assets by content hash, so they never change under the same URL; the page itself
+      // is only ever sent by the route above, with its policy and no caching.
       immutable: true,
       maxAge: '365d',
+      index: false,
       schemaHide: true,
+      setHeaders: (reply, path) => {
+        if (path.endsWith('.html')) void reply.headers(PAGE_HEADERS);
+      },
     });
   };
 }
