@@ -6,8 +6,12 @@ import { HttpAgentClient } from './agent/http-agent-client.js';
 import { localNodeId } from './agent/node-id.js';
 import { nodeRuntimes } from './agent/node-runtimes.js';
 import type { RemoteAgentConfig } from './config.js';
+import { sleep } from './core/clock.js';
 import type { GpuDevice } from './core/gpu-spec.js';
 import type { Logger } from 'pino';
+
+/** How long a stopping agent waits for its last reports before it gives up on them. */
+const CLOSE_WAIT_MS = 3_000;
 
 export interface RunningAgent {
   nodeId: string;
@@ -43,9 +47,13 @@ export async function startRemoteAgent(config: RemoteAgentConfig, log: Logger): 
     nodeId,
     gpus,
     close: async () => {
-      // The client first: a call still retrying an unreachable control plane must not hold the stop up.
+      // Stopped work still sends its last log lines; but a control plane that does not answer
+      // must not hold the stop up, so after a while the client closes and its calls give up.
+      const stopped = new AbortController();
+      const stopping = agent.stop().finally(() => stopped.abort());
+      await sleep(CLOSE_WAIT_MS, stopped.signal);
       client.close();
-      await agent.stop();
+      await stopping;
     },
   };
 }

@@ -31,7 +31,7 @@ describe.skipIf(!available)('streams across replicas on PostgreSQL', () => {
 
   it('a follower on another replica sees every log line once, each change and the end, and the fleet’s events', async () => {
     const fn = await a.client.createFunction(jobFunction('far-talker'));
-    const fleet = b.client.fleetEvents({ functionId: 'far-talker' });
+    const fleet = b.client.fleetEvents({ functionId: 'far-talker', after: 0 });
     await a.client.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
     const { id } = await a.client.submit({ functionId: fn.id, input: { logLines: 20, lineEveryMs: 30, output: 'far' } });
 

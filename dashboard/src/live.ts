@@ -1,3 +1,4 @@
+import { sleep } from '../../src/core/clock.ts';
 import { isTerminalTask } from '../../src/core/states.ts';
 import { FerryError } from '../../src/sdk/client.ts';
 import type { FerryClient, LogLine, TaskInfo } from '../../src/sdk/client.ts';
@@ -72,18 +73,6 @@ async function retrying(listener: TaskListener, signal: AbortSignal, follow: () 
       listener.onError(err);
       if (!(err instanceof FerryError && (err.code === 'SERVER_UNREACHABLE' || err.code === 'STORE_UNAVAILABLE'))) return;
     }
-    await pause(RESTART_MS, signal);
+    await sleep(RESTART_MS, signal);
   }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -27,7 +27,10 @@ export interface ServerSentEvent {
 
 /** An open Server-Sent Events response: `signal` aborts when the client goes away or `end` is called. */
 export interface EventStream {
-  send(event: ServerSentEvent): void;
+  /** Writes an event; false when the socket's buffer is full and the writer should await `drained`. */
+  send(event: ServerSentEvent): boolean;
+  /** Resolves once the client has taken what was buffered, or has gone. */
+  drained(): Promise<void>;
   readonly signal: AbortSignal;
   end(): void;
 }
@@ -57,10 +60,21 @@ export function openEventStream(req: FastifyRequest, reply: FastifyReply): Event
   return {
     signal: closed.signal,
     send: ({ event, data, id }) => {
-      if (closed.signal.aborted) return;
+      if (closed.signal.aborted) return true;
       // JSON never holds a raw newline, so the data is always a single `data:` line.
-      res.write(`event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`);
+      return res.write(`event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`);
     },
+    drained: () =>
+      new Promise((resolve) => {
+        if (closed.signal.aborted || !res.writableNeedDrain) return resolve();
+        const done = (): void => {
+          res.off('drain', done);
+          closed.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        res.on('drain', done);
+        closed.signal.addEventListener('abort', done, { once: true });
+      }),
     end: () => {
       finish();
       res.end();
@@ -69,14 +83,16 @@ export function openEventStream(req: FastifyRequest, reply: FastifyReply): Event
 }
 
 /**
- * Streams what `source` yields as events until it ends or the client goes away. An error after
- * the stream opened is sent as an `error` event carrying the usual error body, then the stream ends.
+ * Streams what `source` yields as events until it ends or the client goes away, reading the next
+ * only once a slow client has taken what was sent (so a whole log is never buffered for one). An
+ * error after the stream opened is sent as an `error` event carrying the usual error body, then
+ * the stream ends.
  */
 export async function streamEvents(req: FastifyRequest, reply: FastifyReply, source: (signal: AbortSignal) => AsyncIterable<ServerSentEvent>): Promise<void> {
   const stream = openEventStream(req, reply);
   try {
     for await (const event of source(stream.signal)) {
-      stream.send(event);
+      if (!stream.send(event)) await stream.drained();
       if (stream.signal.aborted) break;
     }
   } catch (err) {

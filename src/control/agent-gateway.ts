@@ -8,6 +8,7 @@ import type { LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef, Versi
 import type { ReclaimedTask, Store } from '../store/store.js';
 import type { ControlConfig } from './control-config.js';
 import type { ControlEvents } from './events.js';
+import { recordDeploymentEvent } from './deployment-events.js';
 
 /**
  * The control plane's side of the agent protocol. The in-process agent calls it directly; the
@@ -31,7 +32,7 @@ export class AgentGateway implements AgentProtocol {
     // A registering agent is a fresh process: whatever the store thought ran there is gone.
     const { instances, tasks } = await this.store.failNodeInstances(node.id, 'its agent restarted');
     for (const i of instances) {
-      await this.store.addDeploymentEvent({ versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason: 'its agent restarted' });
+      await recordDeploymentEvent(this.store, this.events, { versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason: 'its agent restarted' });
       this.events.versionChanged(i.versionId);
     }
     this.announceReclaimed(tasks);
@@ -56,14 +57,14 @@ export class AgentGateway implements AgentProtocol {
   async instanceEvent(instanceId: string, message: string): Promise<void> {
     const instance = await this.store.getInstance(instanceId);
     if (!instance) return;
-    await this.store.addDeploymentEvent({ versionId: instance.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: instance.state, to: instance.state, reason: message });
+    await recordDeploymentEvent(this.store, this.events, { versionId: instance.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: instance.state, to: instance.state, reason: message });
   }
 
   async instanceState(instanceId: string, to: 'IDLE' | 'STOPPED' | 'FAILED', reason: string | null): Promise<void> {
     const before = await this.store.getInstance(instanceId);
     const moved = await this.store.moveInstance(instanceId, instanceStatesBefore(to), to, reason);
     if (!moved || !before) return;
-    await this.store.addDeploymentEvent({ versionId: moved.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: before.state, to, reason: reason ?? (to === 'IDLE' ? 'ready' : 'stopped') });
+    await recordDeploymentEvent(this.store, this.events, { versionId: moved.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: before.state, to, reason: reason ?? (to === 'IDLE' ? 'ready' : 'stopped') });
     if (to === 'IDLE') this.events.instanceReady(moved.versionId);
     if (to === 'FAILED') this.events.instanceFailed(moved.versionId, reason ?? 'failed');
     this.events.versionChanged(moved.versionId);

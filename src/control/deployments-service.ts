@@ -4,6 +4,7 @@ import { LIVE_INSTANCE_STATES, isServingDeployment, type InstanceState } from '.
 import type { DeploymentEvent, DeploymentRecord, InstanceRecord, LoadSample, ScalingSettings } from '../core/types.js';
 import type { QueueCounts, Store } from '../store/store.js';
 import type { ControlEvents } from './events.js';
+import { recordDeploymentEvent } from './deployment-events.js';
 import type { FunctionsService } from './functions-service.js';
 
 /** An instance as the API shows it: BUSY is derived from its leased tasks. */
@@ -76,7 +77,7 @@ export class DeploymentsService {
     });
     if (!serving) {
       this.events.deploymentReset(version.id);
-      await this.store.addDeploymentEvent({ versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: existing?.state ?? null, to: state, reason: 'deployed' });
+      await recordDeploymentEvent(this.store, this.events, { versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: existing?.state ?? null, to: state, reason: 'deployed' });
     }
     this.events.versionChanged(version.id);
     return { deployment: await this.view(tenantId, version.id), created: !serving };
@@ -101,7 +102,7 @@ export class DeploymentsService {
     const now = this.clock.now();
     if (isServingDeployment(deployment.state)) {
       await this.store.setDeploymentState(version.id, [deployment.state], 'INACTIVE', options.graceful ? 'undeployed (draining)' : 'undeployed');
-      await this.store.addDeploymentEvent({ versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: deployment.state, to: 'INACTIVE', reason: 'undeployed' });
+      await recordDeploymentEvent(this.store, this.events, { versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: deployment.state, to: 'INACTIVE', reason: 'undeployed' });
     }
     this.events.deploymentReset(version.id);
     const live = await this.store.listInstances({ versionId: version.id, states: [...LIVE_INSTANCE_STATES] });
@@ -117,7 +118,7 @@ export class DeploymentsService {
     for (const i of live) {
       if (i.state === 'DRAINING') continue;
       if (await this.store.moveInstance(i.id, [i.state], 'DRAINING', options.graceful ? 'undeployed' : 'undeployed: stopping now')) {
-        await this.store.addDeploymentEvent({ versionId: version.id, at: now, kind: 'instance', subject: i.id, from: i.state, to: 'DRAINING', reason: 'undeployed' });
+        await recordDeploymentEvent(this.store, this.events, { versionId: version.id, at: now, kind: 'instance', subject: i.id, from: i.state, to: 'DRAINING', reason: 'undeployed' });
         this.events.assignmentsChanged(i.nodeId);
       }
     }

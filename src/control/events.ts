@@ -9,7 +9,7 @@ import type { TaskRecord, TaskRef } from '../core/types.js';
 export type WakeUp = boolean | TaskRecord[];
 
 /** Signals delivered to every listener of an event name, not to one waiter or one node. */
-type BroadcastKind = 'version' | 'instance-ready' | 'instance-failed' | 'capacity' | 'deployment-reset';
+type BroadcastKind = 'version' | 'instance-ready' | 'instance-failed' | 'capacity' | 'deployment-reset' | 'fleet';
 
 interface Waiter {
   instanceId: string;
@@ -80,6 +80,7 @@ export class ControlEvents {
       case 'instance-failed':
       case 'capacity':
       case 'deployment-reset':
+      case 'fleet':
         this.emitter.emit(signal.kind, signal);
         return;
       default:
@@ -294,6 +295,15 @@ export class ControlEvents {
 
   onDeploymentReset(listener: (versionId: string) => void): () => void {
     return this.on('deployment-reset', (s) => listener(s.versionId));
+  }
+
+  /** A deployment event was written: followers of the fleet's events read again. */
+  fleetChanged(): void {
+    this.signal({ kind: 'fleet' });
+  }
+
+  onFleetChanged(listener: () => void): () => void {
+    return this.on('fleet', () => listener());
   }
 
   assignmentsChanged(nodeId: string): void {

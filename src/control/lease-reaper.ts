@@ -3,6 +3,7 @@ import type { Store } from '../store/store.js';
 import type { AgentGateway } from './agent-gateway.js';
 import type { ControlConfig } from './control-config.js';
 import type { ControlEvents } from './events.js';
+import { recordDeploymentEvent } from './deployment-events.js';
 
 const BATCH = 200;
 
@@ -62,7 +63,7 @@ export class LeaseReaper {
     const reason = `its node sent no heartbeat for ${this.config.nodeLostMs / 1000} s`;
     const { instances } = await this.store.markLostNodes(now - this.config.nodeLostMs, reason);
     for (const i of instances) {
-      await this.store.addDeploymentEvent({ versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason });
+      await recordDeploymentEvent(this.store, this.events, { versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason });
       this.events.versionChanged(i.versionId);
     }
   }

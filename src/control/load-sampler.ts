@@ -28,8 +28,8 @@ export class LoadSampler {
       const queueMoved = last.queued !== sample.queued || last.running !== sample.running;
       if (sample.at - last.at < (queueMoved ? this.everyMs : UNCHANGED_SAMPLE_MS)) return;
     }
-    this.last.set(sample.versionId, sample);
     await this.store.addLoadSample(sample);
+    this.last.set(sample.versionId, sample);
   }
 
   forget(versionId: string): void {

@@ -5,6 +5,7 @@ import type { DeploymentRecord, InstanceRecord, VersionRecord } from '../core/ty
 import type { Store } from '../store/store.js';
 import type { ControlConfig } from './control-config.js';
 import type { ControlEvents } from './events.js';
+import { recordDeploymentEvent } from './deployment-events.js';
 import { LoadSampler } from './load-sampler.js';
 import { placeInstance } from './placement.js';
 import { FRESH_SCALING_MEMORY, decideScale, type ScalingMemory } from './scaling-policy.js';
@@ -160,7 +161,6 @@ export class Reconciler {
     }
 
     this.decided.set(versionId, decision.desired);
-    await this.loads.observe({ versionId, at: now, queued: counts.queued, running: counts.running, instances: serving.length, desired: decision.desired });
     let pending: string | null = null;
     if (decision.desired > serving.length) {
       pending = await this.scaleUp(deployment, version, decision.desired - serving.length, now);
@@ -170,6 +170,8 @@ export class Reconciler {
     if (pending) this.pending.add(versionId);
     else this.pending.delete(versionId);
     await this.updateState(deployment, live, decision.desired, pending);
+    // Last, and on its own: a timeline sample that cannot be written never holds scaling up.
+    await this.loads.observe({ versionId, at: now, queued: counts.queued, running: counts.running, instances: serving.length, desired: decision.desired }).catch(this.onError);
   }
 
   /** Places up to `count` new instances; returns why some could not be placed, if so. */
@@ -264,6 +266,6 @@ export class Reconciler {
   }
 
   private event(versionId: string, kind: 'deployment' | 'instance' | 'scaling', subject: string, from: string | null, to: string, reason: string): Promise<void> {
-    return this.store.addDeploymentEvent({ versionId, at: this.clock.now(), kind, subject, from, to, reason });
+    return recordDeploymentEvent(this.store, this.events, { versionId, at: this.clock.now(), kind, subject, from, to, reason });
   }
 }

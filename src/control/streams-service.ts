@@ -19,8 +19,6 @@ export interface TaskStreamEvent {
 
 const LOG_PAGE = 1000;
 const FLEET_PAGE = 500;
-/** Least time between two reads of the fleet's events: version changes come in bursts under load. */
-const FLEET_MIN_GAP_MS = 100;
 
 /**
  * The id of a task's state as its stream shows it: attempt, status, a digest of the progress
@@ -113,7 +111,7 @@ export class StreamsService {
   async *fleetEvents(tenantId: string, filter: FleetEventFilter, signal: AbortSignal): AsyncGenerator<FleetEvent> {
     let after = filter.afterSeq;
     let wake: (() => void) | null = null;
-    const off = this.events.onVersionChanged(() => wake?.());
+    const off = this.events.onFleetChanged(() => wake?.());
     try {
       while (!signal.aborted) {
         const woken = new Promise<void>((resolve) => {
@@ -134,7 +132,6 @@ export class StreamsService {
           continue;
         }
         await woken;
-        await new Promise((resolve) => setTimeout(resolve, FLEET_MIN_GAP_MS));
       }
     } finally {
       wake = null;

@@ -16,6 +16,7 @@ export type Signal =
   | { kind: 'instance-ready'; versionId: string }
   | { kind: 'instance-failed'; versionId: string; reason: string }
   | { kind: 'capacity' }
+  | { kind: 'fleet' }
   | { kind: 'deployment-reset'; versionId: string };
 
 /**

@@ -1,3 +1,4 @@
+import { sleep } from '../core/clock.js';
 import { FerryError, isErrorCode } from '../core/errors.js';
 import type { ScalingSettings } from '../core/types.js';
 import type { VersionSpecInput } from '../core/version-spec.js';
@@ -46,19 +47,6 @@ function apiError(status: number, body: unknown, fallback: string): FerryError {
   const gateway = status === 502 || status === 503 || status === 504;
   const code = e?.code && isErrorCode(e.code) ? e.code : gateway ? 'SERVER_UNREACHABLE' : status === 404 ? 'NOT_FOUND' : 'INTERNAL';
   return new FerryError(code, e?.message ?? fallback, e?.details ? { details: e.details } : undefined);
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
@@ -268,55 +256,53 @@ export class FerryClient {
     return this.get(`/v1/events${FerryClient.query(filter)}`);
   }
 
-  /** The fleet's events after `after` as they happen, until `signal` aborts. */
+  /** The fleet's events as they happen (after `after` when given, else from now on), until `signal` aborts. */
   async *fleetEvents(options: { after?: number; functionId?: string; versionId?: string; signal?: AbortSignal } = {}): AsyncGenerator<FleetEvent> {
     const { signal, ...filter } = options;
     for await (const e of this.stream(`/v1/events${FerryClient.query({ ...filter, follow: true })}`, null, signal)) yield JSON.parse(e.data) as FleetEvent;
   }
 
   /**
-   * Reads a Server-Sent Events route. A dropped connection or an unreachable server is tried
-   * again with back-off (from 250 ms, doubling to 5 s; given up after 8 failures in a row),
-   * resuming with `Last-Event-ID`; an `error` event or a refused request throws FerryError.
+   * Reads a Server-Sent Events route. A dropped connection, an unreachable server (or a proxy's
+   * 502/503/504) and an unavailable store are tried again with back-off (from 250 ms, doubling to
+   * 5 s; given up after 8 failures in a row), resuming with `Last-Event-ID`; any other refusal or
+   * `error` event throws FerryError.
    */
   private async *stream(path: string, lastEventId: string | null, signal?: AbortSignal): AsyncGenerator<ServerSentEvent> {
     let resumeFrom = lastEventId;
     for (let failures = 0; !signal?.aborted; ) {
-      let res: Response;
+      // One controller per connection, linked to the caller's signal only while it is open, so a
+      // long-lived signal does not collect a listener per reconnection.
+      const connection = new AbortController();
+      const cancel = (): void => connection.abort();
+      signal?.addEventListener('abort', cancel, { once: true });
+      let broke: FerryError;
       try {
-        res = await fetch(this.base + path, {
+        const res = await fetch(this.base + path, {
           headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream', ...(resumeFrom === null ? {} : { 'last-event-id': resumeFrom }) },
-          signal,
+          signal: connection.signal,
         });
-      } catch (err) {
-        if (signal?.aborted) return;
-        if (++failures >= STREAM_TRIES) throw new FerryError('SERVER_UNREACHABLE', `cannot reach Ferry at ${this.base}: ${(err as Error).message}`, { cause: err });
-        await pause(Math.min(5000, 250 * 2 ** failures), signal);
-        continue;
-      }
-      // 204: the stream has nothing more to say (it ended before this reconnection).
-      if (res.status === 204) return;
-      if (!res.ok || !res.body) {
-        await this.failure(res, 'GET', path);
-        return;
-      }
-      let broke = 'it ended';
-      try {
-        for await (const e of readServerSentEvents(res.body)) {
+        // 204: the stream has nothing more to say (it ended before this reconnection).
+        if (res.status === 204) return;
+        if (!res.ok || !res.body) await this.failure(res, 'GET', path);
+        for await (const e of readServerSentEvents(res.body!)) {
           failures = 0;
           if (e.event === 'error') throw apiError(res.status, JSON.parse(e.data), `the stream ${path} failed`);
           if (e.id !== null) resumeFrom = e.id;
           yield e;
         }
+        // It ended before its last event (a server shutting down, say): resume where it stopped.
+        broke = new FerryError('SERVER_UNREACHABLE', `the stream ${path} from ${this.base} ended early`);
       } catch (err) {
         if (signal?.aborted) return;
-        if (err instanceof FerryError) throw err;
-        broke = (err as Error).message;
+        broke = err instanceof FerryError ? err : new FerryError('SERVER_UNREACHABLE', `the stream ${path} from ${this.base} broke off: ${(err as Error).message}`, { cause: err });
+        if (broke.code !== 'SERVER_UNREACHABLE' && broke.code !== 'STORE_UNAVAILABLE') throw broke;
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+        connection.abort();
       }
-      // It ended or broke before its last event (a server restarting, say): resume where it stopped.
-      if (signal?.aborted) return;
-      if (++failures >= STREAM_TRIES) throw new FerryError('SERVER_UNREACHABLE', `the stream ${path} from ${this.base} broke off: ${broke}`);
-      await pause(Math.min(5000, 250 * 2 ** failures), signal);
+      if (++failures >= STREAM_TRIES) throw broke;
+      await sleep(Math.min(5000, 250 * 2 ** failures), signal);
     }
   }
 

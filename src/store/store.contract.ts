@@ -331,6 +331,7 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
       await store.addDeploymentEvent(event(versionId, 'STOPPED'));
 
       const all = await store.listFleetEvents(tenantId, { afterSeq: 0 }, 10);
+      expect(await store.lastFleetEventSeq()).toBeGreaterThanOrEqual(all[all.length - 1]!.seq);
       expect(all.map((e) => [e.versionId, e.to, e.functionId])).toEqual([
         [versionId, 'IDLE', functionId],
         [v2.id, 'BUSY', functionId],

@@ -143,6 +143,8 @@ export interface Store {
   listLoadSamples(versionId: string, since: number, limit: number): Promise<LoadSample[]>;
   /** Deletes load samples taken before `before`; returns how many went. */
   pruneLoadSamples(before: number): Promise<number>;
+  /** The highest deployment event sequence number so far (0 when none): where a follower of only what comes next starts. */
+  lastFleetEventSeq(): Promise<number>;
   /** The events of a tenant's deployments after a sequence number, oldest first, for the fleet-wide stream. */
   listFleetEvents(tenantId: string, filter: FleetEventFilter, limit: number): Promise<FleetEvent[]>;
 

@@ -18,7 +18,7 @@ export function fleetRoutes({ store, deployments, auth, functions, streams, flee
         config: { scope: 'read' },
         schema: {
           tags,
-          summary: 'Deployment, instance and scaling events of your fleet, oldest first after a sequence number; with follow=true a stream (Server-Sent Events named by kind, id = seq), resumable with Last-Event-ID',
+          summary: 'Deployment, instance and scaling events of your fleet, oldest first after a sequence number; with follow=true a stream (Server-Sent Events named by kind, id = seq) of what comes next, or after `after`, resumable with Last-Event-ID',
           querystring: FleetEventsQuery,
         },
       },
@@ -26,12 +26,14 @@ export function fleetRoutes({ store, deployments, auth, functions, streams, flee
         const { tenantId } = req.principal;
         const q = req.query;
         const functionId = q.functionId === undefined ? undefined : (await functions.get(tenantId, q.functionId)).id;
-        const resumeFrom = q.follow ? lastSequence(req, 'an event') : null;
-        const filter = { afterSeq: resumeFrom ?? q.after ?? 0, functionId, versionId: q.versionId };
         if (!q.follow) {
+          const filter = { afterSeq: q.after ?? 0, functionId, versionId: q.versionId };
           const items = await store.listFleetEvents(tenantId, filter, q.limit ?? 100);
           return { items: items.map(fleetEventJson), next: items.length > 0 ? items[items.length - 1]!.seq : filter.afterSeq };
         }
+        // A follower starts where it stopped (Last-Event-ID), where it asks (after), or with what comes next.
+        const afterSeq = lastSequence(req, 'an event') ?? q.after ?? (await store.lastFleetEventSeq());
+        const filter = { afterSeq, functionId, versionId: q.versionId };
         return streamEvents(req, reply, async function* (signal) {
           for await (const e of streams.fleetEvents(tenantId, filter, signal)) yield { event: e.kind, id: e.seq, data: fleetEventJson(e) };
         });

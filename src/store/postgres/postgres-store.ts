@@ -279,6 +279,11 @@ export class PostgresStore implements Store {
     return this.sql.run('DELETE FROM load_samples WHERE at < $1', [before]);
   }
 
+  async lastFleetEventSeq(): Promise<number> {
+    const [row] = await this.sql.rows<{ seq: string | null }>('SELECT max(seq) AS seq FROM deployment_events');
+    return Number(row?.seq ?? 0);
+  }
+
   async listFleetEvents(tenantId: string, filter: FleetEventFilter, limit: number): Promise<FleetEvent[]> {
     const w = where([cmp('v.tenant_id', '=', tenantId), cmp('e.seq', '>=', filter.afterSeq + 1), cmp('v.function_id', '=', filter.functionId), cmp('e.version_id', '=', filter.versionId)]);
     const rows = await this.sql.rows(

@@ -270,6 +270,10 @@ export class SqliteStore implements Store {
     return this.sql('DELETE FROM load_samples WHERE at < ?').run(before).changes;
   }
 
+  async lastFleetEventSeq(): Promise<number> {
+    return Number((this.sql('SELECT max(seq) AS seq FROM deployment_events').get() as { seq: number | null }).seq ?? 0);
+  }
+
   async listFleetEvents(tenantId: string, filter: FleetEventFilter, limit: number): Promise<FleetEvent[]> {
     const w = where(cmp('v.tenant_id', '=', tenantId), cmp('e.seq', '>=', filter.afterSeq + 1), cmp('v.function_id', '=', filter.functionId), cmp('e.version_id', '=', filter.versionId));
     const rows = this.db
