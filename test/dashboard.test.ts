@@ -98,6 +98,20 @@ describe.skipIf(!chromiumAvailable())('the dashboard in a headless browser', () 
     expect(streams.filter((p) => p.startsWith(`/v1/tasks/${task.id}/logs?after`))).toEqual([]);
   });
 
+  it('watches a task wait in the queue, then run and succeed', async () => {
+    // Both instances busy (at most two, one task each): the next task waits its turn.
+    const blockers = await Promise.all([1, 2].map(() => server.client.submit({ functionId, input: { lines: 100, ms: 100 } })));
+    const task = await server.client.submit({ functionId, input: { lines: 2, ms: 200 } });
+    await go(`#/tasks/${task.id}`);
+    await page.locator('.page-header .badge', { hasText: 'QUEUED' }).waitFor({ timeout: 10_000 });
+    await page.locator('.position', { hasText: 'in the queue' }).waitFor();
+    await shot('task-queued');
+    for (const b of blockers) await server.client.cancelTask(b.id);
+    await page.locator('.page-header .badge', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 15_000 });
+    await page.locator('pre.logs').getByText('step 2 of 2').waitFor();
+    await expect(page.locator('.position').count()).resolves.toBe(0);
+  });
+
   it('lists tasks with filters and opens one by its id', async () => {
     await go('#/tasks');
     const rows = page.locator('table.tasks tbody tr');

@@ -30,7 +30,8 @@ async function followStatus(client: FerryClient, taskId: string, listener: TaskL
     listener.onTask(task);
     if (isTerminalTask(task.status)) return;
     for await (const e of client.taskEvents(taskId, { signal })) {
-      task = { ...task, ...e.task };
+      // Only a queued task has a position: an event without one ends the last.
+      task = { ...task, ...e.task, position: e.task.position };
       listener.onTask(task);
     }
   });
