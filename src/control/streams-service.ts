@@ -60,49 +60,53 @@ export class StreamsService {
    * A task's state changes until it ends. The first event shows the task as it is, unless
    * `lastEventId` says the follower saw that already; the last one is `end`.
    */
-  async *taskEvents(tenantId: string, taskId: string, lastEventId: string | null, signal: AbortSignal): AsyncGenerator<TaskStreamEvent> {
+  taskEvents(tenantId: string, taskId: string, lastEventId: string | null, signal: AbortSignal): AsyncGenerator<TaskStreamEvent> {
+    const tasks = this.tasks;
     let seen = lastEventId;
-    const stop = new AbortController();
-    const waits = AbortSignal.any([signal, stop.signal]);
-    try {
-      while (!signal.aborted) {
-        const changed = this.events.nextTaskChange(taskId, this.pollMs, waits);
-        const task = await this.tasks.get(tenantId, taskId);
-        const id = taskStreamId(task);
-        const ended = isTerminalTask(task.status);
-        const type = changeOf(seen, id, ended);
-        if (type) yield { type, id, task };
-        seen = id;
-        if (ended) return;
-        await changed;
-      }
-    } finally {
-      // Ends the wait still pending when the follower stopped or the task ended.
-      stop.abort();
-    }
+    return this.onEachChange(taskId, signal, async function* () {
+      const task = await tasks.get(tenantId, taskId);
+      const id = taskStreamId(task);
+      const ended = isTerminalTask(task.status);
+      const type = changeOf(seen, id, ended);
+      if (type) yield { type, id, task };
+      seen = id;
+      return ended;
+    });
   }
 
   /** A task's log lines after `afterSeq`, as they are written, until the task has ended and every line is out. */
-  async *taskLogs(tenantId: string, taskId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<TaskLogLine> {
+  taskLogs(tenantId: string, taskId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<TaskLogLine> {
+    const tasks = this.tasks;
     let after = afterSeq;
+    return this.onEachChange(taskId, signal, async function* () {
+      // The status is read before the lines: an agent stores a task's last lines before its end.
+      const { task, lines } = await tasks.logs(tenantId, taskId, after, LOG_PAGE);
+      let page = lines;
+      for (;;) {
+        for (const line of page) yield line;
+        if (page.length > 0) after = page[page.length - 1]!.seq;
+        if (page.length < LOG_PAGE || signal.aborted) break;
+        page = (await tasks.logs(tenantId, taskId, after, LOG_PAGE)).lines;
+      }
+      return isTerminalTask(task.status);
+    });
+  }
+
+  /**
+   * Runs `read` now, then again at each change of the task (or poll) until it says it is done
+   * or `signal` aborts. The wait is armed before each read, so a change during one is not missed.
+   */
+  private async *onEachChange<T>(taskId: string, signal: AbortSignal, read: () => AsyncGenerator<T, boolean>): AsyncGenerator<T> {
     const stop = new AbortController();
     const waits = AbortSignal.any([signal, stop.signal]);
     try {
       while (!signal.aborted) {
         const changed = this.events.nextTaskChange(taskId, this.pollMs, waits);
-        // The status is read before the lines: an agent stores a task's last lines before its end.
-        const { task, lines } = await this.tasks.logs(tenantId, taskId, after, LOG_PAGE);
-        let page = lines;
-        for (;;) {
-          for (const line of page) yield line;
-          if (page.length > 0) after = page[page.length - 1]!.seq;
-          if (page.length < LOG_PAGE || signal.aborted) break;
-          page = (await this.tasks.logs(tenantId, taskId, after, LOG_PAGE)).lines;
-        }
-        if (isTerminalTask(task.status)) return;
+        if (yield* read()) return;
         await changed;
       }
     } finally {
+      // Ends the wait still pending when the follower stopped or the read said it is done.
       stop.abort();
     }
   }
