@@ -41,12 +41,10 @@ import { DatabaseClock } from './database-clock.js';
 import { migrate } from './migrations.js';
 import { byId, cancelledError, reclaimTasks } from './reclaim.js';
 import { encodeJson, toApiKey, toDeployment, toDeploymentEvent, toFleetEvent, toFunction, toLoadSample, toInstance, toNode, toTask, toTenant, toVersion } from '../rows.js';
+import { HISTORY_SQL } from './history.js';
 import { SQL, recordAttempt } from './statements.js';
 import { isUniqueViolation, toStoreError } from './store-errors.js';
 import { cmp, isIn, where } from './where.js';
-
-/** First key of the lock that orders deployment events ("fe" "v"…): the two-key form, apart from the one-key locks. */
-const EVENTS_LOCK_CLASS = 0x66657665;
 
 export interface PostgresStoreOptions extends PoolOptions {
   /** Judges every time the store writes or compares; by default the database server's clock. */
@@ -238,49 +236,28 @@ export class PostgresStore implements Store {
     return changed > 0;
   }
 
-  /**
-   * Followers page events by `seq` (listFleetEvents), so a number must never become visible after
-   * a higher one: an identity is drawn at insert but seen at commit, and two replicas' inserts
-   * would otherwise commit out of order and a follower past the higher one would skip the lower
-   * for good. A transaction-scoped advisory lock, taken before the number is drawn and held to the
-   * commit, puts the inserts of one schema in a row; events are few, so the wait costs nothing.
-   */
   async addDeploymentEvent(e: DeploymentEvent): Promise<void> {
-    await this.sql.run(
-      `WITH turn AS (SELECT pg_advisory_xact_lock(${EVENTS_LOCK_CLASS}, hashtext(current_schema())))
-       INSERT INTO deployment_events (version_id, at, kind, subject, from_state, to_state, reason)
-       SELECT $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text FROM turn`,
-      [e.versionId, e.at, e.kind, e.subject, e.from, e.to, e.reason],
-    );
+    await this.sql.run(HISTORY_SQL.addEvent, [e.versionId, e.at, e.kind, e.subject, e.from, e.to, e.reason]);
   }
 
   async listDeploymentEvents(versionId: string, limit: number): Promise<DeploymentEvent[]> {
-    const rows = await this.sql.rows('SELECT * FROM deployment_events WHERE version_id = $1 ORDER BY seq DESC LIMIT $2', [versionId, limit]);
-    return rows.map(toDeploymentEvent).reverse();
+    return (await this.sql.rows(HISTORY_SQL.eventsOfVersion, [versionId, limit])).map(toDeploymentEvent).reverse();
   }
 
   async addLoadSample(s: LoadSample): Promise<void> {
-    await this.sql.run('INSERT INTO load_samples (version_id, at, queued, running, instances, desired) VALUES ($1, $2, $3, $4, $5, $6)', [
-      s.versionId,
-      s.at,
-      s.queued,
-      s.running,
-      s.instances,
-      s.desired,
-    ]);
+    await this.sql.run(HISTORY_SQL.addLoadSample, [s.versionId, s.at, s.queued, s.running, s.instances, s.desired]);
   }
 
   async listLoadSamples(versionId: string, since: number, limit: number): Promise<LoadSample[]> {
-    const rows = await this.sql.rows('SELECT * FROM load_samples WHERE version_id = $1 AND at >= $2 ORDER BY at DESC LIMIT $3', [versionId, since, limit]);
-    return rows.map(toLoadSample).reverse();
+    return (await this.sql.rows(HISTORY_SQL.loadSamples, [versionId, since, limit])).map(toLoadSample).reverse();
   }
 
   async pruneLoadSamples(before: number): Promise<number> {
-    return this.sql.run('DELETE FROM load_samples WHERE at < $1', [before]);
+    return this.sql.run(HISTORY_SQL.pruneLoadSamples, [before]);
   }
 
   async lastFleetEventSeq(): Promise<number> {
-    const [row] = await this.sql.rows<{ seq: string | null }>('SELECT max(seq) AS seq FROM deployment_events');
+    const [row] = await this.sql.rows<{ seq: string | null }>(HISTORY_SQL.lastEventSeq);
     return Number(row?.seq ?? 0);
   }
 
