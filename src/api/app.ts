@@ -61,6 +61,8 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  * header and on every log line about it; each is logged at `debug` when it ends.
  */
 export async function buildApi(services: ApiServices, log: FastifyBaseLogger): Promise<FastifyInstance> {
+  // Decided once: the level is fixed at start, and a request's line is then built only when it is written.
+  const logRequests = log.level === 'debug' || log.level === 'trace';
   const app = Fastify({
     loggerInstance: log,
     // Requests are logged once, at debug, by the onResponse hook below.
@@ -103,7 +105,9 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger): P
     // A stream or a long poll lasts as long as it is followed or waits: it is no request latency.
     const longLived = req.routeOptions.config.longPoll === true || String(reply.raw.getHeader('content-type') ?? '').startsWith('text/event-stream');
     if (!longLived) services.metrics.http.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    req.log.debug({ method: req.method, url: req.url, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+    if (logRequests) {
+      req.log.debug({ method: req.method, url: req.url, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+    }
   });
   // Any body type reaches invoke as text; JSON and text/plain are parsed, others refused there.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -19,6 +19,8 @@ export class FerryMetrics {
   readonly registry = new Registry();
   /** Names by id (functions, tenants) and version numbers, looked up once: they never change. */
   private readonly names = new Map<string, Promise<string>>();
+  /** The labels of a function's task metrics, by function id, once read. */
+  private readonly taskLabels = new Map<string, TaskLabels>();
 
   private readonly counter = <L extends string>(name: string, help: string, labelNames: L[]) => new Counter({ name, help, labelNames, registers: [this.registry] });
   private readonly gauge = <L extends string>(name: string, help: string, labelNames: L[]) => new Gauge({ name, help, labelNames, registers: [this.registry] });
@@ -131,12 +133,18 @@ export class FerryMetrics {
     }
   }
 
-  private withLabels(task: TaskRecord, record: (labels: { tenant: string; function: string }) => void): void {
-    this.labelsOf(task).then(record, () => {});
+  /** Records at once once a function's labels are known (the dispatch path's case), else when they are read. */
+  private withLabels(task: TaskRecord, record: (labels: TaskLabels) => void): void {
+    const known = this.taskLabels.get(task.functionId);
+    if (known) return record(known);
+    this.labelsOf(task).then((labels) => {
+      this.taskLabels.set(task.functionId, labels);
+      record(labels);
+    }, () => {});
   }
 
   /** Tenant and function names: a function's name is unique only within its tenant. */
-  private async labelsOf(of: { tenantId: string; functionId: string }): Promise<{ tenant: string; function: string }> {
+  private async labelsOf(of: { tenantId: string; functionId: string }): Promise<TaskLabels> {
     const store = this.control.store;
     const [tenant, fn] = await Promise.all([
       this.lookup(of.tenantId, async () => (await store.getTenant(of.tenantId))?.name),
@@ -162,6 +170,11 @@ export class FerryMetrics {
     }
     return name;
   }
+}
+
+interface TaskLabels {
+  tenant: string;
+  function: string;
 }
 
 function seconds(ms: number): number {

@@ -20,7 +20,6 @@ import type {
   TaskStreamEvent,
   VersionInfo,
 } from './types.js';
-
 import { type ServerSentEvent, readServerSentEvents } from './sse.js';
 
 export * from './types.js';
@@ -97,8 +96,8 @@ export class FerryClient {
     return { status: res.status, data: data as T, headers: res.headers };
   }
 
-  /** Throws the error a refused request's body describes. */
-  private async failure(res: Response, method: string, path: string): Promise<never> {
+  /** Throws the error a refused stream request's body describes. */
+  private async refused(res: Response, path: string): Promise<never> {
     const text = await res.text().catch(() => '');
     let data: unknown = null;
     try {
@@ -106,7 +105,7 @@ export class FerryClient {
     } catch {
       // not a Ferry error body
     }
-    throw apiError(res.status, data, `HTTP ${res.status} from ${this.base} for ${method} ${path}`);
+    throw apiError(res.status, data, `HTTP ${res.status} from ${this.base} for GET ${path}`);
   }
 
   private async get<T>(path: string): Promise<T> {
@@ -284,7 +283,7 @@ export class FerryClient {
         });
         // 204: the stream has nothing more to say (it ended before this reconnection).
         if (res.status === 204) return;
-        if (!res.ok || !res.body) await this.failure(res, 'GET', path);
+        if (!res.ok || !res.body) await this.refused(res, path);
         for await (const e of readServerSentEvents(res.body!)) {
           failures = 0;
           if (e.event === 'error') throw apiError(res.status, JSON.parse(e.data), `the stream ${path} failed`);
