@@ -1,5 +1,6 @@
 import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { AttemptOutcome } from '../core/completion.js';
+import { TASK_ERRORS } from '../core/task-errors.js';
 import type { TaskRecord, TaskRef } from '../core/types.js';
 import { LogCollector } from './log-collector.js';
 import type { RuntimeInstance } from './runtimes/runtime.js';
@@ -75,7 +76,7 @@ export class TaskRun {
       this.onError(err);
       await logs.flush(true).catch(this.onError);
       if (this.stopReason !== 'lost') {
-        await this.report(this.ref, { status: 'FAILED', error: { code: 'AGENT_ERROR', message: `the agent could not run the task: ${(err as Error).message}` } }).catch(this.onError);
+        await this.report(this.ref, { status: 'FAILED', error: TASK_ERRORS.agentError((err as Error).message) }).catch(this.onError);
       }
     } finally {
       clearTimeout(timeout);
@@ -89,9 +90,9 @@ export class TaskRun {
     if (result.kind === 'aborted' || this.stopReason !== null) {
       switch (this.stopReason) {
         case 'timeout':
-          return { status: 'TIMED_OUT', error: { code: 'TIMED_OUT', message: `ran longer than its timeout of ${this.task.timeoutSeconds} s` } };
+          return { status: 'TIMED_OUT', error: TASK_ERRORS.timedOut(this.task.timeoutSeconds) };
         case 'cancel':
-          return { status: 'CANCELLED', error: { code: 'CANCELLED', message: 'cancelled by request' } };
+          return { status: 'CANCELLED', error: TASK_ERRORS.cancelled() };
         default:
           // Lost: the control plane took the task back; whatever we say would be refused.
           return null;

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS } from '../core/limits.js';
+import { TASK_ERRORS } from '../core/task-errors.js';
 import type { TaskError, TaskProgress, TaskRecord } from '../core/types.js';
 
 /** Where one attempt's files live on the node; the same paths reach the work through env or headers. */
@@ -75,13 +76,6 @@ export function taskHeaders(task: TaskRecord, files: TaskFiles): Record<string, 
   };
 }
 
-export function tooLarge(bytes: number): TaskError {
-  return {
-    code: 'OUTPUT_TOO_LARGE',
-    message: `output is ${bytes} bytes, over the ${LIMITS.maxInlineOutputBytes}-byte inline limit; larger outputs need assets, which this server does not offer yet`,
-  };
-}
-
 /** Output text as the contract reads it: JSON when it parses, else the text itself. */
 export function parseOutput(text: string): unknown {
   try {
@@ -99,7 +93,7 @@ export async function readOutputFile(path: string): Promise<{ output: unknown } 
   } catch {
     return { output: null };
   }
-  if (size > LIMITS.maxInlineOutputBytes) return { error: tooLarge(size) };
+  if (size > LIMITS.maxInlineOutputBytes) return { error: TASK_ERRORS.outputTooLarge(size) };
   return { output: parseOutput(await readFile(path, 'utf8')) };
 }
 

@@ -2,7 +2,8 @@ import http from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { sleep } from '../../core/clock.js';
 import { LIMITS } from '../../core/limits.js';
-import { parseOutput, taskHeaders, tooLarge } from '../task-files.js';
+import { TASK_ERRORS, taskError } from '../../core/task-errors.js';
+import { parseOutput, taskHeaders } from '../task-files.js';
 import type { RunResult, TaskContext } from './runtime.js';
 
 /** How often a starting server's health path is tried: a refused connect costs next to nothing. */
@@ -62,7 +63,7 @@ export class ServerClient {
             size += c.length;
             if (size > LIMITS.maxInlineOutputBytes) {
               res.destroy();
-              resolve({ kind: 'error', error: tooLarge(size) });
+              resolve({ kind: 'error', error: TASK_ERRORS.outputTooLarge(size) });
             } else chunks.push(c);
           });
           res.on('end', () => {
@@ -72,10 +73,10 @@ export class ServerClient {
               const json = (res.headers['content-type'] ?? '').includes('json');
               resolve({ kind: 'ok', output: text === '' ? null : json ? parseOutput(text) : text });
             } else {
-              resolve({ kind: 'error', error: { code: 'HTTP_STATUS', httpStatus: status, message: `function answered ${status}: ${text.slice(0, 2000)}` } });
+              resolve({ kind: 'error', error: taskError('HTTP_STATUS', `function answered ${status}: ${text.slice(0, 2000)}`, { httpStatus: status }) });
             }
           });
-          res.on('error', () => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: { code: 'CONNECTION', message: 'the function closed the response early' } }));
+          res.on('error', () => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: taskError('CONNECTION', 'the function closed the response early') }));
         },
       );
       const abort = (): void => {
@@ -85,7 +86,7 @@ export class ServerClient {
       };
       ctx.signal.addEventListener('abort', abort, { once: true });
       req.on('close', () => ctx.signal.removeEventListener('abort', abort));
-      req.on('error', (err) => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: { code: 'CONNECTION', message: `cannot reach the function: ${err.message}` } }));
+      req.on('error', (err) => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: taskError('CONNECTION', `cannot reach the function: ${err.message}`) }));
       req.end(body);
     });
   }
@@ -151,7 +152,7 @@ export class LastLine {
   /** The output it makes: the line parsed like an output file, or an error when too large. */
   result(): RunResult {
     const line = this.partial.trim() !== '' ? this.partial : this.last;
-    if (Buffer.byteLength(line) > LIMITS.maxInlineOutputBytes) return { kind: 'error', error: tooLarge(Buffer.byteLength(line)) };
+    if (Buffer.byteLength(line) > LIMITS.maxInlineOutputBytes) return { kind: 'error', error: TASK_ERRORS.outputTooLarge(Buffer.byteLength(line)) };
     return { kind: 'ok', output: line === '' ? null : parseOutput(line) };
   }
 }

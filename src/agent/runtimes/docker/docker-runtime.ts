@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { sleep } from '../../../core/clock.js';
+import { taskError } from '../../../core/task-errors.js';
 import type { VersionSpec } from '../../../core/types.js';
 import { readOutputFile, taskEnv } from '../../task-files.js';
 import type { InstanceContext, LogStream, RunResult, Runtime, RuntimeInstance, TaskContext } from '../runtime.js';
@@ -254,7 +255,7 @@ class DockerInstance implements RuntimeInstance {
       );
     } catch (err) {
       if (ctx.signal.aborted) return { kind: 'aborted' };
-      return { kind: 'error', error: { code: 'EXEC_FAILED', message: `could not run the command in the container: ${(err as Error).message}` } };
+      return { kind: 'error', error: taskError('EXEC_FAILED', `could not run the command in the container: ${(err as Error).message}`) };
     }
     if (ctx.signal.aborted) {
       // It outlived SIGKILL (or its processes were out of reach): the container is restarted.
@@ -265,7 +266,7 @@ class DockerInstance implements RuntimeInstance {
       return { kind: 'aborted' };
     }
     if (end.exitCode !== 0) {
-      return { kind: 'error', error: { code: 'EXIT_CODE', message: `command exited with code ${end.exitCode}`, ...(end.exitCode !== null ? { exitCode: end.exitCode } : {}) } };
+      return { kind: 'error', error: taskError('EXIT_CODE', `command exited with code ${end.exitCode}`, end.exitCode !== null ? { exitCode: end.exitCode } : {}) };
     }
     if (job.output === 'lastStdoutLine') return lastLine.result();
     const out = await readOutputFile(ctx.files.outputFile);

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { taskError } from '../../../core/task-errors.js';
 import type { VersionSpec } from '../../../core/types.js';
 import { readOutputFile, taskEnv } from '../../task-files.js';
 import type { InstanceContext, RunResult, Runtime, RuntimeInstance, TaskContext } from '../runtime.js';
@@ -126,7 +127,7 @@ class ProcessInstance implements RuntimeInstance {
     const { code, signal } = await group.closed;
     ctx.signal.removeEventListener('abort', stop);
     if (ctx.signal.aborted) return { kind: 'aborted' };
-    if (code !== 0) return { kind: 'error', error: { code: 'EXIT_CODE', message: `command ${describeExit(code, signal)}`, ...(code !== null ? { exitCode: code } : {}) } };
+    if (code !== 0) return { kind: 'error', error: taskError('EXIT_CODE', `command ${describeExit(code, signal)}`, code !== null ? { exitCode: code } : {}) };
     if (job.output === 'lastStdoutLine') return lastLine.result();
     const out = await readOutputFile(ctx.files.outputFile);
     return 'error' in out ? { kind: 'error', error: out.error } : { kind: 'ok', output: out.output };

@@ -1,0 +1,47 @@
+import { LIMITS } from './limits.js';
+import type { TaskError } from './types.js';
+
+/**
+ * Every code a task's `error` can carry, with what it means. Workflows' Retry/Catch and
+ * destinations match on these, so they are stable: a new one is added here, none is renamed.
+ * The API's own error codes (a request's failure, not a task's) are in errors.ts.
+ */
+export const TASK_ERROR_CODES = {
+  CANCELLED: 'a cancel was asked for (by request, or by an undeploy that cancels running work)',
+  TIMED_OUT: "the attempt ran longer than the task's timeoutSeconds",
+  EXPIRED: "the task waited in the queue longer than its version's maxQueuedSeconds",
+  LEASE_EXPIRED: 'the agent running the attempt stopped renewing its lease (it died, froze or was cut off)',
+  NODE_LOST: "the attempt's node was declared lost, or its agent restarted",
+  INSTANCE_STOPPED: "the attempt's instance was stopped under it",
+  EXIT_CODE: 'a job command exited with a code other than 0 (exitCode) or was killed by a signal',
+  EXEC_FAILED: 'the command could not be started in its container',
+  HTTP_STATUS: 'a server-mode function answered with a status other than 2xx (httpStatus)',
+  CONNECTION: 'the function could not be reached, or closed the response early',
+  OUTPUT_TOO_LARGE: 'the output is over the inline limit',
+  AGENT_ERROR: 'the agent itself failed to run the attempt',
+} as const;
+
+export type TaskErrorCode = keyof typeof TASK_ERROR_CODES;
+
+export function isTaskErrorCode(code: string): code is TaskErrorCode {
+  return Object.hasOwn(TASK_ERROR_CODES, code);
+}
+
+/** A task error of a known code; `extra` carries `exitCode` or `httpStatus` where they apply. */
+export function taskError(code: TaskErrorCode, message: string, extra?: Pick<TaskError, 'exitCode' | 'httpStatus'>): TaskError {
+  return { code, message, ...extra };
+}
+
+/** The errors the control plane and the stores give, with their texts, so every adapter says the same. */
+export const TASK_ERRORS = {
+  cancelled: (): TaskError => taskError('CANCELLED', 'cancelled by request'),
+  cancelledByUndeploy: (): TaskError => taskError('CANCELLED', 'its instance was stopped by an undeploy'),
+  expired: (): TaskError => taskError('EXPIRED', 'queued longer than the version allows (maxQueuedSeconds)'),
+  leaseExpired: (): TaskError => taskError('LEASE_EXPIRED', 'the agent running this attempt stopped renewing its lease'),
+  nodeLost: (reason: string): TaskError => taskError('NODE_LOST', reason),
+  instanceStopped: (): TaskError => taskError('INSTANCE_STOPPED', 'its instance was stopped; running again'),
+  timedOut: (timeoutSeconds: number): TaskError => taskError('TIMED_OUT', `ran longer than its timeout of ${timeoutSeconds} s`),
+  outputTooLarge: (bytes: number): TaskError =>
+    taskError('OUTPUT_TOO_LARGE', `output is ${bytes} bytes, over the ${LIMITS.maxInlineOutputBytes}-byte inline limit; larger outputs need assets, which this server does not offer yet`),
+  agentError: (message: string): TaskError => taskError('AGENT_ERROR', `the agent could not run the task: ${message}`),
+} as const;
