@@ -65,14 +65,14 @@ async function runOnce(variant: { sql: string }): Promise<Run> {
   try {
     if (variant.sql) await admin(`SET search_path = ${schema}; ${variant.sql}`);
     const now = await store.now();
-    await store.createTenant({ id: 'ten_b', name: 'b', system: true, createdAt: now }, { id: newId('key'), tenantId: 'ten_b', name: 'k', scope: 'admin', hash: 'h', createdAt: now });
+    await store.tenants.createTenant({ id: 'ten_b', name: 'b', system: true, createdAt: now }, { id: newId('key'), tenantId: 'ten_b', name: 'k', scope: 'admin', hash: 'h', createdAt: now });
     const fnId = newId('fn');
-    const version = await store.createFunction({ id: fnId, tenantId: 'ten_b', name: 'f', description: '', tags: [], createdAt: now }, { id: newId('ver'), tenantId: 'ten_b', functionId: fnId, spec, createdAt: now });
+    const version = await store.catalog.createFunction({ id: fnId, tenantId: 'ten_b', name: 'f', description: '', tags: [], createdAt: now }, { id: newId('ver'), tenantId: 'ten_b', functionId: fnId, spec, createdAt: now });
     const enqueue = async (): Promise<number> => {
       const at = store.clock.now();
       const task = newTask({ tenantId: 'ten_b', functionId: fnId, versionId: version.id, taskType: 'command', input: { n: 1 }, priority: 0, maxAttempts: 1, timeoutSeconds: 60, idempotencyKey: null, maxQueuedMs: 3_600_000 }, at);
       const started = performance.now();
-      await store.enqueueTask({ task, requestHash: null });
+      await store.tasks.enqueueTask({ task, requestHash: null });
       return performance.now() - started;
     };
     const drive = async (count: number): Promise<number[]> => {

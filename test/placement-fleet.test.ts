@@ -62,7 +62,7 @@ describe('GPU placement across nodes', () => {
     expect(live(w)[0]).toMatchObject({ nodeId: h200, gpus: [{ index: 0, type: 'H200' }, { index: 1, type: 'H200' }] });
     const another = await deploy('another', { gpus: 1, gpuType: 'H200' }, 1);
     await settled(another, 0, /1 instance\(s\) pending: no ready node has 1 H200 GPU free \(2 such GPU\(s\) in the fleet\)/);
-    const gpus = await fleet.store.listNodes();
+    const gpus = await fleet.store.fleet.listNodes();
     expect(gpus.map((n) => n.id).sort()).toEqual([a100, h200].sort());
 
     // Undeploying the whole-GPU version frees both devices, but only once its process is gone:

@@ -94,17 +94,17 @@ export class FerryMetrics {
   private async sampleFleet(): Promise<void> {
     const store: Store = this.control.store;
     const [serving, allDeployments, live, gpuTypes, nodes, now] = await Promise.all([
-      store.listDeployments({ states: [...SERVING_DEPLOYMENT_STATES] }),
-      store.listDeployments({}),
-      store.listInstances({ states: [...LIVE_INSTANCE_STATES] }),
+      store.deployments.listDeployments({ states: [...SERVING_DEPLOYMENT_STATES] }),
+      store.deployments.listDeployments({}),
+      store.fleet.listInstances({ states: [...LIVE_INSTANCE_STATES] }),
       this.control.fleet.gpuTypes(),
-      store.listNodes(),
+      store.fleet.listNodes(),
       store.now(),
     ]);
     const loads = await Promise.all(
-      serving.map(async (d) => ({ labels: { ...(await this.labelsOf(d)), version: await this.versionNumber(d.tenantId, d.versionId) }, load: await store.versionLoad(d.versionId) })),
+      serving.map(async (d) => ({ labels: { ...(await this.labelsOf(d)), version: await this.versionNumber(d.tenantId, d.versionId) }, load: await store.tasks.versionLoad(d.versionId) })),
     );
-    const leased = await store.countLeasedTasks(live.map((i) => i.id));
+    const leased = await store.fleet.countLeasedTasks(live.map((i) => i.id));
     const instances = await Promise.all(
       live.map(async (i) => ({ labels: await this.labelsOf(i), state: i.state === 'IDLE' && (leased.get(i.id) ?? 0) > 0 ? 'BUSY' : i.state })),
     );
@@ -147,15 +147,15 @@ export class FerryMetrics {
   private async labelsOf(of: { tenantId: string; functionId: string }): Promise<TaskLabels> {
     const store = this.control.store;
     const [tenant, fn] = await Promise.all([
-      this.lookup(of.tenantId, async () => (await store.getTenant(of.tenantId))?.name),
-      this.lookup(of.functionId, async () => (await store.getFunction(of.tenantId, of.functionId))?.name),
+      this.lookup(of.tenantId, async () => (await store.tenants.getTenant(of.tenantId))?.name),
+      this.lookup(of.functionId, async () => (await store.catalog.getFunction(of.tenantId, of.functionId))?.name),
     ]);
     return { tenant, function: fn };
   }
 
   private versionNumber(tenantId: string, versionId: string): Promise<string> {
     return this.lookup(versionId, async () => {
-      const number = (await this.control.store.getVersion(tenantId, versionId))?.number;
+      const number = (await this.control.store.catalog.getVersion(tenantId, versionId))?.number;
       return number === undefined ? undefined : String(number);
     });
   }

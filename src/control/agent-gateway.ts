@@ -5,7 +5,8 @@ import type { AttemptOutcome } from '../core/completion.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
 import { LIVE_INSTANCE_STATES, instanceStatesBefore, isTerminalTask } from '../core/states.js';
 import type { LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef, VersionRecord } from '../core/types.js';
-import type { ReclaimedTask, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { ReclaimedTask } from '../store/task-queue.js';
 import type { ControlConfig } from './control-config.js';
 import type { ControlEvents } from './events.js';
 import { recordDeploymentEvent } from './deployment-events.js';
@@ -27,10 +28,10 @@ export class AgentGateway implements AgentProtocol {
 
   async registerNode(node: { id: string; name: string; gpus: GpuDevice[] }): Promise<void> {
     const now = this.clock.now();
-    const existing = await this.store.getNode(node.id);
-    await this.store.upsertNode({ ...node, state: 'READY', lastSeenAt: now, createdAt: existing?.createdAt ?? now });
+    const existing = await this.store.fleet.getNode(node.id);
+    await this.store.fleet.upsertNode({ ...node, state: 'READY', lastSeenAt: now, createdAt: existing?.createdAt ?? now });
     // A registering agent is a fresh process: whatever the store thought ran there is gone.
-    const { instances, tasks } = await this.store.failNodeInstances(node.id, 'its agent restarted');
+    const { instances, tasks } = await this.store.fleet.failNodeInstances(node.id, 'its agent restarted');
     for (const i of instances) {
       await recordDeploymentEvent(this.store, this.events, { versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason: 'its agent restarted' });
       this.events.versionChanged(i.versionId);
@@ -40,12 +41,12 @@ export class AgentGateway implements AgentProtocol {
   }
 
   async assignments(nodeId: string): Promise<InstanceAssignment[]> {
-    const instances = await this.store.listInstances({ nodeId, states: [...LIVE_INSTANCE_STATES] });
+    const instances = await this.store.fleet.listInstances({ nodeId, states: [...LIVE_INSTANCE_STATES] });
     const out: InstanceAssignment[] = [];
     for (const instance of instances) {
       let version = this.versions.get(instance.versionId);
       if (!version) {
-        version = (await this.store.getVersion(instance.tenantId, instance.versionId)) ?? undefined;
+        version = (await this.store.catalog.getVersion(instance.tenantId, instance.versionId)) ?? undefined;
         if (!version) continue;
         this.versions.set(version.id, version);
       }
@@ -55,21 +56,21 @@ export class AgentGateway implements AgentProtocol {
   }
 
   async instanceEvent(instanceId: string, message: string): Promise<void> {
-    const instance = await this.store.getInstance(instanceId);
+    const instance = await this.store.fleet.getInstance(instanceId);
     if (!instance) return;
     await recordDeploymentEvent(this.store, this.events, { versionId: instance.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: instance.state, to: instance.state, reason: message });
   }
 
   async instanceState(instanceId: string, to: 'IDLE' | 'STOPPED' | 'FAILED', reason: string | null): Promise<void> {
-    const before = await this.store.getInstance(instanceId);
-    const moved = await this.store.moveInstance(instanceId, instanceStatesBefore(to), to, reason);
+    const before = await this.store.fleet.getInstance(instanceId);
+    const moved = await this.store.fleet.moveInstance(instanceId, instanceStatesBefore(to), to, reason);
     if (!moved || !before) return;
     await recordDeploymentEvent(this.store, this.events, { versionId: moved.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: before.state, to, reason: reason ?? (to === 'IDLE' ? 'ready' : 'stopped') });
     if (to === 'IDLE') this.events.instanceReady(moved.versionId);
     if (to === 'FAILED') this.events.instanceFailed(moved.versionId, reason ?? 'failed');
     this.events.versionChanged(moved.versionId);
     if (to !== 'IDLE') {
-      this.announceReclaimed(await this.store.releaseInstanceTasks([instanceId], 'requeue'));
+      this.announceReclaimed(await this.store.tasks.releaseInstanceTasks([instanceId], 'requeue'));
       this.events.capacityChanged();
     }
   }
@@ -79,13 +80,13 @@ export class AgentGateway implements AgentProtocol {
     const idle = request.running === 0;
     const since = this.events.readyMark(versionId);
     if (this.mayClaimNow(request)) {
-      const claimed = await this.store.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs });
+      const claimed = await this.store.tasks.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs });
       if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return this.claimed(versionId, claimed, limit);
     }
-    const instance = await this.store.getInstance(instanceId);
+    const instance = await this.store.fleet.getInstance(instanceId);
     if (!instance || instance.state !== 'IDLE' || instance.versionId !== versionId) return [];
     // Wait for an enqueue, but no longer than until a delayed retry becomes runnable.
-    const nextRunAt = await this.store.nextRunAt(versionId);
+    const nextRunAt = await this.store.tasks.nextRunAt(versionId);
     const ms = nextRunAt === null ? waitMs : Math.max(0, Math.min(waitMs, nextRunAt - this.clock.now()));
     const woken = await this.events.waitForReady(versionId, { since, idle, ms, instanceId }, signal);
     // Leased to this instance by the enqueue that found it waiting: its own, even if it stops now.
@@ -96,7 +97,7 @@ export class AgentGateway implements AgentProtocol {
       if (woken) this.events.taskReady(versionId);
       return [];
     }
-    return this.claimed(versionId, await this.store.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs }), limit);
+    return this.claimed(versionId, await this.store.tasks.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs }), limit);
   }
 
   /** Idle first: a busy instance leaves queued work to a waiting idle one, which is being woken for it. */
@@ -115,14 +116,14 @@ export class AgentGateway implements AgentProtocol {
   }
 
   async heartbeat(nodeId: string, held: HeldLeases[]): Promise<LeaseReport> {
-    const state = await this.store.touchNode(nodeId);
+    const state = await this.store.fleet.touchNode(nodeId);
     if (state !== 'READY') {
       throw new FerryError('NODE_LOST', `node ${nodeId} is ${state === null ? 'not registered' : 'declared lost'}: its agent must register again`);
     }
     const report: LeaseReport = { cancel: [], lost: [] };
     for (const h of held) {
       if (h.tasks.length === 0) continue;
-      const r = await this.store.renewLeases(h.instanceId, h.tasks, this.config.leaseMs);
+      const r = await this.store.tasks.renewLeases(h.instanceId, h.tasks, this.config.leaseMs);
       report.cancel.push(...r.cancel);
       report.lost.push(...r.lost);
     }
@@ -130,18 +131,18 @@ export class AgentGateway implements AgentProtocol {
   }
 
   async progress(ref: TaskRef, progress: TaskProgress): Promise<void> {
-    if (await this.store.reportProgress(ref, progress)) this.events.taskChanged(ref.id);
+    if (await this.store.tasks.reportProgress(ref, progress)) this.events.taskChanged(ref.id);
   }
 
   async logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void> {
     if (lines.length === 0) return;
-    await this.store.appendLogs(ref, lines);
+    await this.store.tasks.appendLogs(ref, lines);
     this.events.taskChanged(ref.id);
   }
 
   async complete(ref: TaskRef, outcome: AttemptOutcome, next?: ClaimRequest): Promise<TaskRecord[]> {
     const claim = next && this.mayClaimNow(next) ? { instanceId: next.instanceId, limit: next.limit, leaseMs: this.config.leaseMs } : undefined;
-    const result = await this.store.completeTask(ref, outcome, this.config.retryBaseMs, claim);
+    const result = await this.store.tasks.completeTask(ref, outcome, this.config.retryBaseMs, claim);
     const task = result.accepted ? result.task : null;
     if (task) {
       if (isTerminalTask(task.status)) this.events.taskEnded(task);

@@ -35,12 +35,12 @@ export class AuthService {
 
   /** Creates the system tenant and its admin key on the first start; returns the key then, else null. */
   async bootstrap(): Promise<string | null> {
-    if ((await this.store.countTenants()) > 0) return null;
+    if ((await this.store.tenants.countTenants()) > 0) return null;
     try {
       return (await this.createTenant('default', true)).secret;
     } catch (err) {
       // Replicas starting together on an empty PostgreSQL: one creates the tenant, the others see it.
-      if ((await this.store.countTenants()) > 0) return null;
+      if ((await this.store.tenants.countTenants()) > 0) return null;
       throw err;
     }
   }
@@ -49,13 +49,13 @@ export class AuthService {
     const now = this.clock.now();
     const tenant: Tenant = { id: newId(ID_PREFIX.tenant, now), name, system, createdAt: now };
     const { key, secret } = this.newKey(tenant.id, 'admin', 'admin');
-    await this.store.createTenant(tenant, key);
+    await this.store.tenants.createTenant(tenant, key);
     return { tenant, key, secret };
   }
 
   async createKey(tenantId: string, name: string, scope: Scope): Promise<{ key: ApiKey; secret: string }> {
     const created = this.newKey(tenantId, name, scope);
-    await this.store.createApiKey(created.key);
+    await this.store.tenants.createApiKey(created.key);
     return created;
   }
 
@@ -79,8 +79,8 @@ export class AuthService {
     if (cached && cached.until > now) {
       principal = cached.principal;
     } else {
-      const key = await this.store.findApiKey(AuthService.hash(secret));
-      const tenant = key ? await this.store.getTenant(key.tenantId) : null;
+      const key = await this.store.tenants.findApiKey(AuthService.hash(secret));
+      const tenant = key ? await this.store.tenants.getTenant(key.tenantId) : null;
       principal = key && tenant ? { tenantId: key.tenantId, keyId: key.id, scope: key.scope, system: tenant.system } : null;
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(secret, { principal, until: now + CACHE_MS });

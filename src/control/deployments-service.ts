@@ -2,7 +2,8 @@ import type { Clock } from '../core/clock.js';
 import { FerryError, invalid } from '../core/errors.js';
 import { LIVE_INSTANCE_STATES, isServingDeployment, type InstanceState } from '../core/states.js';
 import type { DeploymentEvent, DeploymentRecord, InstanceRecord, LoadSample, ScalingSettings } from '../core/types.js';
-import type { QueueCounts, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { QueueCounts } from '../store/task-queue.js';
 import type { ControlEvents } from './events.js';
 import { recordDeploymentEvent } from './deployment-events.js';
 import type { FunctionsService } from './functions-service.js';
@@ -45,13 +46,13 @@ export class DeploymentsService {
    */
   async timeline(tenantId: string, functionIdOrName: string, versionId: string, since: number, limit: number): Promise<{ functionId: string; versionId: string; samples: LoadSample[] }> {
     const { function: fn, version } = await this.functions.getVersion(tenantId, functionIdOrName, versionId);
-    return { functionId: fn.id, versionId: version.id, samples: await this.store.listLoadSamples(version.id, since, limit) };
+    return { functionId: fn.id, versionId: version.id, samples: await this.store.deployments.listLoadSamples(version.id, since, limit) };
   }
 
   /** Deploys a version, or updates a deployment's settings live. */
   async put(tenantId: string, functionIdOrName: string, versionId: string, input: Partial<ScalingSettings>): Promise<{ deployment: DeploymentView; created: boolean }> {
     const { function: fn, version } = await this.functions.getVersion(tenantId, functionIdOrName, versionId);
-    const existing = await this.store.getDeployment(tenantId, version.id);
+    const existing = await this.store.deployments.getDeployment(tenantId, version.id);
     const base = existing && isServingDeployment(existing.state) ? existing : DEFAULT_SCALING;
     const settings: ScalingSettings = {
       minInstances: input.minInstances ?? base.minInstances,
@@ -65,7 +66,7 @@ export class DeploymentsService {
     const now = this.clock.now();
     const serving = existing !== null && isServingDeployment(existing.state);
     const state = serving ? existing.state : settings.minInstances > 0 ? 'DEPLOYING' : 'ACTIVE';
-    await this.store.putDeployment({
+    await this.store.deployments.putDeployment({
       tenantId,
       functionId: fn.id,
       versionId: version.id,
@@ -97,18 +98,18 @@ export class DeploymentsService {
    */
   async undeploy(tenantId: string, functionIdOrName: string, versionId: string, options: { graceful: boolean; running: 'requeue' | 'cancel' }): Promise<DeploymentView> {
     const { version } = await this.functions.getVersion(tenantId, functionIdOrName, versionId);
-    const deployment = await this.store.getDeployment(tenantId, version.id);
+    const deployment = await this.store.deployments.getDeployment(tenantId, version.id);
     if (!deployment) throw new FerryError('DEPLOYMENT_NOT_FOUND', `version ${version.number} of this function is not deployed`);
     const now = this.clock.now();
     if (isServingDeployment(deployment.state)) {
-      await this.store.setDeploymentState(version.id, [deployment.state], 'INACTIVE', options.graceful ? 'undeployed (draining)' : 'undeployed');
+      await this.store.deployments.setDeploymentState(version.id, [deployment.state], 'INACTIVE', options.graceful ? 'undeployed (draining)' : 'undeployed');
       await recordDeploymentEvent(this.store, this.events, { versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: deployment.state, to: 'INACTIVE', reason: 'undeployed' });
     }
     this.events.deploymentReset(version.id);
-    const live = await this.store.listInstances({ versionId: version.id, states: [...LIVE_INSTANCE_STATES] });
+    const live = await this.store.fleet.listInstances({ versionId: version.id, states: [...LIVE_INSTANCE_STATES] });
     if (!options.graceful) {
       const nodeOf = new Map(live.map((i) => [i.id, i.nodeId]));
-      for (const r of await this.store.releaseInstanceTasks([...nodeOf.keys()], options.running)) {
+      for (const r of await this.store.tasks.releaseInstanceTasks([...nodeOf.keys()], options.running)) {
         if (r.status === 'QUEUED') this.events.taskReady(r.task.versionId);
         else this.events.taskEnded(r.task);
         const nodeId = nodeOf.get(r.taken.instanceId ?? '');
@@ -117,7 +118,7 @@ export class DeploymentsService {
     }
     for (const i of live) {
       if (i.state === 'DRAINING') continue;
-      if (await this.store.moveInstance(i.id, [i.state], 'DRAINING', options.graceful ? 'undeployed' : 'undeployed: stopping now')) {
+      if (await this.store.fleet.moveInstance(i.id, [i.state], 'DRAINING', options.graceful ? 'undeployed' : 'undeployed: stopping now')) {
         await recordDeploymentEvent(this.store, this.events, { versionId: version.id, at: now, kind: 'instance', subject: i.id, from: i.state, to: 'DRAINING', reason: 'undeployed' });
         this.events.assignmentsChanged(i.nodeId);
       }
@@ -130,7 +131,7 @@ export class DeploymentsService {
     const scope = versionId
       ? await this.functions.getVersion(tenantId, functionIdOrName, versionId).then(({ function: fn, version }) => ({ functionId: fn.id, versionId: version.id }))
       : { functionId: (await this.functions.get(tenantId, functionIdOrName)).id };
-    const counts = await this.store.queueCounts({ tenantId, ...scope });
+    const counts = await this.store.tasks.queueCounts({ tenantId, ...scope });
     const instances: QueueView['instances'] = {};
     for (const i of await this.instances(tenantId, { ...scope, live: true })) instances[i.state] = (instances[i.state] ?? 0) + 1;
     return { ...scope, ...counts, instances };
@@ -138,8 +139,8 @@ export class DeploymentsService {
 
   /** Instances of a tenant, optionally of one function or version, with BUSY derived. */
   async instances(tenantId: string, filter: { functionId?: string; versionId?: string; live?: boolean } = {}): Promise<InstanceView[]> {
-    const list = await this.store.listInstances({ tenantId, functionId: filter.functionId, versionId: filter.versionId, states: filter.live ? [...LIVE_INSTANCE_STATES] : undefined });
-    const leased = await this.store.countLeasedTasks(list.map((i) => i.id));
+    const list = await this.store.fleet.listInstances({ tenantId, functionId: filter.functionId, versionId: filter.versionId, states: filter.live ? [...LIVE_INSTANCE_STATES] : undefined });
+    const leased = await this.store.fleet.countLeasedTasks(list.map((i) => i.id));
     return list.map((i) => {
       const activeTasks = leased.get(i.id) ?? 0;
       return { ...i, state: i.state === 'IDLE' && activeTasks > 0 ? 'BUSY' : i.state, activeTasks };
@@ -147,12 +148,12 @@ export class DeploymentsService {
   }
 
   private async view(tenantId: string, versionId: string): Promise<DeploymentView> {
-    const deployment = await this.store.getDeployment(tenantId, versionId);
+    const deployment = await this.store.deployments.getDeployment(tenantId, versionId);
     if (!deployment) throw new FerryError('DEPLOYMENT_NOT_FOUND', `version ${versionId} is not deployed`);
     const all = await this.instances(tenantId, { versionId });
     // Ended instances are history; keep the last few so a crash loop's reasons stay visible.
     const ended = all.filter((i) => i.state === 'STOPPED' || i.state === 'FAILED').slice(-10);
     const instances = [...all.filter((i) => i.state !== 'STOPPED' && i.state !== 'FAILED'), ...ended];
-    return { ...deployment, instances, events: await this.store.listDeploymentEvents(versionId, 50) };
+    return { ...deployment, instances, events: await this.store.deployments.listDeploymentEvents(versionId, 50) };
   }
 }

@@ -30,7 +30,7 @@ export class FleetService {
 
   async nodes(): Promise<NodeAllocation[]> {
     const byNode = new Map<string, Map<number, DeviceAllocation>>();
-    for (const i of await this.store.listInstances({ states: [...LIVE_INSTANCE_STATES] })) {
+    for (const i of await this.store.fleet.listInstances({ states: [...LIVE_INSTANCE_STATES] })) {
       let m = byNode.get(i.nodeId);
       if (!m) byNode.set(i.nodeId, (m = new Map()));
       for (const g of i.gpus) {
@@ -40,7 +40,7 @@ export class FleetService {
         m.set(g.index, a);
       }
     }
-    return (await this.store.listNodes()).map((node) => ({ node, allocated: byNode.get(node.id) ?? new Map() }));
+    return (await this.store.fleet.listNodes()).map((node) => ({ node, allocated: byNode.get(node.id) ?? new Map() }));
   }
 
   async gpuTypes(): Promise<GpuTypeSummary[]> {

@@ -3,7 +3,8 @@ import { FerryError } from '../core/errors.js';
 import { ID_PREFIX, newId } from '../core/ids.js';
 import type { FunctionRecord, Page, VersionRecord } from '../core/types.js';
 import { normalizeVersionSpec, type VersionSpecInput } from '../core/version-spec.js';
-import type { PageRequest, Store } from '../store/store.js';
+import type { PageRequest } from '../store/paging.js';
+import type { Store } from '../store/store.js';
 
 export interface CreateFunctionInput {
   name: string;
@@ -25,31 +26,31 @@ export class FunctionsService {
     const spec = this.checkedSpec(input.version);
     const now = this.clock.now();
     const fn: FunctionRecord = { id: newId(ID_PREFIX.function, now), tenantId, name: input.name, description: input.description ?? '', tags: input.tags ?? [], createdAt: now };
-    const version = await this.store.createFunction(fn, { id: newId(ID_PREFIX.version, now), tenantId, functionId: fn.id, spec, createdAt: now });
+    const version = await this.store.catalog.createFunction(fn, { id: newId(ID_PREFIX.version, now), tenantId, functionId: fn.id, spec, createdAt: now });
     return { function: fn, version };
   }
 
   /** A function by id or name; 404 when it does not exist in the tenant. */
   async get(tenantId: string, idOrName: string): Promise<FunctionRecord> {
-    const fn = await this.store.getFunction(tenantId, idOrName);
+    const fn = await this.store.catalog.getFunction(tenantId, idOrName);
     if (!fn) throw new FerryError('FUNCTION_NOT_FOUND', `function ${idOrName} not found`);
     return fn;
   }
 
   list(tenantId: string, page: PageRequest): Promise<Page<FunctionRecord>> {
-    return this.store.listFunctions(tenantId, page);
+    return this.store.catalog.listFunctions(tenantId, page);
   }
 
   async delete(tenantId: string, idOrName: string): Promise<void> {
     const fn = await this.get(tenantId, idOrName);
-    await this.store.deleteFunction(tenantId, fn.id);
+    await this.store.catalog.deleteFunction(tenantId, fn.id);
   }
 
   async addVersion(tenantId: string, functionIdOrName: string, input: VersionSpecInput): Promise<VersionRecord> {
     const fn = await this.get(tenantId, functionIdOrName);
     const spec = this.checkedSpec(input);
     const now = this.clock.now();
-    return this.store.addVersion({ id: newId(ID_PREFIX.version, now), tenantId, functionId: fn.id, spec, createdAt: now });
+    return this.store.catalog.addVersion({ id: newId(ID_PREFIX.version, now), tenantId, functionId: fn.id, spec, createdAt: now });
   }
 
   /** A version of a function; 404 when either does not exist or they do not belong together. */
@@ -60,19 +61,19 @@ export class FunctionsService {
 
   /** A version of a function already loaded; 404 when it is not one of the function's. */
   async versionOf(fn: FunctionRecord, versionId: string): Promise<VersionRecord> {
-    const version = await this.store.getVersion(fn.tenantId, versionId);
+    const version = await this.store.catalog.getVersion(fn.tenantId, versionId);
     if (!version || version.functionId !== fn.id) throw new FerryError('VERSION_NOT_FOUND', `version ${versionId} of function ${fn.name} not found`);
     return version;
   }
 
   async listVersions(tenantId: string, functionIdOrName: string, page: PageRequest): Promise<Page<VersionRecord>> {
     const fn = await this.get(tenantId, functionIdOrName);
-    return this.store.listVersions(tenantId, fn.id, page);
+    return this.store.catalog.listVersions(tenantId, fn.id, page);
   }
 
   async deleteVersion(tenantId: string, functionIdOrName: string, versionId: string): Promise<void> {
     const { version } = await this.getVersion(tenantId, functionIdOrName, versionId);
-    await this.store.deleteVersion(tenantId, version.id);
+    await this.store.catalog.deleteVersion(tenantId, version.id);
   }
 
   private checkedSpec(input: VersionSpecInput): VersionRecord['spec'] {

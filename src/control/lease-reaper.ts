@@ -45,9 +45,9 @@ export class LeaseReaper {
     await this.sweepLostNodes();
     let moved = 0;
     for (;;) {
-      const reclaimed = await this.store.reclaimExpiredLeases(BATCH);
+      const reclaimed = await this.store.tasks.reclaimExpiredLeases(BATCH);
       this.gateway.announceReclaimed(reclaimed);
-      const expired = await this.store.expireQueuedTasks(BATCH);
+      const expired = await this.store.tasks.expireQueuedTasks(BATCH);
       for (const t of expired) {
         this.events.taskEnded(t);
         this.events.versionChanged(t.versionId);
@@ -61,7 +61,7 @@ export class LeaseReaper {
   private async sweepLostNodes(): Promise<void> {
     const now = this.clock.now();
     const reason = `its node sent no heartbeat for ${this.config.nodeLostMs / 1000} s`;
-    const { instances } = await this.store.markLostNodes(now - this.config.nodeLostMs, reason);
+    const { instances } = await this.store.fleet.markLostNodes(now - this.config.nodeLostMs, reason);
     for (const i of instances) {
       await recordDeploymentEvent(this.store, this.events, { versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason });
       this.events.versionChanged(i.versionId);

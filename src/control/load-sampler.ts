@@ -28,7 +28,7 @@ export class LoadSampler {
       const queueMoved = last.queued !== sample.queued || last.running !== sample.running;
       if (sample.at - last.at < (queueMoved ? this.everyMs : UNCHANGED_SAMPLE_MS)) return;
     }
-    await this.store.addLoadSample(sample);
+    await this.store.deployments.addLoadSample(sample);
     this.last.set(sample.versionId, sample);
   }
 
@@ -39,6 +39,6 @@ export class LoadSampler {
   async prune(now: number): Promise<void> {
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
-    await this.store.pruneLoadSamples(now - LOAD_SAMPLE_RETENTION_MS);
+    await this.store.deployments.pruneLoadSamples(now - LOAD_SAMPLE_RETENTION_MS);
   }
 }

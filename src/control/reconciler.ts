@@ -115,7 +115,7 @@ export class Reconciler {
 
   private async scheduleAll(): Promise<void> {
     try {
-      for (const d of await this.store.listDeployments({ states: ['DEPLOYING', 'ACTIVE', 'DEGRADED', 'ERROR'] })) this.dirty.add(d.versionId);
+      for (const d of await this.store.deployments.listDeployments({ states: ['DEPLOYING', 'ACTIVE', 'DEGRADED', 'ERROR'] })) this.dirty.add(d.versionId);
       this.running ??= this.drain();
       await this.loads.prune(this.clock.now());
     } catch (err) {
@@ -143,14 +143,14 @@ export class Reconciler {
   }
 
   private async reconcile(versionId: string): Promise<void> {
-    const [deployment] = await this.store.listDeployments({ versionId });
+    const [deployment] = await this.store.deployments.listDeployments({ versionId });
     if (!deployment || !isServingDeployment(deployment.state)) return;
     const version = await this.version(deployment);
     if (!version) return;
     const now = this.clock.now();
-    const live = await this.store.listInstances({ versionId, states: [...LIVE_INSTANCE_STATES] });
+    const live = await this.store.fleet.listInstances({ versionId, states: [...LIVE_INSTANCE_STATES] });
     const serving = live.filter((i) => i.state !== 'DRAINING');
-    const counts = await this.store.versionLoad(versionId);
+    const counts = await this.store.tasks.versionLoad(versionId);
     const memory = this.memory.get(versionId) ?? FRESH_SCALING_MEMORY;
     const decision = decideScale({ queued: counts.queued, running: counts.running, current: serving.length, settings: deployment, now, memory });
     this.memory.set(versionId, decision.memory);
@@ -184,8 +184,8 @@ export class Reconciler {
         return null;
       }
     }
-    const nodes = await this.store.listNodes();
-    const allocations = (await this.store.listInstances({ states: [...LIVE_INSTANCE_STATES] })).map((i) => ({ nodeId: i.nodeId, gpus: i.gpus }));
+    const nodes = await this.store.fleet.listNodes();
+    const allocations = (await this.store.fleet.listInstances({ states: [...LIVE_INSTANCE_STATES] })).map((i) => ({ nodeId: i.nodeId, gpus: i.gpus }));
     for (let k = 0; k < count; k++) {
       const placement = placeInstance(version.spec.resources, nodes, allocations);
       if ('reason' in placement) return `${count - k} instance(s) pending: ${placement.reason}`;
@@ -202,7 +202,7 @@ export class Reconciler {
         readyAt: null,
         endedAt: null,
       };
-      await this.store.createInstance(instance);
+      await this.store.fleet.createInstance(instance);
       allocations.push(placement);
       await this.event(deployment.versionId, 'instance', instance.id, null, 'STARTING', `scale-up: placed on ${placement.nodeId}`);
       this.events.assignmentsChanged(placement.nodeId);
@@ -212,11 +212,11 @@ export class Reconciler {
 
   /** Drains `count` instances: idle ones first, then starting ones, busy ones last; newest first. */
   private async scaleIn(deployment: DeploymentRecord, serving: InstanceRecord[], count: number): Promise<void> {
-    const leased = await this.store.countLeasedTasks(serving.map((i) => i.id));
+    const leased = await this.store.fleet.countLeasedTasks(serving.map((i) => i.id));
     const rank = (i: InstanceRecord): number => (i.state === 'IDLE' && leased.get(i.id) === 0 ? 0 : i.state === 'STARTING' ? 1 : 2);
     const victims = [...serving].sort((a, b) => rank(a) - rank(b) || b.createdAt - a.createdAt).slice(0, count);
     for (const v of victims) {
-      const moved = await this.store.moveInstance(v.id, [v.state as StoredInstanceState], 'DRAINING', 'scale-in');
+      const moved = await this.store.fleet.moveInstance(v.id, [v.state as StoredInstanceState], 'DRAINING', 'scale-in');
       if (!moved) continue;
       await this.event(deployment.versionId, 'instance', v.id, v.state, 'DRAINING', rank(v) === 2 ? 'scale-in: busy, stops after its tasks' : 'scale-in');
       this.events.assignmentsChanged(v.nodeId);
@@ -237,7 +237,7 @@ export class Reconciler {
       state = 'DEPLOYING';
     }
     if (state === deployment.state && reason === deployment.reason) return;
-    if (await this.store.setDeploymentState(deployment.versionId, [deployment.state], state, reason)) {
+    if (await this.store.deployments.setDeploymentState(deployment.versionId, [deployment.state], state, reason)) {
       if (state !== deployment.state) await this.event(deployment.versionId, 'deployment', deployment.versionId, deployment.state, state, reason ?? 'reconciled');
     }
   }
@@ -259,7 +259,7 @@ export class Reconciler {
   private async version(deployment: DeploymentRecord): Promise<VersionRecord | null> {
     let v = this.versions.get(deployment.versionId);
     if (!v) {
-      v = (await this.store.getVersion(deployment.tenantId, deployment.versionId)) ?? undefined;
+      v = (await this.store.catalog.getVersion(deployment.tenantId, deployment.versionId)) ?? undefined;
       if (v) this.versions.set(v.id, v);
     }
     return v ?? null;

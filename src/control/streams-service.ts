@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isTerminalTask } from '../core/states.js';
 import type { FleetEvent, TaskLogLine } from '../core/types.js';
-import type { FleetEventFilter, Store } from '../store/store.js';
+import type { FleetEventFilter } from '../store/deployment-store.js';
+import type { Store } from '../store/store.js';
 import type { ControlEvents } from './events.js';
 import type { TaskView, TasksService } from './tasks-service.js';
 
@@ -128,7 +129,7 @@ export class StreamsService {
           }
           wake = done;
         });
-        const page = await this.store.listFleetEvents(tenantId, { ...filter, afterSeq: after }, FLEET_PAGE);
+        const page = await this.store.deployments.listFleetEvents(tenantId, { ...filter, afterSeq: after }, FLEET_PAGE);
         for (const e of page) yield e;
         if (page.length > 0) after = page[page.length - 1]!.seq;
         if (page.length === FLEET_PAGE) {

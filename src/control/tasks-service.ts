@@ -6,7 +6,9 @@ import { LIMITS } from '../core/limits.js';
 import { isServingDeployment, isTerminalTask, type TaskStatus } from '../core/states.js';
 import type { DeploymentRecord, FunctionRecord, Page, SubmitRequest, TaskLogLine, TaskRecord } from '../core/types.js';
 import { defaultTaskType, supportsTaskType } from '../core/version-spec.js';
-import type { EnqueueResult, PageRequest, Store, TaskFilter } from '../store/store.js';
+import type { PageRequest } from '../store/paging.js';
+import type { Store } from '../store/store.js';
+import type { EnqueueResult, TaskFilter } from '../store/task-queue.js';
 import type { ControlEvents } from './events.js';
 import type { FunctionsService } from './functions-service.js';
 
@@ -35,7 +37,7 @@ export class TasksService {
     const fn = await this.functions.get(tenantId, req.functionId);
     const picked = req.versionId === undefined ? await this.pickServingDeployment(fn) : null;
     const version = await this.functions.versionOf(fn, picked?.versionId ?? req.versionId!);
-    const deployment = picked ?? (await this.store.getDeployment(tenantId, version.id));
+    const deployment = picked ?? (await this.store.deployments.getDeployment(tenantId, version.id));
     if (!deployment || !isServingDeployment(deployment.state)) {
       throw new FerryError('NOT_DEPLOYED', `version ${version.number} (${version.id}) of ${fn.name} is not deployed`);
     }
@@ -69,7 +71,7 @@ export class TasksService {
     let handed: TaskRecord[] = [];
     let result: EnqueueResult;
     try {
-      result = await this.store.enqueueTask({ task, requestHash }, waiter ? { instanceId: waiter.instanceId, limit: 1, leaseMs: this.leaseMs } : undefined);
+      result = await this.store.tasks.enqueueTask({ task, requestHash }, waiter ? { instanceId: waiter.instanceId, limit: 1, leaseMs: this.leaseMs } : undefined);
       if (result.created) handed = result.claimed;
     } finally {
       // A taken waiter is always answered: with what was leased to it, or sent to claim for itself.
@@ -92,16 +94,16 @@ export class TasksService {
 
   async position(tenantId: string, taskId: string): Promise<{ taskId: string; status: TaskStatus; position: number | null }> {
     const task = await this.record(tenantId, taskId);
-    return { taskId: task.id, status: task.status, position: task.status === 'QUEUED' ? await this.store.taskPosition(task) : null };
+    return { taskId: task.id, status: task.status, position: task.status === 'QUEUED' ? await this.store.tasks.taskPosition(task) : null };
   }
 
   list(tenantId: string, filter: TaskFilter, page: PageRequest): Promise<Page<TaskRecord>> {
-    return this.store.listTasks(tenantId, filter, page);
+    return this.store.tasks.listTasks(tenantId, filter, page);
   }
 
   /** Cancels a queued task at once, or asks the running attempt's agent to stop it. */
   async cancel(tenantId: string, taskId: string): Promise<TaskView> {
-    const result = await this.store.requestCancel(tenantId, taskId);
+    const result = await this.store.tasks.requestCancel(tenantId, taskId);
     if (!result) throw notFound(taskId);
     const { task, previous } = result;
     if (isTerminalTask(previous)) throw new FerryError('TASK_NOT_CANCELLABLE', `task ${taskId} already ended ${previous}`);
@@ -127,22 +129,22 @@ export class TasksService {
 
   async logs(tenantId: string, taskId: string, afterSeq: number, limit: number): Promise<{ task: TaskRecord; lines: TaskLogLine[] }> {
     const task = await this.record(tenantId, taskId);
-    return { task, lines: await this.store.getLogs(tenantId, taskId, afterSeq, limit) };
+    return { task, lines: await this.store.tasks.getLogs(tenantId, taskId, afterSeq, limit) };
   }
 
   private async record(tenantId: string, taskId: string): Promise<TaskRecord> {
-    const task = await this.store.getTask(tenantId, taskId);
+    const task = await this.store.tasks.getTask(tenantId, taskId);
     if (!task) throw notFound(taskId);
     return task;
   }
 
   private async view(task: TaskRecord): Promise<TaskView> {
-    return task.status === 'QUEUED' ? { ...task, position: await this.store.taskPosition(task) } : task;
+    return task.status === 'QUEUED' ? { ...task, position: await this.store.tasks.taskPosition(task) } : task;
   }
 
   /** One of the function's serving deployments, at random. */
   private async pickServingDeployment(fn: FunctionRecord): Promise<DeploymentRecord> {
-    const serving = (await this.store.listDeployments({ tenantId: fn.tenantId, functionId: fn.id })).filter((d) => isServingDeployment(d.state));
+    const serving = (await this.store.deployments.listDeployments({ tenantId: fn.tenantId, functionId: fn.id })).filter((d) => isServingDeployment(d.state));
     if (serving.length === 0) throw new FerryError('NOT_DEPLOYED', `function ${fn.name} has no deployed version`);
     return serving[Math.floor(Math.random() * serving.length)]!;
   }

@@ -1,4 +1,5 @@
 import type { GpuDevice } from '../core/gpu-spec.js';
+import { type TaskOutcome, outcomeId } from '../core/outcomes.js';
 import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from '../core/states.js';
 import type { ApiKey, DeploymentEvent, DeploymentRecord, FleetEvent, FunctionRecord, LoadSample, InstanceRecord, NodeRecord, TaskRecord, Tenant, VersionRecord } from '../core/types.js';
 
@@ -128,4 +129,20 @@ export const toTask = (r: Row): TaskRecord => ({
   finishedAt: num(r.finished_at),
   runAt: Number(r.run_at),
   expiresAt: Number(r.expires_at),
+});
+
+/** An outcome row; `position` is the adapter's (a seq, or a transaction id and a seq). */
+export const toOutcome = (r: Row, position: string): TaskOutcome => ({
+  id: outcomeId(r.task_id as string, Number(r.attempt)),
+  position,
+  taskId: r.task_id as string,
+  tenantId: r.tenant_id as string,
+  functionId: r.function_id as string,
+  versionId: r.version_id as string,
+  attempt: Number(r.attempt),
+  status: r.status as TaskOutcome['status'],
+  errorCode: (r.error_code as string | null) ?? null,
+  createdAt: Number(r.created_at),
+  startedAt: num(r.started_at),
+  at: Number(r.at),
 });

@@ -28,11 +28,11 @@ export function fleetRoutes({ store, deployments, auth, functions, streams, flee
         const functionId = q.functionId === undefined ? undefined : (await functions.get(tenantId, q.functionId)).id;
         if (!q.follow) {
           const filter = { afterSeq: q.after ?? 0, functionId, versionId: q.versionId };
-          const items = await store.listFleetEvents(tenantId, filter, q.limit ?? 100);
+          const items = await store.deployments.listFleetEvents(tenantId, filter, q.limit ?? 100);
           return { items: items.map(fleetEventJson), next: items.length > 0 ? items[items.length - 1]!.seq : filter.afterSeq };
         }
         // A follower starts where it stopped (Last-Event-ID), where it asks (after), or with what comes next.
-        const afterSeq = lastSequence(req, 'an event') ?? q.after ?? (await store.lastFleetEventSeq());
+        const afterSeq = lastSequence(req, 'an event') ?? q.after ?? (await store.deployments.lastFleetEventSeq());
         const filter = { afterSeq, functionId, versionId: q.versionId };
         return streamEvents(req, reply, async function* (signal) {
           for await (const e of streams.fleetEvents(tenantId, filter, signal)) yield { event: e.kind, id: e.seq, data: fleetEventJson(e) };

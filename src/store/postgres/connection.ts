@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Clock } from '../../core/clock.js';
 import { invalid } from '../../core/errors.js';
 import { toStoreError } from './store-errors.js';
 
@@ -143,3 +144,19 @@ async function transactionOnce<T>(pool: pg.Pool, work: (sql: Sql) => Promise<T>)
 
 /** PostgreSQL TEXT cannot hold NUL, which a process may well print: it is kept as U+FFFD (SQLite keeps it as is). */
 export const storableText = (s: string): string => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+
+/** What the adapter's slices share: the pool, its statements outside a transaction, and the clock that judges leases. */
+export class PgConnection {
+  readonly sql: Sql;
+
+  constructor(
+    readonly pool: pg.Pool,
+    readonly clock: Clock,
+  ) {
+    this.sql = new Sql(pool, true);
+  }
+
+  tx<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return transaction(this.pool, work);
+  }
+}

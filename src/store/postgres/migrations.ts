@@ -326,6 +326,37 @@ CREATE INDEX load_samples_by_age ON load_samples (at);
 `;
 
 /**
+ * The outcome feed (outcome-feed.ts): a row per ended attempt, written in the statement of the move
+ * (task-transitions.ts), with the writing transaction's id for the feed's order. Keyed by (task,
+ * attempt), since an attempt ends once; seq orders the rows of one transaction.
+ */
+const OUTCOME_FEED_SQL = `
+CREATE TABLE task_outcomes (
+  task_id TEXT COLLATE "C" NOT NULL,
+  attempt INTEGER NOT NULL,
+  seq BIGINT GENERATED ALWAYS AS IDENTITY,
+  txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  function_id TEXT COLLATE "C" NOT NULL,
+  version_id TEXT COLLATE "C" NOT NULL,
+  status TEXT NOT NULL,
+  error_code TEXT,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (task_id, attempt)
+);
+CREATE INDEX task_outcomes_in_feed_order ON task_outcomes (txid, seq);
+CREATE INDEX task_outcomes_by_age ON task_outcomes (at);
+CREATE TABLE feed_consumers (
+  name TEXT PRIMARY KEY,
+  after_txid xid8 NOT NULL DEFAULT '0',
+  after_seq BIGINT NOT NULL DEFAULT 0,
+  acked_at BIGINT
+);
+`;
+
+/**
  * Forward-only migrations of the PostgreSQL store, applied in order and recorded in
  * `schema_migrations`. Never edit one that has shipped; add the next. Identifiers (ids, foreign
  * ids) use the "C" collation so they sort byte-wise as in SQLite whatever the database's locale,
@@ -341,6 +372,7 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   { version: 2, name: 'queue blocks', sql: QUEUE_BLOCKS_SQL },
   { version: 3, name: 'claim functions', sql: HOT_FUNCTIONS_SQL },
   { version: 4, name: 'load samples', sql: LOAD_SAMPLES_SQL },
+  { version: 5, name: 'outcome feed', sql: OUTCOME_FEED_SQL },
 ];
 
 

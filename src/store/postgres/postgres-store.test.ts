@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { newId } from '../../core/ids.js';
 import { newTask } from '../../core/new-task.js';
 import type { TaskRecord } from '../../core/types.js';
-import { CONTRACT_SPEC as spec, runStoreContract } from '../store.contract.js';
+import { CONTRACT_SPEC as spec } from '../fixture.contract.js';
+import { runStoreContract } from '../store.contract.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 
@@ -83,8 +84,8 @@ suite(`postgres store at ${url}`, () => {
         Array.from({ length: 8 }, async (_, i) => {
           const id = `ins_${i}`;
           const now = await a.now();
-          await a.createInstance({ id, tenantId: 'ten_a', functionId: 'fn_a', versionId, nodeId: 'node_1', state: 'STARTING', gpus: [], reason: null, createdAt: now, readyAt: null, endedAt: null });
-          await a.moveInstance(id, ['STARTING'], 'IDLE', null);
+          await a.fleet.createInstance({ id, tenantId: 'ten_a', functionId: 'fn_a', versionId, nodeId: 'node_1', state: 'STARTING', gpus: [], reason: null, createdAt: now, readyAt: null, endedAt: null });
+          await a.fleet.moveInstance(id, ['STARTING'], 'IDLE', null);
           return id;
         }),
       );
@@ -93,7 +94,7 @@ suite(`postgres store at ${url}`, () => {
         instances.map(async (instanceId, i) => {
           const store = i % 2 === 0 ? a : b;
           for (;;) {
-            const got = await store.claimTasks({ instanceId, limit: 1 + (i % 3), leaseMs: 60_000 });
+            const got = await store.tasks.claimTasks({ instanceId, limit: 1 + (i % 3), leaseMs: 60_000 });
             if (got.length === 0) return;
             for (const t of got) expect(t).toMatchObject({ status: 'RUNNING', instanceId, attempt: 1 });
             leased.push(...got.map((t) => t.id));
@@ -102,7 +103,7 @@ suite(`postgres store at ${url}`, () => {
       );
       expect(leased).toHaveLength(500);
       expect(new Set(leased).size).toBe(500);
-      expect(await b.versionLoad(versionId)).toEqual({ queued: 0, running: 500 });
+      expect(await b.tasks.versionLoad(versionId)).toEqual({ queued: 0, running: 500 });
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -116,8 +117,8 @@ suite(`postgres store at ${url}`, () => {
       const versionId = await seedQueue(a, 300);
       const instances = ['ins_a', 'ins_b', 'ins_c', 'ins_d'];
       for (const id of instances) {
-        await a.createInstance({ id, tenantId: 'ten_a', functionId: 'fn_a', versionId, nodeId: 'node_1', state: 'STARTING', gpus: [], reason: null, createdAt: 0, readyAt: null, endedAt: null });
-        await a.moveInstance(id, ['STARTING'], 'IDLE', null);
+        await a.fleet.createInstance({ id, tenantId: 'ten_a', functionId: 'fn_a', versionId, nodeId: 'node_1', state: 'STARTING', gpus: [], reason: null, createdAt: 0, readyAt: null, endedAt: null });
+        await a.fleet.moveInstance(id, ['STARTING'], 'IDLE', null);
       }
       const leases = new Set<string>();
       let doubles = 0;
@@ -143,18 +144,18 @@ suite(`postgres store at ${url}`, () => {
             const now = store.clock.now();
             const fresh = newTask({ tenantId: 'ten_a', functionId: 'fn_a', versionId, taskType: 'command', input: {}, priority: (i % 3) - 1, maxAttempts: 3, timeoutSeconds: 60, idempotencyKey: null, maxQueuedMs: 60_000 }, now);
             const done = step === 3 || step === 4 ? held.shift() : undefined;
-            if (step === 0) await store.enqueueTask({ task: fresh, requestHash: null });
+            if (step === 0) await store.tasks.enqueueTask({ task: fresh, requestHash: null });
             if (step === 1) {
-              const r = await store.enqueueTask({ task: fresh, requestHash: null }, { instanceId, limit: 2, leaseMs: 60_000 });
+              const r = await store.tasks.enqueueTask({ task: fresh, requestHash: null }, { instanceId, limit: 2, leaseMs: 60_000 });
               if (r.created) hold(r.claimed);
             }
-            if (step === 2) hold(await store.claimTasks({ instanceId, limit: 1 + (i % 5), leaseMs: 60_000 }));
+            if (step === 2) hold(await store.tasks.claimTasks({ instanceId, limit: 1 + (i % 5), leaseMs: 60_000 }));
             if (done) {
               const outcome = step === 3 ? { status: 'SUCCEEDED' as const, output: 1 } : { status: 'FAILED' as const, error: { code: 'X', message: 'x' } };
-              hold((await store.completeTask({ id: done.id, attempt: done.attempt }, outcome, 0, { instanceId, limit: 1, leaseMs: 60_000 })).claimed);
+              hold((await store.tasks.completeTask({ id: done.id, attempt: done.attempt }, outcome, 0, { instanceId, limit: 1, leaseMs: 60_000 })).claimed);
             }
             if (step === 5) {
-              await store.releaseInstanceTasks([instanceId], 'requeue');
+              await store.tasks.releaseInstanceTasks([instanceId], 'requeue');
               held.splice(0);
             }
           }
@@ -169,7 +170,7 @@ suite(`postgres store at ${url}`, () => {
                  SELECT * FROM truth FULL JOIN ${schema}.queue_blocks q USING (version_id, priority, block, stripe) WHERE truth.n IS DISTINCT FROM q.queued`),
       );
       expect(drift.rows).toEqual([]);
-      expect((await a.versionLoad(versionId)).queued).toBe((await a.queueCounts({ versionId })).queued);
+      expect((await a.tasks.versionLoad(versionId)).queued).toBe((await a.tasks.queueCounts({ versionId })).queued);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -183,7 +184,7 @@ suite(`postgres store at ${url}`, () => {
       const versionId = await seedQueue(a, 0);
       const writers = Array.from({ length: 6 }, async (_, w) => {
         for (let i = 0; i < 100; i++) {
-          await (w % 2 === 0 ? a : b).addDeploymentEvent({ versionId, at: i, kind: 'instance', subject: `w${w}`, from: null, to: String(i), reason: 'load' });
+          await (w % 2 === 0 ? a : b).deployments.addDeploymentEvent({ versionId, at: i, kind: 'instance', subject: `w${w}`, from: null, to: String(i), reason: 'load' });
         }
       });
       const seen = new Set<number>();
@@ -195,13 +196,53 @@ suite(`postgres store at ${url}`, () => {
       while (Date.now() < deadline) {
         // An empty page read after the last write ends it; one read before may have missed the last commit.
         const writesOver = done;
-        const page = await b.listFleetEvents('ten_a', { afterSeq: cursor }, 50);
+        const page = await b.deployments.listFleetEvents('ten_a', { afterSeq: cursor }, 50);
         for (const e of page) seen.add(e.seq);
         if (page.length > 0) cursor = page[page.length - 1]!.seq;
         else if (writesOver) break;
       }
       await writing;
       expect(seen.size).toBe(600);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('hands out outcomes so that a consumer reading while two replicas end tasks at once misses none and sees none twice', async () => {
+    const schema = freshSchema();
+    const a = await PostgresStore.open({ url, schema, poolSize: 6 });
+    const b = await PostgresStore.open({ url, schema, poolSize: 6 });
+    try {
+      const versionId = await seedQueue(a, 600);
+      await a.outcomes.registerConsumer('follower');
+      const instances = ['ins_a', 'ins_b', 'ins_c', 'ins_d', 'ins_e', 'ins_f'];
+      for (const id of instances) {
+        await a.fleet.createInstance({ id, tenantId: 'ten_a', functionId: 'fn_a', versionId, nodeId: 'node_1', state: 'STARTING', gpus: [], reason: null, createdAt: 0, readyAt: null, endedAt: null });
+        await a.fleet.moveInstance(id, ['STARTING'], 'IDLE', null);
+      }
+      // Each worker claims one task and ends it, half of them through either replica: commits interleave.
+      const workers = instances.map(async (instanceId, w) => {
+        const store = w % 2 === 0 ? a : b;
+        for (;;) {
+          const [task] = await store.tasks.claimTasks({ instanceId, limit: 1, leaseMs: 60_000 });
+          if (!task) return;
+          await store.tasks.completeTask({ id: task.id, attempt: 1 }, { status: 'SUCCEEDED', output: w }, 100);
+        }
+      });
+      const seen: string[] = [];
+      let done = false;
+      const working = Promise.all(workers).then(() => (done = true));
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const over = done;
+        const batch = await b.outcomes.readOutcomes('follower', 25);
+        seen.push(...batch.map((o) => o.id));
+        if (batch.length > 0) await a.outcomes.ackOutcomes('follower', batch[batch.length - 1]!);
+        else if (over) break;
+      }
+      await working;
+      expect(seen).toHaveLength(600);
+      expect(new Set(seen).size).toBe(600);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -232,7 +273,7 @@ suite(`postgres store at ${url}`, () => {
         }
       }
       expect(answered).toBe(true);
-      expect(await store.countTenants()).toBe(0);
+      expect(await store.tenants.countTenants()).toBe(0);
     } finally {
       await store.close();
     }
@@ -256,12 +297,12 @@ suite(`postgres store at ${url}`, () => {
 /** A tenant, function, version and node, and `count` queued tasks of that version. */
 async function seedQueue(store: PostgresStore, count: number): Promise<string> {
   const now = await store.now();
-  await store.createTenant({ id: 'ten_a', name: 'a', system: true, createdAt: now }, { id: newId('key'), tenantId: 'ten_a', name: 'admin', scope: 'admin', hash: 'h', createdAt: now });
-  const version = await store.createFunction({ id: 'fn_a', tenantId: 'ten_a', name: 'f', description: '', tags: [], createdAt: now }, { id: newId('ver'), tenantId: 'ten_a', functionId: 'fn_a', spec, createdAt: now });
-  await store.upsertNode({ id: 'node_1', name: 'n1', gpus: [], state: 'READY', lastSeenAt: now, createdAt: now });
+  await store.tenants.createTenant({ id: 'ten_a', name: 'a', system: true, createdAt: now }, { id: newId('key'), tenantId: 'ten_a', name: 'admin', scope: 'admin', hash: 'h', createdAt: now });
+  const version = await store.catalog.createFunction({ id: 'fn_a', tenantId: 'ten_a', name: 'f', description: '', tags: [], createdAt: now }, { id: newId('ver'), tenantId: 'ten_a', functionId: 'fn_a', spec, createdAt: now });
+  await store.fleet.upsertNode({ id: 'node_1', name: 'n1', gpus: [], state: 'READY', lastSeenAt: now, createdAt: now });
   const tasks: TaskRecord[] = Array.from({ length: count }, () =>
     newTask({ tenantId: 'ten_a', functionId: 'fn_a', versionId: version.id, taskType: 'command', input: {}, priority: 0, maxAttempts: 1, timeoutSeconds: 60, idempotencyKey: null, maxQueuedMs: 3_600_000 }, now),
   );
-  await Promise.all(tasks.map((task) => store.enqueueTask({ task, requestHash: null })));
+  await Promise.all(tasks.map((task) => store.tasks.enqueueTask({ task, requestHash: null })));
   return version.id;
 }

@@ -12,7 +12,7 @@ const LEASED = `('${LEASED_TASK_STATUSES.join("','")}')`;
  * | enqueue | INSERT … ON CONFLICT DO NOTHING RETURNING: 0.40 ms | BEGIN, SELECT key, INSERT, COMMIT: 0.82 ms |
  * | enqueue + claim | `enqueue_and_claim()`: 1.23 ms | BEGIN, INSERT, claim, COMMIT: 1.41 ms |
  * | claim 1 | `claim_tasks()`: 0.88 ms | BEGIN, SELECT … FOR UPDATE SKIP LOCKED, UPDATE, COMMIT: 1.03 ms |
- * | complete + claim | read, then guarded UPDATE + `claim_tasks()` in one statement: 2 round trips | 5 round trips |
+ * | complete + claim | read, then guarded UPDATE + `claim_tasks()` in one statement (task-transitions.ts): 2 round trips | 5 round trips |
  *
  * On localhost a round trip is cheap next to planning and the WAL flush, so the gain is 15-50%;
  * across a network every round trip saved is a full RTT, and a single statement holds its row
@@ -56,37 +56,4 @@ export const SQL = {
   // The queued count sums the version's queue blocks; the leased one reads a partial index of leased rows.
   versionLoad: `SELECT (SELECT coalesce(sum(queued), 0) FROM queue_blocks WHERE version_id = $1) AS queued,
     (SELECT count(*) FROM tasks WHERE version_id = $1 AND status IN ${LEASED}) AS running`,
-  /** Ends tasks: $1 ids, $2 status, $3 output, $4 error, $5 now. */
-  finish: `${finishUpdate()} RETURNING *`,
-  /** Puts tasks back in the queue as their next attempt: $1 ids, $2 lost (0 or 1), $3 run at, $4 error. */
-  requeue: `${requeueUpdate()} RETURNING *`,
 } as const;
-
-function finishUpdate(): string {
-  return `UPDATE tasks SET status = $2, output = $3, error = $4, finished_at = $5, lease_expires_at = NULL,
-    progress = CASE WHEN $2::text = 'SUCCEEDED' THEN 100 ELSE progress END WHERE id = ANY($1)`;
-}
-
-function requeueUpdate(): string {
-  return `UPDATE tasks SET status = 'QUEUED', attempt = attempt + 1, lost_attempts = lost_attempts + $2, run_at = $3, error = $4,
-    instance_id = NULL, node_id = NULL, lease_expires_at = NULL, progress = 0, progress_message = NULL, partial_output = NULL
-    WHERE id = ANY($1)`;
-}
-
-/**
- * Records the end of an attempt as decided from a read of the task, only if the task is still in
- * the attempt and status that read saw (the two parameters after the update's own); with `claim`,
- * the instance's next tasks are leased in the same statement (four more parameters, as `claim`),
- * rows tagged 'done' or 'claimed'. Guarding instead of locking saves the BEGIN, the SELECT … FOR
- * UPDATE and the COMMIT round trips; a guard that misses means a cancel or the reaper moved the
- * task in between, and the caller reads it again.
- */
-export function recordAttempt(kind: 'finish' | 'requeue', claim: boolean): string {
-  const [update, n] = kind === 'finish' ? [finishUpdate(), 5] : [requeueUpdate(), 4];
-  const guarded = `${update} AND attempt = $${n + 1} AND status = $${n + 2} RETURNING *`;
-  if (!claim) return guarded;
-  return `WITH done AS (${guarded})
-    SELECT 'done' AS tag, * FROM done
-    UNION ALL
-    SELECT 'claimed', * FROM claim_tasks($${n + 3}, $${n + 4}, $${n + 5}, $${n + 6})`;
-}

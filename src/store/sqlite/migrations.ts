@@ -195,4 +195,34 @@ CREATE INDEX load_samples_by_version ON load_samples (version_id, at);
 CREATE INDEX load_samples_by_age ON load_samples (at);
 `,
   },
+  {
+    version: 4,
+    name: 'outcome feed',
+    // One row per ended attempt, written in the transaction of the move (task-transitions.ts).
+    // AUTOINCREMENT so a seq is never handed out twice, even once pruning emptied the table: a
+    // consumer's cursor is a seq, and a reused one would hide new outcomes behind it. Writes take
+    // the database's one write lock, so seqs become visible in the order they are drawn.
+    sql: `
+CREATE TABLE task_outcomes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  task_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  tenant_id TEXT NOT NULL,
+  function_id TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error_code TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  at INTEGER NOT NULL,
+  UNIQUE (task_id, attempt)
+);
+CREATE INDEX task_outcomes_by_age ON task_outcomes (at);
+CREATE TABLE feed_consumers (
+  name TEXT PRIMARY KEY,
+  after_seq INTEGER NOT NULL,
+  acked_at INTEGER
+);
+`,
+  },
 ];

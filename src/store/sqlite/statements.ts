@@ -37,6 +37,13 @@ export function prepareHotStatements(db: Database.Database) {
       run_at = @runAt, error = @error, instance_id = NULL, node_id = NULL, lease_expires_at = NULL, progress = 0,
       progress_message = NULL, partial_output = NULL
       WHERE id = @id RETURNING *`),
+    markCancelling: db.prepare("UPDATE tasks SET status = 'CANCELLING', error = ? WHERE id = ? RETURNING *"),
+    expire: db.prepare(`UPDATE tasks SET status = 'EXPIRED', finished_at = @now, error = @error
+      WHERE seq IN (SELECT seq FROM tasks WHERE status = 'QUEUED' AND expires_at <= @now LIMIT @limit) RETURNING *`),
+    // OR IGNORE: an attempt ends once, so a second outcome of one (task, attempt) can only be a
+    // repeat, and a repeat must never fail the move it rides with.
+    insertOutcome: db.prepare(`INSERT OR IGNORE INTO task_outcomes (task_id, attempt, tenant_id, function_id, version_id, status, error_code, created_at, started_at, at)
+      VALUES (@taskId, @attempt, @tenantId, @functionId, @versionId, @status, @errorCode, @createdAt, @startedAt, @at)`),
     apiKey: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
     queuedCount: db.prepare('SELECT coalesce(sum(queued), 0) FROM queue_blocks WHERE version_id = ?'),
     leasedCount: db.prepare(`SELECT count(*) FROM tasks WHERE version_id = ? AND status IN ${LEASED}`),

@@ -1,0 +1,47 @@
+import { tenantExists } from '../../core/errors.js';
+import type { ApiKey, Tenant } from '../../core/types.js';
+import { toApiKey, toTenant } from '../rows.js';
+import type { TenantStore } from '../tenant-store.js';
+import type { PgConnection, Sql } from './connection.js';
+import { SQL } from './statements.js';
+import { isUniqueViolation } from './store-errors.js';
+
+export class PgTenantStore implements TenantStore {
+  constructor(private readonly conn: PgConnection) {}
+
+  async createTenant(tenant: Tenant, firstKey: ApiKey): Promise<void> {
+    try {
+      await this.conn.tx(async (sql) => {
+        await sql.run('INSERT INTO tenants (id, name, system, created_at) VALUES ($1, $2, $3, $4)', [tenant.id, tenant.name, tenant.system, tenant.createdAt]);
+        await insertApiKey(sql, firstKey);
+      });
+    } catch (err) {
+      throw isUniqueViolation(err, 'tenants_name_key') ? tenantExists(tenant.name) : err;
+    }
+  }
+
+  async getTenant(id: string): Promise<Tenant | null> {
+    const row = await this.conn.sql.one('SELECT * FROM tenants WHERE id = $1', [id]);
+    return row ? toTenant(row) : null;
+  }
+
+  async countTenants(): Promise<number> {
+    return (await this.conn.sql.one<{ n: number }>('SELECT count(*) AS n FROM tenants'))!.n;
+  }
+
+  async createApiKey(key: ApiKey): Promise<void> {
+    await insertApiKey(this.conn.sql, key);
+  }
+
+  async findApiKey(hash: string): Promise<ApiKey | null> {
+    const row = await this.conn.sql.one(SQL.apiKey, [hash]);
+    return row ? toApiKey(row) : null;
+  }
+}
+
+async function insertApiKey(sql: Sql, key: ApiKey): Promise<void> {
+  await sql.run(
+    'INSERT INTO api_keys (id, tenant_id, name, scope, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+    [key.id, key.tenantId, key.name, key.scope, key.hash, key.createdAt],
+  );
+}

@@ -1,0 +1,89 @@
+import { decideReclaim } from '../../core/completion.js';
+import { LIMITS } from '../../core/limits.js';
+import type { TerminalTaskStatus } from '../../core/states.js';
+import { TASK_ERRORS } from '../../core/task-errors.js';
+import type { TaskError, TaskRecord } from '../../core/types.js';
+import { encodeJson, toTask } from '../rows.js';
+import type { ClaimRequest, ReclaimedTask } from '../task-queue.js';
+import type { Row, SqliteConnection } from './connection.js';
+
+/**
+ * A move of one task out of its current attempt: back to the queue as the next attempt (a retry
+ * after back-off, or at once after a lost holder), to CANCELLING while its agent stops it, or to a
+ * terminal status.
+ */
+export type TaskMove =
+  | { to: 'QUEUED'; lost: boolean; runAt: number; error: TaskError | null }
+  | { to: 'CANCELLING'; error: TaskError }
+  | { to: TerminalTaskStatus; output?: unknown; error: TaskError | null };
+
+/**
+ * Every move of a task after its enqueue and lease goes through here, so the two that end an
+ * attempt (a terminal status, or a retry scheduled) record the attempt's outcome in the feed
+ * inside the same transaction: the caller's, which must be open (or the move is one statement
+ * and its outcome a second, unprotected).
+ */
+export function moveTask(conn: SqliteConnection, task: TaskRecord, move: TaskMove, now: number): TaskRecord {
+  const { stmt } = conn;
+  if (move.to === 'CANCELLING') return toTask(stmt.markCancelling.get(encodeJson(move.error), task.id) as Row);
+  if (move.to === 'QUEUED') {
+    const moved = toTask(stmt.requeue.get({ id: task.id, lost: move.lost ? 1 : 0, runAt: move.runAt, error: encodeJson(move.error) }) as Row);
+    recordOutcome(conn, task, 'QUEUED', move.error, now);
+    return moved;
+  }
+  const succeeded = move.to === 'SUCCEEDED';
+  const moved = toTask(stmt.finish.get({ id: task.id, status: move.to, output: succeeded ? encodeJson(move.output) : null, error: succeeded ? null : encodeJson(move.error), now }) as Row);
+  recordOutcome(conn, task, move.to, move.error, now);
+  return moved;
+}
+
+/** Moves queued tasks past their expiry to EXPIRED, each with its outcome; inside the caller's transaction. */
+export function expireTasks(conn: SqliteConnection, limit: number, now: number): TaskRecord[] {
+  const error = TASK_ERRORS.expired();
+  const rows = conn.stmt.expire.all({ now, limit, error: encodeJson(error) }) as Row[];
+  return rows.map((row) => {
+    const task = toTask(row);
+    recordOutcome(conn, { ...task, status: 'QUEUED' }, 'EXPIRED', error, now);
+    return task;
+  });
+}
+
+/** The outcome of the attempt that `task`, as it was before the move, was in. */
+function recordOutcome(conn: SqliteConnection, task: TaskRecord, status: TerminalTaskStatus | 'QUEUED', error: TaskError | null, now: number): void {
+  conn.stmt.insertOutcome.run({
+    taskId: task.id,
+    attempt: task.attempt,
+    tenantId: task.tenantId,
+    functionId: task.functionId,
+    versionId: task.versionId,
+    status,
+    errorCode: status === 'SUCCEEDED' ? null : (error?.code ?? null),
+    createdAt: task.createdAt,
+    // A queued attempt never started (startedAt still shows the attempt before it).
+    startedAt: task.status === 'QUEUED' ? null : task.startedAt,
+    at: now,
+  });
+}
+
+/** Leases the instance's next tasks; runs inside the caller's transaction. */
+export function leaseTasks(conn: SqliteConnection, req: ClaimRequest): TaskRecord[] {
+  const { stmt } = conn;
+  const inst = stmt.instanceState.get(req.instanceId) as { state: string; version_id: string; node_id: string } | undefined;
+  if (!inst || inst.state !== 'IDLE') return [];
+  const now = conn.clock.now();
+  // Look first, write only when there is something: an UPDATE on tasks costs ~0.1 ms to set up
+  // (a cursor per index, the triggers) even when it matches nothing, and most claims find nothing.
+  const seqs = stmt.claimable.pluck().all({ versionId: inst.version_id, now, limit: req.limit }) as number[];
+  if (seqs.length === 0) return [];
+  const rows = stmt.lease.all({ instanceId: req.instanceId, nodeId: inst.node_id, now, leaseUntil: now + req.leaseMs, seqs: JSON.stringify(seqs) }) as Row[];
+  // RETURNING gives no order: put them back in claim order.
+  const order = new Map(seqs.map((seq, i) => [seq, i]));
+  return rows.sort((a, b) => order.get(a.seq as number)! - order.get(b.seq as number)!).map(toTask);
+}
+
+/** Takes a leased task back from a holder that is gone (core/completion.ts decides its fate); inside the caller's transaction. */
+export function reclaimTask(conn: SqliteConnection, task: TaskRecord, error: TaskError, now: number): ReclaimedTask {
+  const next = decideReclaim(task.status, task.lostAttempts, LIMITS.extraAttemptsForLostLeases);
+  const move: TaskMove = next === 'QUEUED' ? { to: 'QUEUED', lost: true, runAt: now, error } : { to: next, error: next === 'CANCELLED' ? TASK_ERRORS.cancelled() : error };
+  return { task: moveTask(conn, task, move, now), status: next, taken: { attempt: task.attempt, instanceId: task.instanceId } };
+}

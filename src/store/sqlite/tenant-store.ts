@@ -1,0 +1,41 @@
+import { tenantExists } from '../../core/errors.js';
+import type { ApiKey, Tenant } from '../../core/types.js';
+import { toApiKey, toTenant } from '../rows.js';
+import type { TenantStore } from '../tenant-store.js';
+import type { Row, SqliteConnection } from './connection.js';
+
+export class SqliteTenantStore implements TenantStore {
+  constructor(private readonly conn: SqliteConnection) {}
+
+  async createTenant(tenant: Tenant, firstKey: ApiKey): Promise<void> {
+    this.conn.immediate(() => {
+      if (this.conn.sql('SELECT 1 FROM tenants WHERE name = ?').get(tenant.name)) throw tenantExists(tenant.name);
+      this.conn.sql('INSERT INTO tenants (id, name, system, created_at) VALUES (?, ?, ?, ?)')
+        .run(tenant.id, tenant.name, tenant.system ? 1 : 0, tenant.createdAt);
+      this.insertApiKey(firstKey);
+    });
+  }
+
+  async getTenant(id: string): Promise<Tenant | null> {
+    const row = this.conn.sql('SELECT * FROM tenants WHERE id = ?').get(id) as Row | undefined;
+    return row ? toTenant(row) : null;
+  }
+
+  async countTenants(): Promise<number> {
+    return this.conn.sql('SELECT count(*) FROM tenants').pluck().get() as number;
+  }
+
+  async createApiKey(key: ApiKey): Promise<void> {
+    this.insertApiKey(key);
+  }
+
+  private insertApiKey(key: ApiKey): void {
+    this.conn.sql('INSERT INTO api_keys (id, tenant_id, name, scope, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(key.id, key.tenantId, key.name, key.scope, key.hash, key.createdAt);
+  }
+
+  async findApiKey(hash: string): Promise<ApiKey | null> {
+    const row = this.conn.stmt.apiKey.get(hash) as Row | undefined;
+    return row ? toApiKey(row) : null;
+  }
+}
