@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { taskError } from '../../../core/task-errors.js';
 import type { VersionSpec } from '../../../core/types.js';
-import { readOutputFile, taskEnv } from '../../task-files.js';
+import { taskEnv } from '../../task-files.js';
+import { JobOutput, describeExit } from '../job-output.js';
 import type { InstanceContext, RunResult, Runtime, RuntimeInstance, TaskContext } from '../runtime.js';
-import { LastLine, OutputTail, ServerClient, freePort } from '../server-client.js';
+import { OutputTail, ServerClient, freePort } from '../server-client.js';
 import { PidRegistry } from './pid-registry.js';
 import { ProcessGroup } from './process-group.js';
 
@@ -111,26 +111,19 @@ class ProcessInstance implements RuntimeInstance {
   private async runCommand(ctx: TaskContext): Promise<RunResult> {
     const spec = this.ctx.version.spec;
     const job = spec.job!;
-    const lastLine = new LastLine();
+    const output = new JobOutput(ctx, job);
     const group = new ProcessGroup(job.command, {
       cwd: this.cwd,
       registry: this.registry,
       env: { ...this.env, ...taskEnv(ctx.task, ctx.files) },
-      onOutput: (stream, text) => {
-        if (stream === 'stdout' && job.output === 'lastStdoutLine') lastLine.add(text);
-        ctx.onLog(stream, text);
-      },
+      onOutput: output.onOutput,
     });
     group.writeStdin(JSON.stringify(ctx.task.input ?? null));
     const stop = (): void => void group.terminate(spec.stopGraceSeconds * 1000);
     ctx.signal.addEventListener('abort', stop, { once: true });
-    const { code, signal } = await group.closed;
+    const exit = await group.closed;
     ctx.signal.removeEventListener('abort', stop);
-    if (ctx.signal.aborted) return { kind: 'aborted' };
-    if (code !== 0) return { kind: 'error', error: taskError('EXIT_CODE', `command ${describeExit(code, signal)}`, code !== null ? { exitCode: code } : {}) };
-    if (job.output === 'lastStdoutLine') return lastLine.result();
-    const out = await readOutputFile(ctx.files.outputFile);
-    return 'error' in out ? { kind: 'error', error: out.error } : { kind: 'ok', output: out.output };
+    return output.result(exit);
   }
 
   /**
@@ -166,8 +159,4 @@ function instanceEnv(ctx: InstanceContext): Record<string, string | undefined> {
     FERRY_FUNCTION_ID: ctx.version.functionId,
     FERRY_VERSION_ID: ctx.version.id,
   };
-}
-
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
