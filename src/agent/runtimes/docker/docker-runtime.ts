@@ -7,6 +7,7 @@ import { taskError } from '../../../core/task-errors.js';
 import type { VersionSpec } from '../../../core/types.js';
 import { taskEnv } from '../../task-files.js';
 import { JobOutput } from '../job-output.js';
+import { type RunTarget, dispatchRun } from '../run-dispatch.js';
 import type { InstanceContext, LogStream, RunResult, Runtime, RuntimeInstance, TaskContext } from '../runtime.js';
 import { OutputTail, ServerClient, freePort } from '../server-client.js';
 import { descendants, processTree, runExec, startExec } from './docker-exec.js';
@@ -145,10 +146,10 @@ function containerEnv(ctx: InstanceContext, port: number, passThrough: boolean):
   };
 }
 
-class DockerInstance implements RuntimeInstance {
+class DockerInstance implements RuntimeInstance, RunTarget {
   readonly exited: Promise<string>;
   private resolveExited!: (reason: string) => void;
-  private readonly client: ServerClient | null;
+  readonly client: ServerClient | null;
   private readonly tail = new OutputTail();
   private ended: string | null = null;
   private stopping = false;
@@ -165,7 +166,7 @@ class DockerInstance implements RuntimeInstance {
     this.client = port ? new ServerClient(port, ctx.version.spec.concurrency) : null;
   }
 
-  private get spec(): VersionSpec {
+  get spec(): VersionSpec {
     return this.ctx.version.spec;
   }
 
@@ -227,12 +228,10 @@ class DockerInstance implements RuntimeInstance {
   }
 
   run(ctx: TaskContext): Promise<RunResult> {
-    if (ctx.signal.aborted) return Promise.resolve({ kind: 'aborted' });
-    if (ctx.task.taskType === 'query') return this.client!.query(ctx, this.spec.server!.inferencePath, () => void this.freeAfterAbort());
-    return this.runCommand(ctx);
+    return dispatchRun(this, ctx);
   }
 
-  private async runCommand(ctx: TaskContext): Promise<RunResult> {
+  async runCommand(ctx: TaskContext): Promise<RunResult> {
     const job = this.spec.job!;
     const output = new JobOutput(ctx, job);
     let end;
@@ -254,19 +253,14 @@ class DockerInstance implements RuntimeInstance {
       if (ctx.signal.aborted) return { kind: 'aborted' };
       return { kind: 'error', error: taskError('EXEC_FAILED', `could not run the command in the container: ${(err as Error).message}`) };
     }
-    if (ctx.signal.aborted && !end.stopped) {
-      // It outlived SIGKILL (or its processes were out of reach): the container is restarted.
-      this.resolveExited('restarted: a stopped task did not end');
-      void this.stop(1000);
-    }
+    // It outlived SIGKILL (or its processes were out of reach): the container is restarted.
+    if (ctx.signal.aborted && !end.stopped) void this.restart('restarted: a stopped task did not end');
     // An exec's end tells only its exit code, never a signal.
     return output.result({ code: end.exitCode, signal: null });
   }
 
-  /** As for a process: a server that does not free itself after an aborted request is restarted. */
-  private async freeAfterAbort(): Promise<void> {
-    if (await this.client!.freedWithin(this.spec.server!.healthPath, this.spec.stopGraceSeconds * 1000)) return;
-    this.resolveExited('restarted: it did not free itself after a cancelled or timed-out request');
+  async restart(reason: string): Promise<void> {
+    this.resolveExited(reason);
     await this.stop(1000);
   }
 

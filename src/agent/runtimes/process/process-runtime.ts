@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { VersionSpec } from '../../../core/types.js';
 import { taskEnv } from '../../task-files.js';
 import { JobOutput, describeExit } from '../job-output.js';
+import { type RunTarget, dispatchRun } from '../run-dispatch.js';
 import type { InstanceContext, RunResult, Runtime, RuntimeInstance, TaskContext } from '../runtime.js';
 import { OutputTail, ServerClient, freePort } from '../server-client.js';
 import { PidRegistry } from './pid-registry.js';
@@ -57,11 +58,11 @@ export class ProcessRuntime implements Runtime {
   }
 }
 
-class ProcessInstance implements RuntimeInstance {
+class ProcessInstance implements RuntimeInstance, RunTarget {
   readonly exited: Promise<string>;
   private resolveExited!: (reason: string) => void;
   private server: ProcessGroup | null = null;
-  private client: ServerClient | null = null;
+  client: ServerClient | null = null;
   private stopping = false;
   private readonly tail = new OutputTail();
 
@@ -72,6 +73,10 @@ class ProcessInstance implements RuntimeInstance {
     private readonly registry: PidRegistry,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+  }
+
+  get spec(): VersionSpec {
+    return this.ctx.version.spec;
   }
 
   async startServer(spec: VersionSpec, startupMs: number, signal: AbortSignal): Promise<void> {
@@ -101,16 +106,11 @@ class ProcessInstance implements RuntimeInstance {
   }
 
   run(ctx: TaskContext): Promise<RunResult> {
-    // Stopped before it began (a cancel that came while its files were prepared): start nothing,
-    // since an abort listener added now would never fire.
-    if (ctx.signal.aborted) return Promise.resolve({ kind: 'aborted' });
-    if (ctx.task.taskType === 'query') return this.client!.query(ctx, this.ctx.version.spec.server!.inferencePath, () => void this.freeAfterAbort());
-    return this.runCommand(ctx);
+    return dispatchRun(this, ctx);
   }
 
-  private async runCommand(ctx: TaskContext): Promise<RunResult> {
-    const spec = this.ctx.version.spec;
-    const job = spec.job!;
+  async runCommand(ctx: TaskContext): Promise<RunResult> {
+    const job = this.spec.job!;
     const output = new JobOutput(ctx, job);
     const group = new ProcessGroup(job.command, {
       cwd: this.cwd,
@@ -119,22 +119,15 @@ class ProcessInstance implements RuntimeInstance {
       onOutput: output.onOutput,
     });
     group.writeStdin(JSON.stringify(ctx.task.input ?? null));
-    const stop = (): void => void group.terminate(spec.stopGraceSeconds * 1000);
+    const stop = (): void => void group.terminate(this.spec.stopGraceSeconds * 1000);
     ctx.signal.addEventListener('abort', stop, { once: true });
     const exit = await group.closed;
     ctx.signal.removeEventListener('abort', stop);
     return output.result(exit);
   }
 
-  /**
-   * After an aborted request the server may still be busy with it. If it does not answer its
-   * health path within the grace period, it is restarted (stopped here; the control plane
-   * replaces it) so the GPU is freed.
-   */
-  private async freeAfterAbort(): Promise<void> {
-    const spec = this.ctx.version.spec;
-    if (await this.client!.freedWithin(spec.server!.healthPath, spec.stopGraceSeconds * 1000)) return;
-    this.resolveExited('restarted: it did not free itself after a cancelled or timed-out request');
+  async restart(reason: string): Promise<void> {
+    this.resolveExited(reason);
     await this.stop(1000);
   }
 
