@@ -16,6 +16,7 @@ import { ControlPlane } from './control/control-plane.js';
 import type { CreateFunctionInput } from './control/functions-service.js';
 import { type Clock, systemClock } from './core/clock.js';
 import type { Leadership, SignalBus } from './core/replicas.js';
+import { RUNTIME_TYPES } from './core/runtime-types.js';
 import { VERSION } from './core/version.js';
 import type { ScalingSettings } from './core/types.js';
 import { instrumentStore } from './store/instrumented-store.js';
@@ -47,7 +48,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const runtimes = config.agent ? await nodeRuntimes({ workDir, dockerHost: config.dockerHost, gpus: config.gpus ? 'declared' : 'nvidia' }, (msg) => log.info(msg)) : null;
   // A pure control plane cannot know its remote agents' runtimes: it accepts every type, and a node
   // without the one a version needs fails its instance with the reason.
-  const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : ['process', 'docker']);
+  const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : RUNTIME_TYPES);
   const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, onError, bus: opened.bus, leadership: opened.leadership });
   metrics = new FerryMetrics(control);
   const { auth, functions, deployments, tasks, streams, fleet, gateway } = control;

@@ -1,5 +1,6 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import { LIMITS } from '../core/limits.js';
+import { RUNTIME_TYPES } from '../core/runtime-types.js';
 import { DEPLOYMENT_STATES, INSTANCE_STATES, SCOPES, TASK_STATUSES, TASK_TYPES } from '../core/states.js';
 
 /**
@@ -18,7 +19,7 @@ export const VersionSpecBody = Type.Object(
     mode: Type.Union([Type.Literal('server'), Type.Literal('job')]),
     runtime: Type.Object(
       {
-        type: Type.Union([Type.Literal('process'), Type.Literal('docker')]),
+        type: Type.Union(RUNTIME_TYPES.map((t) => Type.Literal(t))),
         command: Type.Optional(Command),
         cwd: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
         env: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 65536 }))),

@@ -1,4 +1,5 @@
 import type { GpuDevice } from './gpu-spec.js';
+import type { RuntimeType } from './runtime-types.js';
 import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from './states.js';
 
 /** What a version runs and how: immutable once created. */
@@ -6,7 +7,7 @@ export interface VersionSpec {
   /** The task type used when a task names none: server → query, job → command. */
   mode: 'server' | 'job';
   runtime: {
-    type: 'process' | 'docker';
+    type: RuntimeType;
     command?: string[];
     cwd?: string;
     env?: Record<string, string>;

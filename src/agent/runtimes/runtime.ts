@@ -1,3 +1,4 @@
+import type { RuntimeType } from '../../core/runtime-types.js';
 import type { GpuAssignment, TaskError, TaskRecord, VersionRecord } from '../../core/types.js';
 import type { TaskFiles } from '../task-files.js';
 
@@ -41,7 +42,7 @@ export interface RuntimeInstance {
  * runtime honours the same spec and passes the same contract suite (runtime.contract.ts).
  */
 export interface Runtime {
-  readonly type: 'process' | 'docker';
+  readonly type: RuntimeType;
   /** Starts an instance: runs `init` once, then (server mode) waits for the health path. Rejects with the reason it could not start. */
   start(ctx: InstanceContext, signal: AbortSignal): Promise<RuntimeInstance>;
   /**

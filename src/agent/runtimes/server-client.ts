@@ -136,23 +136,3 @@ export class OutputTail {
     return t === '' ? '' : `; last output: ${t.slice(-500)}`;
   }
 }
-
-/** Keeps a job's last non-empty stdout line, for `"output": "lastStdoutLine"`. */
-export class LastLine {
-  private last = '';
-  private partial = '';
-
-  add(text: string): void {
-    const lines = (this.partial + text).split('\n');
-    this.partial = lines.pop() ?? '';
-    const last = lines.reverse().find((l) => l.trim() !== '');
-    if (last !== undefined) this.last = last;
-  }
-
-  /** The output it makes: the line parsed like an output file, or an error when too large. */
-  result(): RunResult {
-    const line = this.partial.trim() !== '' ? this.partial : this.last;
-    if (Buffer.byteLength(line) > LIMITS.maxInlineOutputBytes) return { kind: 'error', error: TASK_ERRORS.outputTooLarge(Buffer.byteLength(line)) };
-    return { kind: 'ok', output: line === '' ? null : parseOutput(line) };
-  }
-}

@@ -5,9 +5,11 @@ import type Docker from 'dockerode';
 import { sleep } from '../../../core/clock.js';
 import { taskError } from '../../../core/task-errors.js';
 import type { VersionSpec } from '../../../core/types.js';
-import { readOutputFile, taskEnv } from '../../task-files.js';
+import { taskEnv } from '../../task-files.js';
+import { JobOutput } from '../job-output.js';
+import { type RunTarget, dispatchRun } from '../run-dispatch.js';
 import type { InstanceContext, LogStream, RunResult, Runtime, RuntimeInstance, TaskContext } from '../runtime.js';
-import { LastLine, OutputTail, ServerClient, freePort } from '../server-client.js';
+import { OutputTail, ServerClient, freePort } from '../server-client.js';
 import { descendants, processTree, runExec, startExec } from './docker-exec.js';
 import { ensureImage } from './docker-images.js';
 
@@ -144,10 +146,10 @@ function containerEnv(ctx: InstanceContext, port: number, passThrough: boolean):
   };
 }
 
-class DockerInstance implements RuntimeInstance {
+class DockerInstance implements RuntimeInstance, RunTarget {
   readonly exited: Promise<string>;
   private resolveExited!: (reason: string) => void;
-  private readonly client: ServerClient | null;
+  readonly client: ServerClient | null;
   private readonly tail = new OutputTail();
   private ended: string | null = null;
   private stopping = false;
@@ -164,7 +166,7 @@ class DockerInstance implements RuntimeInstance {
     this.client = port ? new ServerClient(port, ctx.version.spec.concurrency) : null;
   }
 
-  private get spec(): VersionSpec {
+  get spec(): VersionSpec {
     return this.ctx.version.spec;
   }
 
@@ -226,18 +228,12 @@ class DockerInstance implements RuntimeInstance {
   }
 
   run(ctx: TaskContext): Promise<RunResult> {
-    if (ctx.signal.aborted) return Promise.resolve({ kind: 'aborted' });
-    if (ctx.task.taskType === 'query') return this.client!.query(ctx, this.spec.server!.inferencePath, () => void this.freeAfterAbort());
-    return this.runCommand(ctx);
+    return dispatchRun(this, ctx);
   }
 
-  private async runCommand(ctx: TaskContext): Promise<RunResult> {
+  async runCommand(ctx: TaskContext): Promise<RunResult> {
     const job = this.spec.job!;
-    const lastLine = new LastLine();
-    const onOutput = (stream: 'stdout' | 'stderr', text: string): void => {
-      if (stream === 'stdout' && job.output === 'lastStdoutLine') lastLine.add(text);
-      ctx.onLog(stream, text);
-    };
+    const output = new JobOutput(ctx, job);
     let end;
     try {
       end = await runExec(
@@ -247,7 +243,7 @@ class DockerInstance implements RuntimeInstance {
           env: taskEnv(ctx.task, ctx.files),
           cwd: this.spec.runtime.cwd,
           stdin: JSON.stringify(ctx.task.input ?? null),
-          onOutput,
+          onOutput: output.onOutput,
           leftovers: () => this.leftovers(),
         },
         ctx.signal,
@@ -257,26 +253,14 @@ class DockerInstance implements RuntimeInstance {
       if (ctx.signal.aborted) return { kind: 'aborted' };
       return { kind: 'error', error: taskError('EXEC_FAILED', `could not run the command in the container: ${(err as Error).message}`) };
     }
-    if (ctx.signal.aborted) {
-      // It outlived SIGKILL (or its processes were out of reach): the container is restarted.
-      if (!end.stopped) {
-        this.resolveExited('restarted: a stopped task did not end');
-        void this.stop(1000);
-      }
-      return { kind: 'aborted' };
-    }
-    if (end.exitCode !== 0) {
-      return { kind: 'error', error: taskError('EXIT_CODE', `command exited with code ${end.exitCode}`, end.exitCode !== null ? { exitCode: end.exitCode } : {}) };
-    }
-    if (job.output === 'lastStdoutLine') return lastLine.result();
-    const out = await readOutputFile(ctx.files.outputFile);
-    return 'error' in out ? { kind: 'error', error: out.error } : { kind: 'ok', output: out.output };
+    // It outlived SIGKILL (or its processes were out of reach): the container is restarted.
+    if (ctx.signal.aborted && !end.stopped) void this.restart('restarted: a stopped task did not end');
+    // An exec's end tells only its exit code, never a signal.
+    return output.result({ code: end.exitCode, signal: null });
   }
 
-  /** As for a process: a server that does not free itself after an aborted request is restarted. */
-  private async freeAfterAbort(): Promise<void> {
-    if (await this.client!.freedWithin(this.spec.server!.healthPath, this.spec.stopGraceSeconds * 1000)) return;
-    this.resolveExited('restarted: it did not free itself after a cancelled or timed-out request');
+  async restart(reason: string): Promise<void> {
+    this.resolveExited(reason);
     await this.stop(1000);
   }
 

@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { taskError } from '../../../core/task-errors.js';
 import type { VersionSpec } from '../../../core/types.js';
-import { readOutputFile, taskEnv } from '../../task-files.js';
+import { taskEnv } from '../../task-files.js';
+import { JobOutput, describeExit } from '../job-output.js';
+import { type RunTarget, dispatchRun } from '../run-dispatch.js';
 import type { InstanceContext, RunResult, Runtime, RuntimeInstance, TaskContext } from '../runtime.js';
-import { LastLine, OutputTail, ServerClient, freePort } from '../server-client.js';
+import { OutputTail, ServerClient, freePort } from '../server-client.js';
 import { PidRegistry } from './pid-registry.js';
 import { ProcessGroup } from './process-group.js';
 
@@ -57,11 +58,11 @@ export class ProcessRuntime implements Runtime {
   }
 }
 
-class ProcessInstance implements RuntimeInstance {
+class ProcessInstance implements RuntimeInstance, RunTarget {
   readonly exited: Promise<string>;
   private resolveExited!: (reason: string) => void;
   private server: ProcessGroup | null = null;
-  private client: ServerClient | null = null;
+  client: ServerClient | null = null;
   private stopping = false;
   private readonly tail = new OutputTail();
 
@@ -72,6 +73,10 @@ class ProcessInstance implements RuntimeInstance {
     private readonly registry: PidRegistry,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+  }
+
+  get spec(): VersionSpec {
+    return this.ctx.version.spec;
   }
 
   async startServer(spec: VersionSpec, startupMs: number, signal: AbortSignal): Promise<void> {
@@ -101,47 +106,28 @@ class ProcessInstance implements RuntimeInstance {
   }
 
   run(ctx: TaskContext): Promise<RunResult> {
-    // Stopped before it began (a cancel that came while its files were prepared): start nothing,
-    // since an abort listener added now would never fire.
-    if (ctx.signal.aborted) return Promise.resolve({ kind: 'aborted' });
-    if (ctx.task.taskType === 'query') return this.client!.query(ctx, this.ctx.version.spec.server!.inferencePath, () => void this.freeAfterAbort());
-    return this.runCommand(ctx);
+    return dispatchRun(this, ctx);
   }
 
-  private async runCommand(ctx: TaskContext): Promise<RunResult> {
-    const spec = this.ctx.version.spec;
-    const job = spec.job!;
-    const lastLine = new LastLine();
+  async runCommand(ctx: TaskContext): Promise<RunResult> {
+    const job = this.spec.job!;
+    const output = new JobOutput(ctx, job);
     const group = new ProcessGroup(job.command, {
       cwd: this.cwd,
       registry: this.registry,
       env: { ...this.env, ...taskEnv(ctx.task, ctx.files) },
-      onOutput: (stream, text) => {
-        if (stream === 'stdout' && job.output === 'lastStdoutLine') lastLine.add(text);
-        ctx.onLog(stream, text);
-      },
+      onOutput: output.onOutput,
     });
     group.writeStdin(JSON.stringify(ctx.task.input ?? null));
-    const stop = (): void => void group.terminate(spec.stopGraceSeconds * 1000);
+    const stop = (): void => void group.terminate(this.spec.stopGraceSeconds * 1000);
     ctx.signal.addEventListener('abort', stop, { once: true });
-    const { code, signal } = await group.closed;
+    const exit = await group.closed;
     ctx.signal.removeEventListener('abort', stop);
-    if (ctx.signal.aborted) return { kind: 'aborted' };
-    if (code !== 0) return { kind: 'error', error: taskError('EXIT_CODE', `command ${describeExit(code, signal)}`, code !== null ? { exitCode: code } : {}) };
-    if (job.output === 'lastStdoutLine') return lastLine.result();
-    const out = await readOutputFile(ctx.files.outputFile);
-    return 'error' in out ? { kind: 'error', error: out.error } : { kind: 'ok', output: out.output };
+    return output.result(exit);
   }
 
-  /**
-   * After an aborted request the server may still be busy with it. If it does not answer its
-   * health path within the grace period, it is restarted (stopped here; the control plane
-   * replaces it) so the GPU is freed.
-   */
-  private async freeAfterAbort(): Promise<void> {
-    const spec = this.ctx.version.spec;
-    if (await this.client!.freedWithin(spec.server!.healthPath, spec.stopGraceSeconds * 1000)) return;
-    this.resolveExited('restarted: it did not free itself after a cancelled or timed-out request');
+  async restart(reason: string): Promise<void> {
+    this.resolveExited(reason);
     await this.stop(1000);
   }
 
@@ -166,8 +152,4 @@ function instanceEnv(ctx: InstanceContext): Record<string, string | undefined> {
     FERRY_FUNCTION_ID: ctx.version.functionId,
     FERRY_VERSION_ID: ctx.version.id,
   };
-}
-
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
