@@ -107,6 +107,9 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
       maxStartFailures: int(env, 'FERRY_MAX_START_FAILURES', d.maxStartFailures),
       streamPollMs: int(env, 'FERRY_STREAM_POLL_MS', d.streamPollMs),
       loadSampleMs: int(env, 'FERRY_LOAD_SAMPLE_MS', d.loadSampleMs),
+      outcomeBatch: d.outcomeBatch,
+      outcomePollMs: int(env, 'FERRY_OUTCOME_POLL_MS', d.outcomePollMs),
+      outcomeRetentionMs: int(env, 'FERRY_OUTCOME_RETENTION_MS', d.outcomeRetentionMs),
     },
     agentTimers: parseAgentTimers(env),
   });

@@ -14,6 +14,7 @@ import { FerryMetrics } from './api/metrics.js';
 import type { ServerConfig, StoreConfig } from './config.js';
 import { ControlPlane } from './control/control-plane.js';
 import type { CreateFunctionInput } from './control/functions-service.js';
+import type { OutcomeSubscriber } from './control/outcomes/outcome-dispatcher.js';
 import { type Clock, systemClock } from './core/clock.js';
 import type { Leadership, SignalBus } from './core/replicas.js';
 import { RUNTIME_TYPES } from './core/runtime-types.js';
@@ -35,8 +36,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** What the composition root wires in besides what the config says. */
+export interface ServerParts {
+  /** Consumers of the outcome feed (run on the leader replica). */
+  subscribers?: OutcomeSubscriber[];
+}
+
 /** The composition root: builds every part from the parsed config and starts them. */
-export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, log: Logger, parts: ServerParts = {}): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true });
   const onError = (err: unknown): void => log.error({ err }, (err as Error)?.message ?? String(err));
   const opened = await openStore(config.store, onError);
@@ -49,7 +56,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   // A pure control plane cannot know its remote agents' runtimes: it accepts every type, and a node
   // without the one a version needs fails its instance with the reason.
   const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : RUNTIME_TYPES);
-  const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, onError, bus: opened.bus, leadership: opened.leadership });
+  const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, onError, bus: opened.bus, leadership: opened.leadership, subscribers: parts.subscribers });
   metrics = new FerryMetrics(control);
   const { auth, functions, deployments, tasks, streams, fleet, gateway } = control;
 

@@ -55,7 +55,7 @@ export class FerryMetrics {
     collectDefaultMetrics({ register: this.registry });
     // Gauges that prom-client names like counters, against Prometheus' naming rules (promtool refuses them).
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
-    control.events.observeTasks({
+    control.taskObservers.add({
       submitted: (task) => this.withLabels(task, (labels) => this.submitted.inc(labels)),
       started: (task) => this.withLabels(task, (labels) => this.queueWait.observe(labels, seconds(task.startedAt! - task.runAt))),
       ended: (task) =>

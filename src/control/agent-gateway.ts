@@ -3,13 +3,15 @@ import type { Clock } from '../core/clock.js';
 import { FerryError } from '../core/errors.js';
 import type { AttemptOutcome } from '../core/completion.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
-import { LIVE_INSTANCE_STATES, instanceStatesBefore, isTerminalTask } from '../core/states.js';
+import { LIVE_INSTANCE_STATES, instanceStatesBefore } from '../core/states.js';
 import type { LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef, VersionRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
-import type { ReclaimedTask } from '../store/task-queue.js';
 import type { ControlConfig } from './control-config.js';
-import type { ControlEvents } from './events.js';
 import { recordDeploymentEvent } from './deployment-events.js';
+import type { TaskLifecycle } from './task-lifecycle.js';
+import type { ClaimWaiters } from './wakeups/claim-waiters.js';
+import type { TaskWatchers } from './wakeups/task-watchers.js';
+import type { Wakeups } from './wakeups/wakeups.js';
 
 /**
  * The control plane's side of the agent protocol. The in-process agent calls it directly; the
@@ -17,11 +19,13 @@ import { recordDeploymentEvent } from './deployment-events.js';
  */
 export class AgentGateway implements AgentProtocol {
   private readonly versions = new Map<string, VersionRecord>();
-  private readonly wakeTimers = new Set<NodeJS.Timeout>();
 
   constructor(
-    private readonly store: Store,
-    private readonly events: ControlEvents,
+    private readonly store: Pick<Store, 'catalog' | 'deployments' | 'fleet' | 'tasks'>,
+    private readonly wakeups: Wakeups,
+    private readonly claimers: ClaimWaiters,
+    private readonly watchers: TaskWatchers,
+    private readonly lifecycle: TaskLifecycle,
     private readonly clock: Clock,
     private readonly config: ControlConfig,
   ) {}
@@ -33,11 +37,11 @@ export class AgentGateway implements AgentProtocol {
     // A registering agent is a fresh process: whatever the store thought ran there is gone.
     const { instances, tasks } = await this.store.fleet.failNodeInstances(node.id, 'its agent restarted');
     for (const i of instances) {
-      await recordDeploymentEvent(this.store, this.events, { versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason: 'its agent restarted' });
-      this.events.versionChanged(i.versionId);
+      await recordDeploymentEvent(this.store, this.wakeups, { versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason: 'its agent restarted' });
+      this.wakeups.emit({ kind: 'version', versionId: i.versionId });
     }
-    this.announceReclaimed(tasks);
-    this.events.capacityChanged();
+    this.lifecycle.moved(tasks.map((r) => r.task));
+    this.wakeups.emit({ kind: 'capacity' });
   }
 
   async assignments(nodeId: string): Promise<InstanceAssignment[]> {
@@ -58,27 +62,27 @@ export class AgentGateway implements AgentProtocol {
   async instanceEvent(instanceId: string, message: string): Promise<void> {
     const instance = await this.store.fleet.getInstance(instanceId);
     if (!instance) return;
-    await recordDeploymentEvent(this.store, this.events, { versionId: instance.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: instance.state, to: instance.state, reason: message });
+    await recordDeploymentEvent(this.store, this.wakeups, { versionId: instance.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: instance.state, to: instance.state, reason: message });
   }
 
   async instanceState(instanceId: string, to: 'IDLE' | 'STOPPED' | 'FAILED', reason: string | null): Promise<void> {
     const before = await this.store.fleet.getInstance(instanceId);
     const moved = await this.store.fleet.moveInstance(instanceId, instanceStatesBefore(to), to, reason);
     if (!moved || !before) return;
-    await recordDeploymentEvent(this.store, this.events, { versionId: moved.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: before.state, to, reason: reason ?? (to === 'IDLE' ? 'ready' : 'stopped') });
-    if (to === 'IDLE') this.events.instanceReady(moved.versionId);
-    if (to === 'FAILED') this.events.instanceFailed(moved.versionId, reason ?? 'failed');
-    this.events.versionChanged(moved.versionId);
+    await recordDeploymentEvent(this.store, this.wakeups, { versionId: moved.versionId, at: this.clock.now(), kind: 'instance', subject: instanceId, from: before.state, to, reason: reason ?? (to === 'IDLE' ? 'ready' : 'stopped') });
+    if (to === 'IDLE') this.wakeups.emit({ kind: 'instance-ready', versionId: moved.versionId });
+    if (to === 'FAILED') this.wakeups.emit({ kind: 'instance-failed', versionId: moved.versionId, reason: reason ?? 'failed' });
+    this.wakeups.emit({ kind: 'version', versionId: moved.versionId });
     if (to !== 'IDLE') {
-      this.announceReclaimed(await this.store.tasks.releaseInstanceTasks([instanceId], 'requeue'));
-      this.events.capacityChanged();
+      this.lifecycle.moved((await this.store.tasks.releaseInstanceTasks([instanceId], 'requeue')).map((r) => r.task));
+      this.wakeups.emit({ kind: 'capacity' });
     }
   }
 
   async claim(request: ClaimRequest, signal?: AbortSignal): Promise<TaskRecord[]> {
     const { instanceId, versionId, limit, waitMs } = request;
     const idle = request.running === 0;
-    const since = this.events.readyMark(versionId);
+    const since = this.claimers.readyMark(versionId);
     if (this.mayClaimNow(request)) {
       const claimed = await this.store.tasks.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs });
       if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return this.claimed(versionId, claimed, limit);
@@ -88,13 +92,13 @@ export class AgentGateway implements AgentProtocol {
     // Wait for an enqueue, but no longer than until a delayed retry becomes runnable.
     const nextRunAt = await this.store.tasks.nextRunAt(versionId);
     const ms = nextRunAt === null ? waitMs : Math.max(0, Math.min(waitMs, nextRunAt - this.clock.now()));
-    const woken = await this.events.waitForReady(versionId, { since, idle, ms, instanceId }, signal);
+    const woken = await this.claimers.waitForReady(versionId, { since, idle, ms, instanceId }, signal);
     // Leased to this instance by the enqueue that found it waiting: its own, even if it stops now.
     // That enqueue already signalled what it left queued and told the reconciler.
     if (Array.isArray(woken)) return woken;
     if (signal?.aborted) {
       // Woken for work this claimer will not take: pass the wake-up on.
-      if (woken) this.events.taskReady(versionId);
+      if (woken) this.claimers.taskReady(versionId);
       return [];
     }
     return this.claimed(versionId, await this.store.tasks.claimTasks({ instanceId, limit, leaseMs: this.config.leaseMs }), limit);
@@ -102,16 +106,13 @@ export class AgentGateway implements AgentProtocol {
 
   /** Idle first: a busy instance leaves queued work to a waiting idle one, which is being woken for it. */
   private mayClaimNow(request: ClaimRequest): boolean {
-    return request.running === 0 || !this.events.hasIdleWaiter(request.versionId);
+    return request.running === 0 || !this.claimers.hasIdleWaiter(request.versionId);
   }
 
   private claimed(versionId: string, tasks: TaskRecord[], limit: number): TaskRecord[] {
-    if (tasks.length > 0) {
-      this.events.tasksStarted(tasks);
-      this.events.versionChanged(versionId);
-    }
+    this.lifecycle.leased(versionId, tasks);
     // A full batch may have left work behind: wake the next waiter.
-    if (tasks.length === limit) this.events.taskReady(versionId);
+    if (tasks.length === limit) this.claimers.taskReady(versionId);
     return tasks;
   }
 
@@ -131,62 +132,28 @@ export class AgentGateway implements AgentProtocol {
   }
 
   async progress(ref: TaskRef, progress: TaskProgress): Promise<void> {
-    if (await this.store.tasks.reportProgress(ref, progress)) this.events.taskChanged(ref.id);
+    if (await this.store.tasks.reportProgress(ref, progress)) this.watchers.changed(ref.id);
   }
 
   async logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void> {
     if (lines.length === 0) return;
     await this.store.tasks.appendLogs(ref, lines);
-    this.events.taskChanged(ref.id);
+    this.watchers.changed(ref.id);
   }
 
   async complete(ref: TaskRef, outcome: AttemptOutcome, next?: ClaimRequest): Promise<TaskRecord[]> {
     const claim = next && this.mayClaimNow(next) ? { instanceId: next.instanceId, limit: next.limit, leaseMs: this.config.leaseMs } : undefined;
     const result = await this.store.tasks.completeTask(ref, outcome, this.config.retryBaseMs, claim);
-    const task = result.accepted ? result.task : null;
-    if (task) {
-      if (isTerminalTask(task.status)) this.events.taskEnded(task);
-      else {
-        this.events.taskChanged(task.id);
-        this.wakeAt(task.versionId, task.runAt);
-      }
-      this.events.versionChanged(task.versionId);
-    }
+    if (result.accepted && result.task) this.lifecycle.moved([result.task]);
     return next ? this.claimed(next.versionId, result.claimed, next.limit) : [];
   }
 
   subscribe(nodeId: string, listener: AgentNotifications): () => void {
-    const offAssignments = this.events.onAssignmentsChanged(nodeId, () => listener.assignmentsChanged());
-    const offCancel = this.events.onCancelRequested(nodeId, (ref) => listener.cancel(ref));
+    const offAssignments = this.wakeups.on('assignments', (s) => s.nodeId === nodeId && listener.assignmentsChanged());
+    const offCancel = this.wakeups.on('cancel', (s) => s.nodeId === nodeId && listener.cancel(s.ref));
     return () => {
       offAssignments();
       offCancel();
     };
-  }
-
-  /** Tells waiters about tasks taken back from a dead holder: ready again, or ended. */
-  announceReclaimed(tasks: ReclaimedTask[]): void {
-    for (const { task } of tasks) {
-      if (isTerminalTask(task.status)) this.events.taskEnded(task);
-      else {
-        this.events.taskChanged(task.id);
-        this.events.taskReady(task.versionId);
-      }
-      this.events.versionChanged(task.versionId);
-    }
-  }
-
-  /** Wakes claimers when a retry's back-off ends. */
-  private wakeAt(versionId: string, at: number): void {
-    const timer = setTimeout(() => {
-      this.wakeTimers.delete(timer);
-      this.events.taskReady(versionId);
-    }, Math.max(0, at - this.clock.now()));
-    this.wakeTimers.add(timer);
-  }
-
-  stop(): void {
-    for (const t of this.wakeTimers) clearTimeout(t);
-    this.wakeTimers.clear();
   }
 }

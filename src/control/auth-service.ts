@@ -25,7 +25,7 @@ export class AuthService {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'tenants'>,
     private readonly clock: Clock,
   ) {}
 

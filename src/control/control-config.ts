@@ -18,6 +18,12 @@ export interface ControlConfig {
   streamPollMs: number;
   /** Least time between two load samples of a deployment while only its queue moves (see LoadSampler). */
   loadSampleMs: number;
+  /** Outcomes handed to a feed subscriber at once. */
+  outcomeBatch: number;
+  /** How often the outcome feed is read again when no attempt's end woke its subscribers. */
+  outcomePollMs: number;
+  /** Outcomes older than this are pruned even when a consumer has not read them. */
+  outcomeRetentionMs: number;
 }
 
 export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
@@ -30,4 +36,7 @@ export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
   maxStartFailures: 3,
   streamPollMs: 1_000,
   loadSampleMs: 5_000,
+  outcomeBatch: 100,
+  outcomePollMs: 1_000,
+  outcomeRetentionMs: 7 * 24 * 3_600_000,
 };

@@ -5,13 +5,18 @@ import { AgentGateway } from './agent-gateway.js';
 import { AuthService } from './auth-service.js';
 import type { ControlConfig } from './control-config.js';
 import { DeploymentsService } from './deployments-service.js';
-import { ControlEvents } from './events.js';
 import { FleetService } from './fleet-service.js';
 import { FunctionsService } from './functions-service.js';
 import { LeaseReaper } from './lease-reaper.js';
+import { OutcomeDispatcher, type OutcomeSubscriber } from './outcomes/outcome-dispatcher.js';
 import { Reconciler } from './reconciler.js';
 import { StreamsService } from './streams-service.js';
+import { TaskLifecycle } from './task-lifecycle.js';
+import { TaskObservers } from './task-observers.js';
 import { TasksService } from './tasks-service.js';
+import { ClaimWaiters } from './wakeups/claim-waiters.js';
+import { TaskWatchers } from './wakeups/task-watchers.js';
+import { Wakeups } from './wakeups/wakeups.js';
 
 export interface ControlPlaneOptions {
   clock: Clock;
@@ -21,15 +26,19 @@ export interface ControlPlaneOptions {
   /** Other replicas on the same store (PostgreSQL); none for a single server. */
   bus?: SignalBus;
   leadership?: Leadership;
+  /** Consumers of the outcome feed, run on the leader. */
+  subscribers?: OutcomeSubscriber[];
 }
 
 /**
  * The control plane's parts wired over one store: the services the API calls, the gateway
  * agents talk to (any number of nodes, in-process or remote), and the loops that keep
- * deployments and leases right, which run on the leader replica only.
+ * deployments, leases and the outcome feed's consumers going, which run on the leader replica only.
  */
 export class ControlPlane {
-  readonly events: ControlEvents;
+  readonly wakeups: Wakeups;
+  /** The observers of task moves made through this replica (metrics). */
+  readonly taskObservers = new TaskObservers();
   readonly functions: FunctionsService;
   readonly deployments: DeploymentsService;
   readonly tasks: TasksService;
@@ -39,8 +48,10 @@ export class ControlPlane {
   readonly auth: AuthService;
   /** The clock leases are judged by (the database's, on PostgreSQL). */
   readonly clock: Clock;
+  private readonly lifecycle: TaskLifecycle;
   private readonly reconciler: Reconciler;
   private readonly reaper: LeaseReaper;
+  private readonly outcomes: OutcomeDispatcher;
   private readonly leadership: Leadership;
   /** Loop starts and stops in the order leadership changed. */
   private loops: Promise<void> = Promise.resolve();
@@ -52,20 +63,25 @@ export class ControlPlane {
   ) {
     const { clock, config, onError } = options;
     this.clock = clock;
-    this.events = new ControlEvents(options.bus ?? null);
+    const wakeups = (this.wakeups = new Wakeups(options.bus ?? null));
+    const claimers = new ClaimWaiters(wakeups);
+    const watchers = new TaskWatchers(wakeups);
+    this.lifecycle = new TaskLifecycle(wakeups, claimers, watchers, this.taskObservers, clock);
     this.leadership = options.leadership ?? soleLeader;
     this.functions = new FunctionsService(store, clock, options.runtimes);
-    this.reconciler = new Reconciler(store, this.events, clock, config, onError);
-    this.deployments = new DeploymentsService(store, this.functions, this.events, clock);
-    this.tasks = new TasksService(store, this.functions, this.events, clock, config.leaseMs);
-    this.streams = new StreamsService(store, this.tasks, this.events, config.streamPollMs);
+    this.reconciler = new Reconciler(store, wakeups, clock, config, onError);
+    this.deployments = new DeploymentsService(store, this.functions, wakeups, this.lifecycle, clock);
+    this.tasks = new TasksService(store, this.functions, claimers, watchers, this.lifecycle, clock, config.leaseMs);
+    this.streams = new StreamsService(store, this.tasks, watchers, wakeups, config.streamPollMs);
     this.fleet = new FleetService(store);
-    this.gateway = new AgentGateway(store, this.events, clock, config);
-    this.reaper = new LeaseReaper(store, this.gateway, this.events, clock, config, onError);
+    this.gateway = new AgentGateway(store, wakeups, claimers, watchers, this.lifecycle, clock, config);
+    this.reaper = new LeaseReaper(store, this.lifecycle, wakeups, clock, config, onError);
+    this.outcomes = new OutcomeDispatcher(store, wakeups, clock, config, onError);
+    for (const s of options.subscribers ?? []) this.outcomes.subscribe(s);
     this.auth = new AuthService(store, clock);
   }
 
-  /** Whether this replica runs the reconciler and the reaper now. */
+  /** Whether this replica runs the reconciler, the reaper and the outcome feed's consumers now. */
   get isLeader(): boolean {
     return this.leading;
   }
@@ -81,7 +97,7 @@ export class ControlPlane {
     await this.leadership.stop();
     this.loops = this.loops.then(() => this.stopLoops());
     await this.loops;
-    this.gateway.stop();
+    this.lifecycle.stop();
   }
 
   private async startLoops(): Promise<void> {
@@ -89,6 +105,7 @@ export class ControlPlane {
     this.leading = true;
     this.reconciler.start();
     this.reaper.start();
+    this.outcomes.start();
   }
 
   private async stopLoops(): Promise<void> {
@@ -96,5 +113,6 @@ export class ControlPlane {
     this.leading = false;
     await this.reconciler.stop();
     await this.reaper.stop();
+    await this.outcomes.stop();
   }
 }

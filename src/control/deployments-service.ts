@@ -4,9 +4,10 @@ import { LIVE_INSTANCE_STATES, isServingDeployment, type InstanceState } from '.
 import type { DeploymentEvent, DeploymentRecord, InstanceRecord, LoadSample, ScalingSettings } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import type { QueueCounts } from '../store/task-queue.js';
-import type { ControlEvents } from './events.js';
 import { recordDeploymentEvent } from './deployment-events.js';
 import type { FunctionsService } from './functions-service.js';
+import type { TaskLifecycle } from './task-lifecycle.js';
+import type { Wakeups } from './wakeups/wakeups.js';
 
 /** An instance as the API shows it: BUSY is derived from its leased tasks. */
 export type InstanceView = Omit<InstanceRecord, 'state'> & { state: InstanceState; activeTasks: number };
@@ -34,9 +35,10 @@ export const DEFAULT_SCALING: ScalingSettings = {
 /** Placing versions on the fleet: deploy, update, read with instances, undeploy. */
 export class DeploymentsService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'deployments' | 'fleet' | 'tasks'>,
     private readonly functions: FunctionsService,
-    private readonly events: ControlEvents,
+    private readonly wakeups: Wakeups,
+    private readonly lifecycle: TaskLifecycle,
     private readonly clock: Clock,
   ) {}
 
@@ -77,10 +79,10 @@ export class DeploymentsService {
       updatedAt: now,
     });
     if (!serving) {
-      this.events.deploymentReset(version.id);
-      await recordDeploymentEvent(this.store, this.events, { versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: existing?.state ?? null, to: state, reason: 'deployed' });
+      this.wakeups.emit({ kind: 'deployment-reset', versionId: version.id });
+      await recordDeploymentEvent(this.store, this.wakeups, { versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: existing?.state ?? null, to: state, reason: 'deployed' });
     }
-    this.events.versionChanged(version.id);
+    this.wakeups.emit({ kind: 'version', versionId: version.id });
     return { deployment: await this.view(tenantId, version.id), created: !serving };
   }
 
@@ -103,24 +105,24 @@ export class DeploymentsService {
     const now = this.clock.now();
     if (isServingDeployment(deployment.state)) {
       await this.store.deployments.setDeploymentState(version.id, [deployment.state], 'INACTIVE', options.graceful ? 'undeployed (draining)' : 'undeployed');
-      await recordDeploymentEvent(this.store, this.events, { versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: deployment.state, to: 'INACTIVE', reason: 'undeployed' });
+      await recordDeploymentEvent(this.store, this.wakeups, { versionId: version.id, at: now, kind: 'deployment', subject: version.id, from: deployment.state, to: 'INACTIVE', reason: 'undeployed' });
     }
-    this.events.deploymentReset(version.id);
+    this.wakeups.emit({ kind: 'deployment-reset', versionId: version.id });
     const live = await this.store.fleet.listInstances({ versionId: version.id, states: [...LIVE_INSTANCE_STATES] });
     if (!options.graceful) {
       const nodeOf = new Map(live.map((i) => [i.id, i.nodeId]));
-      for (const r of await this.store.tasks.releaseInstanceTasks([...nodeOf.keys()], options.running)) {
-        if (r.status === 'QUEUED') this.events.taskReady(r.task.versionId);
-        else this.events.taskEnded(r.task);
+      const released = await this.store.tasks.releaseInstanceTasks([...nodeOf.keys()], options.running);
+      this.lifecycle.moved(released.map((r) => r.task));
+      for (const r of released) {
         const nodeId = nodeOf.get(r.taken.instanceId ?? '');
-        if (nodeId) this.events.cancelRequested(nodeId, { id: r.task.id, attempt: r.taken.attempt });
+        if (nodeId) this.lifecycle.stopAttempt(nodeId, { id: r.task.id, attempt: r.taken.attempt });
       }
     }
     for (const i of live) {
       if (i.state === 'DRAINING') continue;
       if (await this.store.fleet.moveInstance(i.id, [i.state], 'DRAINING', options.graceful ? 'undeployed' : 'undeployed: stopping now')) {
-        await recordDeploymentEvent(this.store, this.events, { versionId: version.id, at: now, kind: 'instance', subject: i.id, from: i.state, to: 'DRAINING', reason: 'undeployed' });
-        this.events.assignmentsChanged(i.nodeId);
+        await recordDeploymentEvent(this.store, this.wakeups, { versionId: version.id, at: now, kind: 'instance', subject: i.id, from: i.state, to: 'DRAINING', reason: 'undeployed' });
+        this.wakeups.emit({ kind: 'assignments', nodeId: i.nodeId });
       }
     }
     return this.view(tenantId, version.id);

@@ -26,7 +26,7 @@ export interface GpuTypeSummary {
 
 /** The fleet as a whole: nodes, their GPUs and what is allocated on them (for `/v1/nodes`, `/v1/gpus` and metrics). */
 export class FleetService {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Pick<Store, 'fleet'>) {}
 
   async nodes(): Promise<NodeAllocation[]> {
     const byNode = new Map<string, Map<number, DeviceAllocation>>();

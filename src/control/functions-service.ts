@@ -16,7 +16,7 @@ export interface CreateFunctionInput {
 /** Functions and their immutable versions, per tenant. */
 export class FunctionsService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'catalog'>,
     private readonly clock: Clock,
     /** Runtime types this control plane can run (docker only where its runtime is enabled). */
     private readonly runtimes: ReadonlySet<string>,

@@ -1,9 +1,9 @@
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/store.js';
-import type { AgentGateway } from './agent-gateway.js';
 import type { ControlConfig } from './control-config.js';
-import type { ControlEvents } from './events.js';
 import { recordDeploymentEvent } from './deployment-events.js';
+import type { TaskLifecycle } from './task-lifecycle.js';
+import type { Wakeups } from './wakeups/wakeups.js';
 
 const BATCH = 200;
 
@@ -17,9 +17,9 @@ export class LeaseReaper {
   private running: Promise<void> | null = null;
 
   constructor(
-    private readonly store: Store,
-    private readonly gateway: AgentGateway,
-    private readonly events: ControlEvents,
+    private readonly store: Pick<Store, 'fleet' | 'tasks' | 'deployments'>,
+    private readonly lifecycle: TaskLifecycle,
+    private readonly wakeups: Wakeups,
     private readonly clock: Clock,
     private readonly config: Pick<ControlConfig, 'reaperIntervalMs' | 'nodeLostMs'>,
     private readonly onError: (err: unknown) => void,
@@ -46,12 +46,9 @@ export class LeaseReaper {
     let moved = 0;
     for (;;) {
       const reclaimed = await this.store.tasks.reclaimExpiredLeases(BATCH);
-      this.gateway.announceReclaimed(reclaimed);
+      this.lifecycle.moved(reclaimed.map((r) => r.task));
       const expired = await this.store.tasks.expireQueuedTasks(BATCH);
-      for (const t of expired) {
-        this.events.taskEnded(t);
-        this.events.versionChanged(t.versionId);
-      }
+      this.lifecycle.moved(expired);
       moved += reclaimed.length + expired.length;
       if (reclaimed.length < BATCH && expired.length < BATCH) return moved;
     }
@@ -63,8 +60,8 @@ export class LeaseReaper {
     const reason = `its node sent no heartbeat for ${this.config.nodeLostMs / 1000} s`;
     const { instances } = await this.store.fleet.markLostNodes(now - this.config.nodeLostMs, reason);
     for (const i of instances) {
-      await recordDeploymentEvent(this.store, this.events, { versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason });
-      this.events.versionChanged(i.versionId);
+      await recordDeploymentEvent(this.store, this.wakeups, { versionId: i.versionId, at: now, kind: 'instance', subject: i.id, from: 'live', to: 'FAILED', reason });
+      this.wakeups.emit({ kind: 'version', versionId: i.versionId });
     }
   }
 }

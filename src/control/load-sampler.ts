@@ -18,7 +18,7 @@ export class LoadSampler {
   private lastPrune = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'deployments'>,
     private readonly everyMs: number,
   ) {}
 

@@ -4,7 +4,7 @@ import { ID_PREFIX, newId } from '../core/ids.js';
 import type { DeploymentRecord, InstanceRecord, VersionRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import type { ControlConfig } from './control-config.js';
-import type { ControlEvents } from './events.js';
+import type { Wakeups } from './wakeups/wakeups.js';
 import { recordDeploymentEvent } from './deployment-events.js';
 import { LoadSampler } from './load-sampler.js';
 import { placeInstance } from './placement.js';
@@ -47,8 +47,8 @@ export class Reconciler {
   private unsubscribe: (() => void)[] = [];
 
   constructor(
-    private readonly store: Store,
-    private readonly events: ControlEvents,
+    private readonly store: Pick<Store, 'catalog' | 'deployments' | 'fleet' | 'tasks'>,
+    private readonly wakeups: Wakeups,
     private readonly clock: Clock,
     private readonly config: ControlConfig,
     private readonly onError: (err: unknown) => void,
@@ -58,11 +58,11 @@ export class Reconciler {
 
   start(): void {
     this.unsubscribe = [
-      this.events.onVersionChanged((v) => this.schedule(v)),
-      this.events.onInstanceReady((v) => this.failures.delete(v)),
-      this.events.onInstanceFailed((v, reason) => this.noteFailure(v, reason)),
-      this.events.onCapacityChanged(() => this.capacityChanged()),
-      this.events.onDeploymentReset((v) => this.forget(v)),
+      this.wakeups.on('version', (s) => this.schedule(s.versionId)),
+      this.wakeups.on('instance-ready', (s) => this.failures.delete(s.versionId)),
+      this.wakeups.on('instance-failed', (s) => this.noteFailure(s.versionId, s.reason)),
+      this.wakeups.on('capacity', () => this.capacityChanged()),
+      this.wakeups.on('deployment-reset', (s) => this.forget(s.versionId)),
     ];
     this.interval = setInterval(() => void this.scheduleAll(), this.config.reconcileIntervalMs);
     void this.scheduleAll();
@@ -205,7 +205,7 @@ export class Reconciler {
       await this.store.fleet.createInstance(instance);
       allocations.push(placement);
       await this.event(deployment.versionId, 'instance', instance.id, null, 'STARTING', `scale-up: placed on ${placement.nodeId}`);
-      this.events.assignmentsChanged(placement.nodeId);
+      this.wakeups.emit({ kind: 'assignments', nodeId: placement.nodeId });
     }
     return null;
   }
@@ -219,7 +219,7 @@ export class Reconciler {
       const moved = await this.store.fleet.moveInstance(v.id, [v.state as StoredInstanceState], 'DRAINING', 'scale-in');
       if (!moved) continue;
       await this.event(deployment.versionId, 'instance', v.id, v.state, 'DRAINING', rank(v) === 2 ? 'scale-in: busy, stops after its tasks' : 'scale-in');
-      this.events.assignmentsChanged(v.nodeId);
+      this.wakeups.emit({ kind: 'assignments', nodeId: v.nodeId });
     }
   }
 
@@ -266,6 +266,6 @@ export class Reconciler {
   }
 
   private event(versionId: string, kind: 'deployment' | 'instance' | 'scaling', subject: string, from: string | null, to: string, reason: string): Promise<void> {
-    return recordDeploymentEvent(this.store, this.events, { versionId, at: this.clock.now(), kind, subject, from, to, reason });
+    return recordDeploymentEvent(this.store, this.wakeups, { versionId, at: this.clock.now(), kind, subject, from, to, reason });
   }
 }

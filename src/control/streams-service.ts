@@ -3,7 +3,8 @@ import { isTerminalTask } from '../core/states.js';
 import type { FleetEvent, TaskLogLine } from '../core/types.js';
 import type { FleetEventFilter } from '../store/deployment-store.js';
 import type { Store } from '../store/store.js';
-import type { ControlEvents } from './events.js';
+import type { TaskWatchers } from './wakeups/task-watchers.js';
+import type { Wakeups } from './wakeups/wakeups.js';
 import type { TaskView, TasksService } from './tasks-service.js';
 
 /**
@@ -50,9 +51,10 @@ function changeOf(before: string | null, now: string, ended: boolean): TaskStrea
  */
 export class StreamsService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'deployments'>,
     private readonly tasks: TasksService,
-    private readonly events: ControlEvents,
+    private readonly watchers: TaskWatchers,
+    private readonly wakeups: Wakeups,
     /** How often a follower reads again when nothing here woke it. */
     private readonly pollMs: number,
   ) {}
@@ -102,7 +104,7 @@ export class StreamsService {
     const waits = AbortSignal.any([signal, stop.signal]);
     try {
       while (!signal.aborted) {
-        const changed = this.events.nextTaskChange(taskId, this.pollMs, waits);
+        const changed = this.watchers.nextChange(taskId, this.pollMs, waits);
         if (yield* read()) return;
         await changed;
       }
@@ -116,7 +118,7 @@ export class StreamsService {
   async *fleetEvents(tenantId: string, filter: FleetEventFilter, signal: AbortSignal): AsyncGenerator<FleetEvent> {
     let after = filter.afterSeq;
     let wake: (() => void) | null = null;
-    const off = this.events.onFleetChanged(() => wake?.());
+    const off = this.wakeups.on('fleet', () => wake?.());
     try {
       while (!signal.aborted) {
         const woken = new Promise<void>((resolve) => {

@@ -9,8 +9,10 @@ import { defaultTaskType, supportsTaskType } from '../core/version-spec.js';
 import type { PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import type { EnqueueResult, TaskFilter } from '../store/task-queue.js';
-import type { ControlEvents } from './events.js';
 import type { FunctionsService } from './functions-service.js';
+import type { TaskLifecycle } from './task-lifecycle.js';
+import type { ClaimWaiters } from './wakeups/claim-waiters.js';
+import type { TaskWatchers } from './wakeups/task-watchers.js';
 
 
 /** A task as the API shows it: the record plus its queue position while queued. */
@@ -19,9 +21,11 @@ export type TaskView = TaskRecord & { position?: number };
 /** Submitting, reading, cancelling and waiting for tasks. */
 export class TasksService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'deployments' | 'tasks'>,
     private readonly functions: FunctionsService,
-    private readonly events: ControlEvents,
+    private readonly claimers: ClaimWaiters,
+    private readonly watchers: TaskWatchers,
+    private readonly lifecycle: TaskLifecycle,
     private readonly clock: Clock,
     /** Lease length of a task handed to a waiting instance by its enqueue. */
     private readonly leaseMs: number,
@@ -67,7 +71,7 @@ export class TasksService {
     );
     // The hash covers what the caller asked, not the version picked for them, so a retry matches.
     const requestHash = task.idempotencyKey === null ? null : hashRequest([fn.id, req.versionId ?? '', req.taskType ?? '', inputJson]);
-    const waiter = this.events.takeWaiter(version.id);
+    const waiter = this.claimers.takeWaiter(version.id);
     let handed: TaskRecord[] = [];
     let result: EnqueueResult;
     try {
@@ -81,10 +85,7 @@ export class TasksService {
       if (!result.sameRequest) throw new FerryError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${task.idempotencyKey}" was used for a different request (task ${result.task.id})`);
       return { task: await this.view(result.task), created: false };
     }
-    this.events.taskSubmitted(result.task);
-    if (handed.length > 0) this.events.tasksStarted(handed);
-    if (result.task.status === 'QUEUED') this.events.taskReady(version.id);
-    this.events.versionChanged(version.id);
+    this.lifecycle.enqueued(result.task, handed);
     return { task: await this.view(result.task), created: true };
   }
 
@@ -107,20 +108,15 @@ export class TasksService {
     if (!result) throw notFound(taskId);
     const { task, previous } = result;
     if (isTerminalTask(previous)) throw new FerryError('TASK_NOT_CANCELLABLE', `task ${taskId} already ended ${previous}`);
-    if (task.status === 'CANCELLING' && task.nodeId) {
-      this.events.taskChanged(task.id);
-      this.events.cancelRequested(task.nodeId, { id: task.id, attempt: task.attempt });
-    } else if (task.status === 'CANCELLED') {
-      this.events.taskEnded(task);
-      this.events.versionChanged(task.versionId);
-    }
+    // Ended at once (it was queued), or CANCELLING: its node is told to stop it (again, for a repeated cancel).
+    this.lifecycle.moved([task]);
     return this.view(task);
   }
 
   /** Waits up to `ms` for the task to end; returns it as it is then. */
   async waitForEnd(tenantId: string, taskId: string, ms: number): Promise<TaskView> {
     // Subscribe before reading so an end between the read and the wait is not missed.
-    const ended = this.events.waitForEnd(taskId, ms);
+    const ended = this.watchers.waitForEnd(taskId, ms);
     const task = await this.record(tenantId, taskId);
     if (isTerminalTask(task.status)) return this.view(task);
     const done = await ended;

@@ -6,7 +6,7 @@ import type { TaskRef } from './types.js';
  * singleton loops. Ports only; the PostgreSQL adapters live in store/postgres.
  */
 
-/** What one replica tells the others (see control/events.ts). */
+/** What one replica tells the others (see control/wakeups/wakeups.ts). */
 export type Signal =
   | { kind: 'ready'; versionId: string }
   | { kind: 'ended'; taskId: string }
@@ -17,7 +17,8 @@ export type Signal =
   | { kind: 'instance-failed'; versionId: string; reason: string }
   | { kind: 'capacity' }
   | { kind: 'fleet' }
-  | { kind: 'deployment-reset'; versionId: string };
+  | { kind: 'deployment-reset'; versionId: string }
+  | { kind: 'outcomes' };
 
 /**
  * Carries signals between control-plane replicas. Delivery is best effort: a lost signal costs

@@ -33,7 +33,12 @@ export class FerryServer {
   private child: ChildProcess | null = null;
   private output = '';
 
-  constructor(private readonly args: string[] = ['--gpus', 'none'], private readonly env: Record<string, string> = {}) {
+  constructor(
+    private readonly args: string[] = ['--gpus', 'none'],
+    private readonly env: Record<string, string> = {},
+    /** What node runs in place of bin/ferry.js: a fixture that composes the server otherwise, taking the same argv. */
+    private readonly entry: string[] = [join(ROOT, 'bin', 'ferry.js')],
+  ) {
     this.dataDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-'));
   }
 
@@ -46,7 +51,7 @@ export class FerryServer {
   }
 
   async start(): Promise<this> {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ferry.js'), '--data-dir', this.dataDir, 'server', '--port', '0', ...this.args], {
+    const child = spawn(process.execPath, [...this.entry, '--data-dir', this.dataDir, 'server', '--port', '0', ...this.args], {
       env: { ...process.env, ...FAST_TIMERS, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

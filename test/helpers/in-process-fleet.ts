@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../src/agent/agent.js';
 import { ProcessRuntime } from '../../src/agent/runtimes/process/process-runtime.js';
-import type { ControlConfig } from '../../src/control/control-config.js';
+import { type ControlConfig, DEFAULT_CONTROL_CONFIG } from '../../src/control/control-config.js';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { systemClock } from '../../src/core/clock.js';
 import { parseGpuSpec } from '../../src/core/gpu-spec.js';
@@ -25,7 +25,7 @@ export class InProcessFleet {
   constructor(config: Partial<ControlConfig> = {}) {
     this.control = new ControlPlane(this.store, {
       clock: systemClock,
-      config: { leaseMs: 3_000, reaperIntervalMs: 200, nodeLostMs: 10_000, reconcileIntervalMs: 300, retryBaseMs: 100, restartBaseMs: 100, maxStartFailures: 3, streamPollMs: 1_000, loadSampleMs: 5_000, ...config },
+      config: { ...DEFAULT_CONTROL_CONFIG, leaseMs: 3_000, reaperIntervalMs: 200, nodeLostMs: 10_000, reconcileIntervalMs: 300, retryBaseMs: 100, restartBaseMs: 100, ...config },
       runtimes: new Set(['process']),
       onError: (err) => this.errors.push(err),
     });

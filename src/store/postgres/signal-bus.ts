@@ -6,7 +6,7 @@ import type { Signal, SignalBus } from '../../core/replicas.js';
 const MAX_PAYLOAD = 7_000;
 const RECONNECT = { minMs: 100, maxMs: 5_000 };
 /** Signals that mean the same however often they arrive in one batch. */
-const IDEMPOTENT = new Set<Signal['kind']>(['version', 'assignments', 'capacity', 'instance-ready', 'deployment-reset', 'fleet']);
+const IDEMPOTENT = new Set<Signal['kind']>(['version', 'assignments', 'capacity', 'instance-ready', 'deployment-reset', 'fleet', 'outcomes']);
 
 interface Envelope {
   from: string;

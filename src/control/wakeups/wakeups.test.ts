@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskRecord } from '../core/types.js';
-import type { Signal, SignalBus } from '../core/replicas.js';
-import { ControlEvents } from './events.js';
+import type { Signal, SignalBus } from '../../core/replicas.js';
+import type { TaskRecord } from '../../core/types.js';
+import { ClaimWaiters } from './claim-waiters.js';
+import { TaskWatchers } from './task-watchers.js';
+import { Wakeups } from './wakeups.js';
 
 const WAIT = { ms: 5_000, instanceId: 'ins_1' };
 
-describe('ControlEvents ready waiters', () => {
+describe('ClaimWaiters', () => {
   it('wakes one waiter per ready signal, idle ones before busy ones, in arrival order', async () => {
-    const events = new ControlEvents();
+    const events = new ClaimWaiters(new Wakeups());
     const since = events.readyMark('v');
     const woken: string[] = [];
     const waits = [
@@ -27,7 +29,7 @@ describe('ControlEvents ready waiters', () => {
   });
 
   it('returns at once when work became ready after the mark, so a signal between a look and a wait is not lost', async () => {
-    const events = new ControlEvents();
+    const events = new ClaimWaiters(new Wakeups());
     const since = events.readyMark('v');
     events.taskReady('v');
     const started = Date.now();
@@ -36,7 +38,7 @@ describe('ControlEvents ready waiters', () => {
   });
 
   it('resolves false on timeout and on abort, and an aborted waiter is not woken later', async () => {
-    const events = new ControlEvents();
+    const events = new ClaimWaiters(new Wakeups());
     expect(await events.waitForReady('v', { since: 0, idle: true, ms: 5, instanceId: 'ins_1' })).toBe(false);
     const abort = new AbortController();
     const aborted = events.waitForReady('v', { since: 0, idle: true, ...WAIT }, abort.signal);
@@ -51,7 +53,7 @@ describe('ControlEvents ready waiters', () => {
   });
 
   it('hands work to a waiting claimer directly, idle ones first: a taken one is no longer woken by signals, nor by its timer', async () => {
-    const events = new ControlEvents();
+    const events = new ClaimWaiters(new Wakeups());
     const busy = events.waitForReady('v', { since: 0, idle: false, ms: 5_000, instanceId: 'ins_busy' });
     const first = events.waitForReady('v', { since: 0, idle: true, ms: 20, instanceId: 'ins_a' });
     const second = events.waitForReady('v', { since: 0, idle: true, ...WAIT });
@@ -73,8 +75,14 @@ describe('ControlEvents ready waiters', () => {
   });
 });
 
+interface Replica {
+  wakeups: Wakeups;
+  claimers: ClaimWaiters;
+  watchers: TaskWatchers;
+}
+
 /** Replicas joined in one process: what one publishes, the others receive (as LISTEN/NOTIFY delivers it). */
-function twoReplicas(): { a: ControlEvents; b: ControlEvents; sent: Signal[] } {
+function twoReplicas(): { a: Replica; b: Replica; sent: Signal[] } {
   const handlers: ((s: Signal) => void)[] = [];
   const sent: Signal[] = [];
   const [a, b] = [0, 1].map((i) => {
@@ -85,20 +93,21 @@ function twoReplicas(): { a: ControlEvents; b: ControlEvents; sent: Signal[] } {
       },
       onSignal: (h) => void (handlers[i] = h),
     };
-    return new ControlEvents(bus);
-  }) as [ControlEvents, ControlEvents];
+    const wakeups = new Wakeups(bus);
+    return { wakeups, claimers: new ClaimWaiters(wakeups), watchers: new TaskWatchers(wakeups) };
+  }) as [Replica, Replica];
   return { a, b, sent };
 }
 
-describe('ControlEvents across replicas', () => {
+describe('Wakeups across replicas', () => {
   it('sends ready work to another replica only when no idle claimer here takes it', async () => {
     const { a, b, sent } = twoReplicas();
-    const local = a.waitForReady('v', { since: a.readyMark('v'), idle: true, ...WAIT });
-    const remote = b.waitForReady('v', { since: b.readyMark('v'), idle: true, ...WAIT });
-    a.taskReady('v');
+    const local = a.claimers.waitForReady('v', { since: a.claimers.readyMark('v'), idle: true, ...WAIT });
+    const remote = b.claimers.waitForReady('v', { since: b.claimers.readyMark('v'), idle: true, ...WAIT });
+    a.claimers.taskReady('v');
     expect(await local).toBe(true);
     expect(sent).toEqual([]);
-    a.taskReady('v');
+    a.claimers.taskReady('v');
     expect(await remote).toBe(true);
     expect(sent).toEqual([{ kind: 'ready', versionId: 'v' }]);
   });
@@ -106,16 +115,16 @@ describe('ControlEvents across replicas', () => {
   it('ends a wait for a task that ended on another replica, and carries loop signals to every replica', async () => {
     const { a, b } = twoReplicas();
     const t0 = Date.now();
-    const wait = b.waitForEnd('task_1', 5_000);
-    a.taskEnded({ id: 'task_1' } as TaskRecord);
+    const wait = b.watchers.waitForEnd('task_1', 5_000);
+    a.watchers.ended({ id: 'task_1' } as TaskRecord);
     expect(await wait).toBeNull();
     expect(Date.now() - t0).toBeLessThan(1_000);
     const heard: string[] = [];
-    b.onInstanceFailed((v, reason) => heard.push(`${v}: ${reason}`));
-    b.onAssignmentsChanged('node_1', () => heard.push('assignments'));
-    a.instanceFailed('v', 'exit 1');
-    a.assignmentsChanged('node_1');
-    a.assignmentsChanged('node_2');
+    b.wakeups.on('instance-failed', (s) => heard.push(`${s.versionId}: ${s.reason}`));
+    b.wakeups.on('assignments', (s) => s.nodeId === 'node_1' && heard.push('assignments'));
+    a.wakeups.emit({ kind: 'instance-failed', versionId: 'v', reason: 'exit 1' });
+    a.wakeups.emit({ kind: 'assignments', nodeId: 'node_1' });
+    a.wakeups.emit({ kind: 'assignments', nodeId: 'node_2' });
     expect(heard).toEqual(['v: exit 1', 'assignments']);
   });
 });
