@@ -92,10 +92,16 @@ export class ControlPlane {
     });
   }
 
-  /** Stops the loops and leaves the election; the store stays open (its owner closes it). */
+  /**
+   * Stops the loops, then leaves the election, so the next leader starts only once this one's
+   * work in hand is done (the outcome batch being handled is acknowledged, not handed out twice).
+   * The store stays open (its owner closes it).
+   */
   async stop(): Promise<void> {
-    await this.leadership.stop();
     this.loops = this.loops.then(() => this.stopLoops());
+    await this.loops;
+    await this.leadership.stop();
+    // A lead taken meanwhile started the loops again; leaving the election stopped them once more.
     await this.loops;
     this.lifecycle.stop();
   }
