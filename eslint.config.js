@@ -4,18 +4,21 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-// Data flows down (STYLE.md): api → control → store; agent → core. A layer may not import one above it.
+// Data flows down (STYLE.md): api → control → store; agent → core; server.ts composes replicas/. A layer may not import one above it.
 // The agent may use the SDK (which imports only core): its HTTP transport sends requests and
 // decodes errors exactly as the SDK does.
 const layers = [
-  { target: './src/core', from: ['./src/store', './src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
-  { target: './src/store', from: ['./src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
-  { target: './src/control', from: ['./src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
-  { target: './src/agent', from: ['./src/store', './src/control', './src/api', './src/cli', './src/server.ts'] },
-  { target: './src/api', from: ['./src/agent', './src/cli', './src/sdk', './src/server.ts'] },
-  { target: './src/sdk', from: ['./src/store', './src/control', './src/agent', './src/api', './src/cli', './src/server.ts'] },
+  { target: './src/core', from: ['./src/store', './src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/store', from: ['./src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  // Replica coordination (leader lock, signal bus, database clock) sits beside the store, on its
+  // connection helpers; the control plane sees it only through the ports in core/replicas.ts.
+  { target: './src/replicas', from: ['./src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/control', from: ['./src/replicas', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/agent', from: ['./src/store', './src/replicas', './src/control', './src/api', './src/cli', './src/server.ts'] },
+  { target: './src/api', from: ['./src/replicas', './src/agent', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/sdk', from: ['./src/store', './src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/server.ts'] },
   // The dashboard is a client like any other: it reaches the server through the SDK only.
-  { target: './dashboard', from: ['./src/store', './src/control', './src/agent', './src/api', './src/cli', './src/server.ts'] },
+  { target: './dashboard', from: ['./src/store', './src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/server.ts'] },
 ];
 
 export default tseslint.config(

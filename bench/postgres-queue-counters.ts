@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { systemClock } from '../src/core/clock.js';
 import { newId } from '../src/core/ids.js';
 import { newTask } from '../src/core/new-task.js';
 import type { VersionSpec } from '../src/core/types.js';
@@ -61,7 +62,7 @@ async function admin(sql: string): Promise<void> {
 
 async function runOnce(variant: { sql: string }): Promise<Run> {
   const schema = `ferry_bench_${randomBytes(6).toString('hex')}`;
-  const store = await PostgresStore.open({ url, schema, poolSize: CONCURRENCY });
+  const store = await PostgresStore.open({ url, schema, poolSize: CONCURRENCY, clock: systemClock });
   try {
     if (variant.sql) await admin(`SET search_path = ${schema}; ${variant.sql}`);
     const now = await store.now();

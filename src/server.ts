@@ -111,25 +111,33 @@ async function openStore(config: StoreConfig, onError: (err: unknown) => void): 
     return { store, clock: systemClock, close: () => store.close() };
   }
   // Loaded only here, so the embedded default never loads the PostgreSQL driver.
-  const [{ PostgresStore }, { PgSignalBus }, { PgLeaderLock }] = await Promise.all([
+  const [{ PostgresStore }, { DatabaseClock }, { PgSignalBus }, { PgLeaderLock }] = await Promise.all([
     import('./store/postgres/postgres-store.js'),
-    import('./store/postgres/signal-bus.js'),
-    import('./store/postgres/leader-lock.js'),
+    import('./replicas/postgres/database-clock.js'),
+    import('./replicas/postgres/signal-bus.js'),
+    import('./replicas/postgres/leader-lock.js'),
   ]);
-  const store = await PostgresStore.open({ url: config.url, schema: config.schema });
+  // Every replica judges leases by the one database server's clock.
+  const clock = await DatabaseClock.connect({ url: config.url });
+  const store = await PostgresStore.open({ url: config.url, schema: config.schema, clock }).catch(async (err: unknown) => {
+    await clock.stop();
+    throw err;
+  });
   const bus = await PgSignalBus.connect(config.url, { schema: config.schema, onError }).catch(async (err: unknown) => {
     await store.close();
+    await clock.stop();
     throw err;
   });
   const leadership = new PgLeaderLock(config.url, config.schema, config.leaderPollMs, onError);
   return {
     store,
-    clock: store.clock,
+    clock,
     bus,
     leadership,
     close: async () => {
       await bus.close();
       await store.close();
+      await clock.stop();
     },
   };
 }

@@ -3,7 +3,6 @@ import type { Clock } from '../../core/clock.js';
 import type { Store } from '../store.js';
 import { PgCatalogStore } from './catalog-store.js';
 import { PgConnection, type PoolOptions, createPool } from './connection.js';
-import { DatabaseClock } from './database-clock.js';
 import { PgDeploymentStore } from './deployment-store.js';
 import { PgFleetStore } from './fleet-store.js';
 import { migrate } from './migrations.js';
@@ -13,8 +12,11 @@ import { PgTaskQueue } from './task-queue.js';
 import { PgTenantStore } from './tenant-store.js';
 
 export interface PostgresStoreOptions extends PoolOptions {
-  /** Judges every time the store writes or compares; by default the database server's clock. */
-  clock?: Clock;
+  /**
+   * Judges every time the store writes or compares. Replicas must agree on it: the composition
+   * root gives each the database server's clock (replicas/postgres/database-clock.ts).
+   */
+  clock: Clock;
 }
 
 /**
@@ -50,16 +52,12 @@ export class PostgresStore implements Store {
     this.outcomes = new PgOutcomeFeed(this.conn);
   }
 
-  /**
-   * Connects, applies missing migrations and, unless a clock is given, synchronises a clock with
-   * the database server. Throws STORE_UNAVAILABLE when the server cannot be reached.
-   */
+  /** Connects and applies missing migrations. Throws STORE_UNAVAILABLE when the server cannot be reached. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const pool = createPool(options);
     try {
       await migrate(pool, options.schema);
-      const clock = options.clock ?? (await DatabaseClock.start(pool));
-      return new PostgresStore(pool, clock);
+      return new PostgresStore(pool, options.clock);
     } catch (err) {
       await pool.end().catch(() => {});
       throw toStoreError(err);
@@ -77,7 +75,6 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.clock instanceof DatabaseClock) this.clock.stop();
     await this.pool.end();
   }
 }

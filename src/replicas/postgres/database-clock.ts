@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Clock } from '../../core/clock.js';
-import { toStoreError } from './store-errors.js';
+import { type PoolOptions, createPool } from '../../store/postgres/connection.js';
+import { toStoreError } from '../../store/postgres/store-errors.js';
 
 export interface DatabaseClockOptions {
   /** The machine's own time; injectable so a test can skew it. */
@@ -27,6 +28,8 @@ export class DatabaseClock implements Clock {
   private readonly localNow: () => number;
   private readonly samples: number;
   private readonly resampleMs: number;
+  /** The pool the clock opened itself (see `connect`), ended with it. */
+  private owned: pg.Pool | null = null;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -37,7 +40,23 @@ export class DatabaseClock implements Clock {
     this.resampleMs = options.resampleMs ?? 30_000;
   }
 
-  /** A clock synchronised with the server and kept so until `stop()`. */
+  /**
+   * A clock on a connection of its own (the store's pool may be busy, and a reading that waits in
+   * its queue would skew the offset), synchronised and kept so until `stop()`.
+   */
+  static async connect(pool: Pick<PoolOptions, 'url' | 'connectionTimeoutMs'>, options: DatabaseClockOptions = {}): Promise<DatabaseClock> {
+    const own = createPool({ ...pool, poolSize: 1, applicationName: 'ferry-clock' });
+    try {
+      const clock = await DatabaseClock.start(own, options);
+      clock.owned = own;
+      return clock;
+    } catch (err) {
+      await own.end().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** A clock synchronised with the server through `pool` and kept so until `stop()`. */
   static async start(pool: pg.Pool, options: DatabaseClockOptions = {}): Promise<DatabaseClock> {
     const clock = new DatabaseClock(pool, options);
     await clock.sync();
@@ -63,9 +82,12 @@ export class DatabaseClock implements Clock {
     return this.syncing;
   }
 
-  stop(): void {
+  /** Stops re-synchronising (the clock keeps its last offset) and closes the pool it opened itself. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.owned?.end();
+    this.owned = null;
   }
 
   private async measure(): Promise<void> {

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresStore } from '../../store/postgres/postgres-store.js';
 import { DatabaseClock } from './database-clock.js';
 
 const url = process.env.FERRY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -48,7 +50,7 @@ suite('DatabaseClock', () => {
         expect(db).toBeLessThanOrEqual(after + 3);
         expect(Math.abs(clock.now() - Date.now())).toBeLessThan(50);
       } finally {
-        clock.stop();
+        await clock.stop();
       }
     }
   });
@@ -64,7 +66,7 @@ suite('DatabaseClock', () => {
       expect(db).toBeGreaterThanOrEqual(before - 3);
       expect(db).toBeLessThanOrEqual(after + 3);
     } finally {
-      clock.stop();
+      await clock.stop();
     }
   });
 
@@ -75,7 +77,7 @@ suite('DatabaseClock', () => {
     const deadline = Date.now() + 2_000;
     while (Math.abs(clock.now() - Date.now()) > 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(Math.abs(clock.now() - Date.now())).toBeLessThanOrEqual(10);
-    clock.stop();
+    await clock.stop();
     skew = 5_000;
     await new Promise((r) => setTimeout(r, 200));
     expect(clock.now() - Date.now()).toBeGreaterThan(4_000);
@@ -87,6 +89,23 @@ suite('DatabaseClock', () => {
       await expect(DatabaseClock.start(dead)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     } finally {
       await dead.end();
+    }
+  });
+
+  it('judges a store’s time as the database does, on a connection of its own', async () => {
+    const clock = await DatabaseClock.connect({ url });
+    const schema = `ferry_test_clock_${randomBytes(6).toString('hex')}`;
+    const store = await PostgresStore.open({ url, schema, clock });
+    try {
+      const before = await store.now();
+      const db = (await pool.query<{ t: number }>('SELECT extract(epoch FROM clock_timestamp())::float8 * 1000 AS t')).rows[0]!.t;
+      const after = await store.now();
+      expect(db).toBeGreaterThanOrEqual(before - 5);
+      expect(db).toBeLessThanOrEqual(after + 5);
+    } finally {
+      await store.close();
+      await clock.stop();
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     }
   });
 });
