@@ -1,3 +1,4 @@
+import { FerryError } from '../core/errors.js';
 import type { TaskOutcome } from '../core/outcomes.js';
 
 /**
@@ -22,4 +23,9 @@ export interface OutcomeFeed {
    * does not keep the feed growing. Returns how many went.
    */
   pruneOutcomes(before: number): Promise<number>;
+}
+
+/** A consumer name the feed does not know: it must register first (every adapter answers so). */
+export function unknownConsumer(name: string): FerryError {
+  return new FerryError('NOT_FOUND', `no outcome feed consumer is registered as "${name}"`);
 }

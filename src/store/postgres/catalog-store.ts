@@ -1,5 +1,4 @@
 import { FerryError } from '../../core/errors.js';
-import { SERVING_DEPLOYMENT_STATES } from '../../core/states.js';
 import type { FunctionRecord, Page, VersionRecord } from '../../core/types.js';
 import type { CatalogStore } from '../catalog-store.js';
 import { decodeCursor } from '../cursor.js';
@@ -7,8 +6,7 @@ import { type PageRequest, pageOf } from '../paging.js';
 import { toFunction, toVersion } from '../rows.js';
 import type { PgConnection, Sql } from './connection.js';
 import { isUniqueViolation } from './store-errors.js';
-
-const SERVING = `('${SERVING_DEPLOYMENT_STATES.join("','")}')`;
+import { SERVING } from '../status-lists.js';
 
 export class PgCatalogStore implements CatalogStore {
   constructor(private readonly conn: PgConnection) {}

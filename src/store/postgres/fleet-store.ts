@@ -1,4 +1,4 @@
-import { LEASED_TASK_STATUSES, LIVE_INSTANCE_STATES, type NodeState, type StoredInstanceState } from '../../core/states.js';
+import type { NodeState, StoredInstanceState } from '../../core/states.js';
 import { TASK_ERRORS } from '../../core/task-errors.js';
 import type { InstanceRecord, NodeRecord } from '../../core/types.js';
 import type { FleetStore, InstanceFilter } from '../fleet-store.js';
@@ -7,9 +7,7 @@ import type { ReclaimedTask } from '../task-queue.js';
 import type { PgConnection } from './connection.js';
 import { reclaimTasks } from './task-transitions.js';
 import { cmp, isIn, where } from './where.js';
-
-const LEASED = `('${LEASED_TASK_STATUSES.join("','")}')`;
-const LIVE_INSTANCES = `('${LIVE_INSTANCE_STATES.join("','")}')`;
+import { LEASED, LIVE_INSTANCES } from '../status-lists.js';
 
 export class PgFleetStore implements FleetStore {
   constructor(private readonly conn: PgConnection) {}

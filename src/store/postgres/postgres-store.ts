@@ -22,10 +22,10 @@ export interface PostgresStoreOptions extends PoolOptions {
 /**
  * The fleet store: state and queue in PostgreSQL, shared by any number of `ferry server` replicas,
  * its slices one file each. Every method is atomic on its own: one statement where possible (the
- * hot paths are one round trip each, see statements.ts), otherwise a transaction on one pooled
- * connection. Concurrency is handled by row locks: claims skip rows other claimers hold (SKIP
- * LOCKED), completions guard their update by the attempt they read, and multi-row takeovers lock
- * rows in seq order.
+ * hot paths are one round trip each, see statements.ts and task-transitions.ts), otherwise a
+ * transaction on one pooled connection. Concurrency is handled by row locks: claims skip rows
+ * other claimers hold (SKIP LOCKED), completions guard their update by the attempt they read, and
+ * multi-row takeovers lock rows in seq order.
  */
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;

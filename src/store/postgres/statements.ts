@@ -1,6 +1,4 @@
-import { LEASED_TASK_STATUSES } from '../../core/states.js';
-
-const LEASED = `('${LEASED_TASK_STATUSES.join("','")}')`;
+import { LEASED } from '../status-lists.js';
 
 /**
  * The statements on the store's hot paths, each one round trip (and the writes one commit each).
@@ -26,16 +24,7 @@ export const SQL = {
   taskById: 'SELECT * FROM tasks WHERE id = $1',
   taskOfTenant: 'SELECT * FROM tasks WHERE id = $1 AND tenant_id = $2',
   apiKey: 'SELECT * FROM api_keys WHERE hash = $1',
-  /** Leases the next tasks of an instance (migration 3): $1 instance, $2 limit, $3 now, $4 lease until. */
-  claim: 'SELECT * FROM claim_tasks($1, $2, $3, $4)',
-  /** Stores a task unless its idempotency key is taken; no row back when it is. */
-  insertTask: `INSERT INTO tasks (id, tenant_id, function_id, version_id, task_type, status, priority, input, attempt, max_attempts,
-      timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at)
-    VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-    ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING seq`,
   taskByKey: 'SELECT * FROM tasks WHERE tenant_id = $1 AND idempotency_key = $2',
-  /** The same insert, then a claim (migration 3): four more parameters, as `claim`; rows tagged 'earlier', 'created' or 'claimed'. */
-  enqueueAndClaim: `SELECT e.tag, (e.task).* FROM enqueue_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) e`,
   // The blocks ahead (queue_blocks, migration 2), then the tasks ahead inside its own block.
   // The bounds of the in-block count are scalar subqueries, so they reach the tasks_queue index as
   // range conditions; as a join with `me` they did not, and while the planner's statistics lagged a

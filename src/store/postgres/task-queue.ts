@@ -21,8 +21,7 @@ import { type PgConnection, type Row, storableText } from './connection.js';
 import { SQL } from './statements.js';
 import { TRANSITIONS_SQL, byId, finishArgs, reclaimTasks, recordAttempt, requeueArgs } from './task-transitions.js';
 import { cmp, isIn, where } from './where.js';
-
-const LEASED = `('${LEASED_TASK_STATUSES.join("','")}')`;
+import { LEASED } from '../status-lists.js';
 
 export class PgTaskQueue implements TaskQueue {
   constructor(private readonly conn: PgConnection) {}
@@ -33,13 +32,13 @@ export class PgTaskQueue implements TaskQueue {
       task.attempt, task.maxAttempts, task.timeoutSeconds, task.idempotencyKey, requestHash, task.createdAt, task.runAt, task.expiresAt,
     ];
     if (!claimFor) {
-      if (await this.conn.sql.one(SQL.insertTask, fields)) return { created: true, task, claimed: [] };
+      if (await this.conn.sql.one(TRANSITIONS_SQL.insertTask, fields)) return { created: true, task, claimed: [] };
       // The key is taken: a second round trip, only for a repeated request.
       const earlier = (await this.conn.sql.one(SQL.taskByKey, [task.tenantId, task.idempotencyKey]))!;
       return { created: false, task: toTask(earlier), sameRequest: earlier.request_hash === requestHash };
     }
     const now = this.conn.clock.now();
-    const [first, ...claimedRows] = await this.conn.sql.rows(SQL.enqueueAndClaim, [...fields, ...claimArgs(claimFor, now)]);
+    const [first, ...claimedRows] = await this.conn.sql.rows(TRANSITIONS_SQL.enqueueAndClaim, [...fields, ...claimArgs(claimFor, now)]);
     if (first?.tag === 'earlier') return { created: false, task: toTask(first), sameRequest: first.request_hash === requestHash };
     if (first?.tag !== 'created') throw new Error(`enqueue_and_claim returned ${String(first?.tag)} first`);
     const claimed = inClaimOrder(claimedRows).map(toTask);
@@ -71,7 +70,7 @@ export class PgTaskQueue implements TaskQueue {
   }
 
   async claimTasks(req: ClaimRequest): Promise<TaskRecord[]> {
-    return inClaimOrder(await this.conn.sql.rows(SQL.claim, claimArgs(req, this.conn.clock.now()))).map(toTask);
+    return inClaimOrder(await this.conn.sql.rows(TRANSITIONS_SQL.claim, claimArgs(req, this.conn.clock.now()))).map(toTask);
   }
 
   async renewLeases(instanceId: string, held: TaskRef[], leaseMs: number): Promise<LeaseReport> {

@@ -8,11 +8,12 @@ import type { ReclaimedTask } from '../task-queue.js';
 import type { Row, Sql } from './connection.js';
 
 /*
- * Every statement that moves a task out of its attempt is built here, and each one that ends an
- * attempt (a terminal status, or a retry scheduled) records the attempt's outcome in the same
- * statement, as a second data-modifying part of one WITH: the feed row commits or rolls back
- * with the move, whichever path made it. The transaction's id goes with the row (its default),
- * which is what lets a feed reader hand out rows in an order no later commit can fill in.
+ * Every statement that writes a task's status is here (the enqueue's and the lease's bodies are
+ * the PL/pgSQL functions of migration 3). Each move that ends an attempt (a terminal status, or a
+ * retry scheduled) records the attempt's outcome in the same statement, as a second
+ * data-modifying part of one WITH: the feed row commits or rolls back with the move, whichever
+ * path made it. The transaction's id goes with the row (its default), which is what lets a feed
+ * reader hand out rows in an order no later commit can fill in.
  */
 
 const OUTCOME_COLUMNS = 'task_id, attempt, tenant_id, function_id, version_id, status, error_code, created_at, started_at, at';
@@ -47,6 +48,15 @@ function requeue(guard: string): string {
 }
 
 export const TRANSITIONS_SQL = {
+  /** Leases the next tasks of an instance (migration 3): $1 instance, $2 limit, $3 now, $4 lease until. */
+  claim: 'SELECT * FROM claim_tasks($1, $2, $3, $4)',
+  /** Stores a task unless its idempotency key is taken; no row back when it is. */
+  insertTask: `INSERT INTO tasks (id, tenant_id, function_id, version_id, task_type, status, priority, input, attempt, max_attempts,
+      timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at)
+    VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+    ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING seq`,
+  /** The same insert, then a claim (migration 3): four more parameters, as `claim`; rows tagged 'earlier', 'created' or 'claimed'. */
+  enqueueAndClaim: `SELECT e.tag, (e.task).* FROM enqueue_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) e`,
   finish: `${finish('')} SELECT * FROM moved`,
   requeue: `${requeue('')} SELECT * FROM moved`,
   markCancelling: "UPDATE tasks SET status = 'CANCELLING', error = $1 WHERE id = $2 RETURNING *",

@@ -1,13 +1,11 @@
 import { FerryError } from '../../core/errors.js';
-import { SERVING_DEPLOYMENT_STATES } from '../../core/states.js';
 import type { FunctionRecord, Page, VersionRecord } from '../../core/types.js';
 import type { CatalogStore } from '../catalog-store.js';
 import { decodeCursor } from '../cursor.js';
 import { type PageRequest, pageOf } from '../paging.js';
 import { toFunction, toVersion } from '../rows.js';
 import type { Row, SqliteConnection } from './connection.js';
-
-const SERVING = `('${SERVING_DEPLOYMENT_STATES.join("','")}')`;
+import { SERVING } from '../status-lists.js';
 
 export class SqliteCatalogStore implements CatalogStore {
   constructor(private readonly conn: SqliteConnection) {}

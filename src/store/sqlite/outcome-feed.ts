@@ -1,6 +1,5 @@
 import type { TaskOutcome } from '../../core/outcomes.js';
-import { unknownConsumer } from '../feed-errors.js';
-import type { OutcomeFeed } from '../outcome-feed.js';
+import { type OutcomeFeed, unknownConsumer } from '../outcome-feed.js';
 import { toOutcome } from '../rows.js';
 import type { Row, SqliteConnection } from './connection.js';
 

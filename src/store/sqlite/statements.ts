@@ -1,7 +1,5 @@
 import type Database from 'better-sqlite3';
-import { LEASED_TASK_STATUSES } from '../../core/states.js';
-
-const LEASED = `('${LEASED_TASK_STATUSES.join("','")}')`;
+import { LEASED } from '../status-lists.js';
 
 /** The statements on the store's hot paths, prepared once per connection. */
 export function prepareHotStatements(db: Database.Database) {

@@ -18,10 +18,9 @@ import {
   queueCountsOf,
 } from '../task-queue.js';
 import type { Row, SqliteConnection } from './connection.js';
-import { type TaskMove, expireTasks, leaseTasks, moveTask, reclaimTask } from './task-transitions.js';
+import { type TaskMove, expireTasks, insertTask, leaseTasks, moveTask, reclaimTask } from './task-transitions.js';
 import { cmp, isIn, placeholders, where } from './where.js';
-
-const LEASED = `('${LEASED_TASK_STATUSES.join("','")}')`;
+import { LEASED } from '../status-lists.js';
 
 export class SqliteTaskQueue implements TaskQueue {
   constructor(private readonly conn: SqliteConnection) {}
@@ -32,7 +31,7 @@ export class SqliteTaskQueue implements TaskQueue {
         const earlier = this.conn.stmt.taskByKey.get(task.tenantId, task.idempotencyKey) as Row | undefined;
         if (earlier) return { created: false, task: toTask(earlier), sameRequest: earlier.request_hash === requestHash };
       }
-      this.conn.stmt.insertTask.run({ ...task, input: JSON.stringify(task.input ?? null), requestHash });
+      insertTask(this.conn, task, requestHash);
       const claimed = claimFor ? leaseTasks(this.conn, claimFor) : [];
       return { created: true, task: claimed.find((t) => t.id === task.id) ?? task, claimed };
     });

@@ -17,12 +17,19 @@ export type TaskMove =
   | { to: 'CANCELLING'; error: TaskError }
   | { to: TerminalTaskStatus; output?: unknown; error: TaskError | null };
 
-/**
- * Every move of a task after its enqueue and lease goes through here, so the two that end an
- * attempt (a terminal status, or a retry scheduled) record the attempt's outcome in the feed
- * inside the same transaction: the caller's, which must be open (or the move is one statement
- * and its outcome a second, unprotected).
+/*
+ * Every write of a task's status is here: the enqueue, the lease, and the moves after them. The
+ * two moves that end an attempt (a terminal status, or a retry scheduled) record the attempt's
+ * outcome in the feed inside the same transaction: the caller's, which must be open (or the move
+ * is one statement and its outcome a second, unprotected).
  */
+
+/** Stores a new task, QUEUED; inside the caller's transaction. */
+export function insertTask(conn: SqliteConnection, task: TaskRecord, requestHash: string | null): void {
+  conn.stmt.insertTask.run({ ...task, input: JSON.stringify(task.input ?? null), requestHash });
+}
+
+/** Moves one task out of its current attempt (see `TaskMove`). */
 export function moveTask(conn: SqliteConnection, task: TaskRecord, move: TaskMove, now: number): TaskRecord {
   const { stmt } = conn;
   if (move.to === 'CANCELLING') return toTask(stmt.markCancelling.get(encodeJson(move.error), task.id) as Row);
