@@ -327,8 +327,9 @@ CREATE INDEX load_samples_by_age ON load_samples (at);
 
 /**
  * The outcome feed (outcome-feed.ts): a row per ended attempt, written in the statement of the move
- * (task-transitions.ts), with the writing transaction's id for the feed's order. Keyed by (task,
- * attempt), since an attempt ends once; seq orders the rows of one transaction.
+ * (task-transitions.ts), with the writing transaction's id for the feed's order; seq orders the
+ * rows of one transaction. One index, in feed order: the row is written on every attempt's end,
+ * and reads and prunes go in that order.
  */
 const OUTCOME_FEED_SQL = `
 CREATE TABLE task_outcomes (
@@ -343,11 +344,9 @@ CREATE TABLE task_outcomes (
   error_code TEXT,
   created_at BIGINT NOT NULL,
   started_at BIGINT,
-  at BIGINT NOT NULL,
-  PRIMARY KEY (task_id, attempt)
+  at BIGINT NOT NULL
 );
 CREATE INDEX task_outcomes_in_feed_order ON task_outcomes (txid, seq);
-CREATE INDEX task_outcomes_by_age ON task_outcomes (at);
 CREATE TABLE feed_consumers (
   name TEXT PRIMARY KEY,
   after_txid xid8 NOT NULL DEFAULT '0',

@@ -24,9 +24,13 @@ const FEED_SQL = {
   ack: `UPDATE feed_consumers SET after_txid = $2::xid8, after_seq = $3, acked_at = $4
     WHERE name = $1 AND (after_txid, after_seq) < ($2::xid8, $3::bigint)`,
   exists: 'SELECT 1 FROM feed_consumers WHERE name = $1',
-  // A row subquery of no consumers is NULL, and a comparison with NULL holds for no row.
-  prune: `DELETE FROM task_outcomes
-    WHERE (txid, seq) <= (SELECT after_txid, after_seq FROM feed_consumers ORDER BY after_txid, after_seq LIMIT 1) OR at < $1`,
+  // What every consumer is past (a row subquery of no consumers is NULL, and a comparison with
+  // NULL holds for no row), and what precedes the first outcome recorded at or after the
+  // retention's start (rows come in time order, so the index walk stops there), or all of them.
+  prune: `WITH kept AS (SELECT txid, seq FROM task_outcomes WHERE at >= $1 ORDER BY txid, seq LIMIT 1)
+    DELETE FROM task_outcomes
+    WHERE (txid, seq) <= (SELECT after_txid, after_seq FROM feed_consumers ORDER BY after_txid, after_seq LIMIT 1)
+      OR NOT EXISTS (SELECT 1 FROM kept) OR (txid, seq) < (SELECT txid, seq FROM kept)`,
 } as const;
 
 export class PgOutcomeFeed implements OutcomeFeed {

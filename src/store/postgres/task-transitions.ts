@@ -30,7 +30,6 @@ function finish(guard: string): string {
     ), recorded AS (
       INSERT INTO task_outcomes (${OUTCOME_COLUMNS})
       SELECT id, attempt, tenant_id, function_id, version_id, status, $6, created_at, CASE WHEN $7::boolean THEN started_at END, $5 FROM moved
-      ON CONFLICT (task_id, attempt) DO NOTHING
     )`;
 }
 
@@ -43,7 +42,6 @@ function requeue(guard: string): string {
     ), recorded AS (
       INSERT INTO task_outcomes (${OUTCOME_COLUMNS})
       SELECT id, attempt - 1, tenant_id, function_id, version_id, 'QUEUED', $6, created_at, started_at, $5 FROM moved
-      ON CONFLICT (task_id, attempt) DO NOTHING
     )`;
 }
 
@@ -67,7 +65,6 @@ export const TRANSITIONS_SQL = {
     ), recorded AS (
       INSERT INTO task_outcomes (${OUTCOME_COLUMNS})
       SELECT id, attempt, tenant_id, function_id, version_id, status, $4, created_at, NULL, $1 FROM moved
-      ON CONFLICT (task_id, attempt) DO NOTHING
     ) SELECT * FROM moved`,
 } as const;
 

@@ -199,12 +199,12 @@ CREATE INDEX load_samples_by_age ON load_samples (at);
     version: 4,
     name: 'outcome feed',
     // One row per ended attempt, written in the transaction of the move (task-transitions.ts).
-    // AUTOINCREMENT so a seq is never handed out twice, even once pruning emptied the table: a
-    // consumer's cursor is a seq, and a reused one would hide new outcomes behind it. Writes take
-    // the database's one write lock, so seqs become visible in the order they are drawn.
+    // Writes take the database's one write lock, so seqs become visible in the order they are
+    // drawn. No index but the rowid: the row is written on every attempt's end, and reads and
+    // prunes go in seq order (pruning always keeps the newest row, so a seq is never drawn twice).
     sql: `
 CREATE TABLE task_outcomes (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   task_id TEXT NOT NULL,
   attempt INTEGER NOT NULL,
   tenant_id TEXT NOT NULL,
@@ -214,10 +214,8 @@ CREATE TABLE task_outcomes (
   error_code TEXT,
   created_at INTEGER NOT NULL,
   started_at INTEGER,
-  at INTEGER NOT NULL,
-  UNIQUE (task_id, attempt)
+  at INTEGER NOT NULL
 );
-CREATE INDEX task_outcomes_by_age ON task_outcomes (at);
 CREATE TABLE feed_consumers (
   name TEXT PRIMARY KEY,
   after_seq INTEGER NOT NULL,

@@ -4,6 +4,16 @@ import { toOutcome } from '../rows.js';
 import type { Row, SqliteConnection } from './connection.js';
 
 /**
+ * What every consumer is past (min() of no consumers is NULL, and `seq <= NULL` holds for no row),
+ * and what precedes the first outcome recorded at or after the retention's start (rows come in
+ * time order, so this walks only the rows it deletes); never the newest row, whose seq a new
+ * outcome's must exceed (a rowid is max + 1).
+ */
+const FEED_PRUNE = `DELETE FROM task_outcomes WHERE seq < (SELECT max(seq) FROM task_outcomes) AND (
+    seq <= (SELECT min(after_seq) FROM feed_consumers)
+    OR seq < coalesce((SELECT seq FROM task_outcomes WHERE at >= ? ORDER BY seq LIMIT 1), (SELECT max(seq) FROM task_outcomes)))`;
+
+/**
  * The feed on SQLite: one writer at a time, so outcomes become visible in seq order and a
  * consumer's cursor is the last seq it acknowledged.
  */
@@ -29,8 +39,7 @@ export class SqliteOutcomeFeed implements OutcomeFeed {
   }
 
   async pruneOutcomes(before: number): Promise<number> {
-    // min() of no consumers is NULL, and `seq <= NULL` holds for no row.
-    return this.conn.sql('DELETE FROM task_outcomes WHERE seq <= (SELECT min(after_seq) FROM feed_consumers) OR at < ?').run(before).changes;
+    return this.conn.sql(FEED_PRUNE).run(before).changes;
   }
 
   private assertConsumer(name: string): void {

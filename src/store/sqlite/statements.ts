@@ -38,9 +38,7 @@ export function prepareHotStatements(db: Database.Database) {
     markCancelling: db.prepare("UPDATE tasks SET status = 'CANCELLING', error = ? WHERE id = ? RETURNING *"),
     expire: db.prepare(`UPDATE tasks SET status = 'EXPIRED', finished_at = @now, error = @error
       WHERE seq IN (SELECT seq FROM tasks WHERE status = 'QUEUED' AND expires_at <= @now LIMIT @limit) RETURNING *`),
-    // OR IGNORE: an attempt ends once, so a second outcome of one (task, attempt) can only be a
-    // repeat, and a repeat must never fail the move it rides with.
-    insertOutcome: db.prepare(`INSERT OR IGNORE INTO task_outcomes (task_id, attempt, tenant_id, function_id, version_id, status, error_code, created_at, started_at, at)
+    insertOutcome: db.prepare(`INSERT INTO task_outcomes (task_id, attempt, tenant_id, function_id, version_id, status, error_code, created_at, started_at, at)
       VALUES (@taskId, @attempt, @tenantId, @functionId, @versionId, @status, @errorCode, @createdAt, @startedAt, @at)`),
     apiKey: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
     queuedCount: db.prepare('SELECT coalesce(sum(queued), 0) FROM queue_blocks WHERE version_id = ?'),
