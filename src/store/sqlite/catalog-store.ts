@@ -39,7 +39,7 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async deleteFunction(tenantId: string, functionId: string): Promise<void> {
-    this.conn.immediate(() => {
+    await this.conn.immediate(() => {
       const serving = this.conn.sql(`SELECT 1 FROM deployments WHERE tenant_id = ? AND function_id = ? AND state IN ${SERVING}`).get(tenantId, functionId);
       if (serving) throw new FerryError('FUNCTION_DEPLOYED', 'the function has a deployment; undeploy its versions first');
       this.conn.sql('DELETE FROM functions WHERE tenant_id = ? AND id = ?').run(tenantId, functionId);
@@ -63,7 +63,7 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async deleteVersion(tenantId: string, versionId: string): Promise<void> {
-    this.conn.immediate(() => {
+    await this.conn.immediate(() => {
       const serving = this.conn.sql(`SELECT 1 FROM deployments WHERE tenant_id = ? AND version_id = ? AND state IN ${SERVING}`).get(tenantId, versionId);
       if (serving) throw new FerryError('VERSION_DEPLOYED', 'the version is deployed; undeploy it first');
       this.conn.sql('DELETE FROM versions WHERE tenant_id = ? AND id = ?').run(tenantId, versionId);

@@ -86,7 +86,7 @@ export class SqliteTaskQueue implements TaskQueue {
   }
 
   async appendLogs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void> {
-    this.conn.immediate(() => {
+    await this.conn.immediate(() => {
       for (const l of lines) this.conn.stmt.insertLog.run(ref.id, ref.attempt, l.stream, l.text, l.at);
     });
   }

@@ -8,7 +8,7 @@ export class SqliteTenantStore implements TenantStore {
   constructor(private readonly conn: SqliteConnection) {}
 
   async createTenant(tenant: Tenant, firstKey: ApiKey): Promise<void> {
-    this.conn.immediate(() => {
+    await this.conn.immediate(() => {
       if (this.conn.sql('SELECT 1 FROM tenants WHERE name = ?').get(tenant.name)) throw tenantExists(tenant.name);
       this.conn.sql('INSERT INTO tenants (id, name, system, created_at) VALUES (?, ?, ?, ?)')
         .run(tenant.id, tenant.name, tenant.system ? 1 : 0, tenant.createdAt);
