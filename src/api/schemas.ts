@@ -97,6 +97,8 @@ export const SubmitTaskBody = Type.Object(
   strict,
 );
 
+export const SubmitBatchBody = Type.Object({ tasks: Type.Array(SubmitTaskBody, { minItems: 1, maxItems: LIMITS.maxBatchTasks }) }, strict);
+
 export const CreateKeyBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 128 }), scope: Type.Union(SCOPES.map((s) => Type.Literal(s))) },
   strict,
@@ -166,6 +168,12 @@ export const ErrorResponse = Type.Object(
   { error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }) },
   { $id: 'Error' },
 );
+
+/** A task of a batch as stored (or the earlier one of its idempotency key), or why it was not. */
+export const BatchItemResponse = Type.Union([
+  Type.Object({ id: Type.String(), status: Type.Union(TASK_STATUSES.map((s) => Type.Literal(s))), position: Type.Optional(Type.Integer()) }),
+  Type.Object({ error: ErrorResponse.properties.error }),
+]);
 
 export const TaskError = Nullable(
   Type.Object({ code: Type.String(), message: Type.String(), exitCode: Type.Optional(Type.Integer()), httpStatus: Type.Optional(Type.Integer()) }),

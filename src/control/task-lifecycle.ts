@@ -24,12 +24,16 @@ export class TaskLifecycle {
     private readonly clock: Clock,
   ) {}
 
-  /** A task was stored; `leased`: what its enqueue handed to a waiting instance (often the task itself). */
-  enqueued(task: TaskRecord, leased: TaskRecord[]): void {
-    this.observers.submitted(task);
+  /** Tasks were stored; `leased`: what their enqueue handed to a waiting instance (often the task itself). */
+  enqueued(tasks: TaskRecord[], leased: TaskRecord[]): void {
+    const versions = new Set<string>();
+    for (const t of tasks) {
+      this.observers.submitted(t);
+      if (t.status === 'QUEUED') this.claimers.taskReady(t.versionId);
+      versions.add(t.versionId);
+    }
     for (const t of leased) this.started(t);
-    if (task.status === 'QUEUED') this.claimers.taskReady(task.versionId);
-    this.wakeups.emit({ kind: 'version', versionId: task.versionId });
+    for (const versionId of versions) this.wakeups.emit({ kind: 'version', versionId });
   }
 
   /** Tasks were leased to an instance by its claim. */

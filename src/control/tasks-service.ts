@@ -8,7 +8,7 @@ import type { DeploymentRecord, FunctionRecord, Page, SubmitRequest, TaskLogLine
 import { defaultTaskType, supportsTaskType } from '../core/version-spec.js';
 import type { PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
-import type { EnqueueResult, TaskFilter } from '../store/task-queue.js';
+import type { EnqueueResult, NewTask, TaskFilter } from '../store/task-queue.js';
 import type { FunctionsService } from './functions-service.js';
 import type { TaskLifecycle } from './task-lifecycle.js';
 import type { ClaimWaiters } from './wakeups/claim-waiters.js';
@@ -37,14 +37,63 @@ export class TasksService {
    * the queue (usually this task), and it gets the task without a claim of its own.
    */
   async submit(tenantId: string, req: SubmitRequest): Promise<{ task: TaskView; created: boolean }> {
-    // One read each of the function, the version and its deployment: this is the dispatch path.
-    const fn = await this.functions.get(tenantId, req.functionId);
-    const picked = req.versionId === undefined ? await this.pickServingDeployment(fn) : null;
-    const version = await this.functions.versionOf(fn, picked?.versionId ?? req.versionId!);
-    const deployment = picked ?? (await this.store.deployments.getDeployment(tenantId, version.id));
-    if (!deployment || !isServingDeployment(deployment.state)) {
-      throw new FerryError('NOT_DEPLOYED', `version ${version.number} (${version.id}) of ${fn.name} is not deployed`);
+    const { newTask: asked, versionId } = await this.prepare(tenantId, req, new Map());
+    const { task } = asked;
+    const waiter = this.claimers.takeWaiter(versionId);
+    let handed: TaskRecord[] = [];
+    let result: EnqueueResult;
+    try {
+      result = await this.store.tasks.enqueueTask(asked, waiter ? { instanceId: waiter.instanceId, limit: 1, leaseMs: this.leaseMs } : undefined);
+      if (result.created) handed = result.claimed;
+    } finally {
+      // A taken waiter is always answered: with what was leased to it, or sent to claim for itself.
+      waiter?.deliver(handed);
     }
+    if (!result.created) {
+      if (!result.sameRequest) throw keyReused(task, result.task);
+      return { task: await this.view(result.task), created: false };
+    }
+    this.lifecycle.enqueued([result.task], handed);
+    return { task: await this.view(result.task), created: true };
+  }
+
+  /**
+   * Stores many tasks in one transaction (`POST /v1/tasks/batch`): each that can be stored, in
+   * order, with its position; for each that cannot (its function unknown or not deployed, its
+   * input too large, its idempotency key used for another request) the error, in its place. A
+   * failure of the store fails the whole batch: nothing of it is then acknowledged.
+   */
+  async submitBatch(tenantId: string, reqs: SubmitRequest[]): Promise<BatchItem[]> {
+    const functions = new Map<string, Promise<FunctionLookup>>();
+    const prepared = await Promise.all(reqs.map((req) => this.prepare(tenantId, req, functions).catch((err: unknown) => asTaskRefusal(err))));
+    const valid = prepared.filter((p): p is Prepared => !(p instanceof FerryError));
+    const stored = await this.store.tasks.enqueueBatch(valid.map((p) => p.newTask));
+    const byId = new Map(stored.map((s, i) => [valid[i]!.newTask.task.id, s]));
+    this.lifecycle.enqueued(stored.filter((s) => s.created).map((s) => s.task), []);
+    return Promise.all(
+      prepared.map(async (p): Promise<BatchItem> => {
+        if (p instanceof FerryError) return { error: p };
+        const s = byId.get(p.newTask.task.id)!;
+        if (s.created) return { task: { ...s.task, position: s.position }, created: true };
+        if (!s.sameRequest) return { error: keyReused(p.newTask.task, s.task) };
+        return { task: await this.view(s.task), created: false };
+      }),
+    );
+  }
+
+  /**
+   * A task as asked for, checked against its function, version and deployment (one read of each:
+   * this is the dispatch path), ready to store. `functions` shares the function's reads among the
+   * tasks of one batch.
+   */
+  private async prepare(tenantId: string, req: SubmitRequest, functions: Map<string, Promise<FunctionLookup>>): Promise<Prepared> {
+    let lookup = functions.get(req.functionId);
+    if (!lookup) functions.set(req.functionId, (lookup = this.lookUpFunction(tenantId, req.functionId)));
+    const { fn, serving } = await lookup;
+    const picked = req.versionId === undefined ? pickServing(fn, serving) : null;
+    const version = await this.functions.versionOf(fn, picked?.versionId ?? req.versionId!);
+    const deployment = picked ?? serving.find((d) => d.versionId === version.id);
+    if (!deployment) throw new FerryError('NOT_DEPLOYED', `version ${version.number} (${version.id}) of ${fn.name} is not deployed`);
     const taskType = req.taskType ?? defaultTaskType(version.spec);
     if (!supportsTaskType(version.spec, taskType)) {
       throw invalid(`taskType: version ${version.number} of ${fn.name} has no ${taskType === 'query' ? 'server' : 'job'} section to run "${taskType}" tasks`);
@@ -53,7 +102,6 @@ export class TasksService {
     if (Buffer.byteLength(inputJson) > LIMITS.maxInputBytes) {
       throw new FerryError('PAYLOAD_TOO_LARGE', `input: ${Buffer.byteLength(inputJson)} bytes is over the ${LIMITS.maxInputBytes}-byte inline limit; upload it as an asset`);
     }
-    const now = this.clock.now();
     const task = newTask(
       {
         tenantId,
@@ -67,26 +115,18 @@ export class TasksService {
         idempotencyKey: req.idempotencyKey ?? null,
         maxQueuedMs: version.spec.maxQueuedSeconds * 1000,
       },
-      now,
+      this.clock.now(),
     );
     // The hash covers what the caller asked, not the version picked for them, so a retry matches.
     const requestHash = task.idempotencyKey === null ? null : hashRequest([fn.id, req.versionId ?? '', req.taskType ?? '', inputJson]);
-    const waiter = this.claimers.takeWaiter(version.id);
-    let handed: TaskRecord[] = [];
-    let result: EnqueueResult;
-    try {
-      result = await this.store.tasks.enqueueTask({ task, requestHash }, waiter ? { instanceId: waiter.instanceId, limit: 1, leaseMs: this.leaseMs } : undefined);
-      if (result.created) handed = result.claimed;
-    } finally {
-      // A taken waiter is always answered: with what was leased to it, or sent to claim for itself.
-      waiter?.deliver(handed);
-    }
-    if (!result.created) {
-      if (!result.sameRequest) throw new FerryError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${task.idempotencyKey}" was used for a different request (task ${result.task.id})`);
-      return { task: await this.view(result.task), created: false };
-    }
-    this.lifecycle.enqueued(result.task, handed);
-    return { task: await this.view(result.task), created: true };
+    return { newTask: { task, requestHash }, versionId: version.id };
+  }
+
+  /** A function with its serving deployments. */
+  private async lookUpFunction(tenantId: string, idOrName: string): Promise<FunctionLookup> {
+    const fn = await this.functions.get(tenantId, idOrName);
+    const deployments = await this.store.deployments.listDeployments({ tenantId, functionId: fn.id });
+    return { fn, serving: deployments.filter((d) => isServingDeployment(d.state)) };
   }
 
   async get(tenantId: string, taskId: string): Promise<TaskView> {
@@ -137,13 +177,35 @@ export class TasksService {
   private async view(task: TaskRecord): Promise<TaskView> {
     return task.status === 'QUEUED' ? { ...task, position: await this.store.tasks.taskPosition(task) } : task;
   }
+}
 
-  /** One of the function's serving deployments, at random. */
-  private async pickServingDeployment(fn: FunctionRecord): Promise<DeploymentRecord> {
-    const serving = (await this.store.deployments.listDeployments({ tenantId: fn.tenantId, functionId: fn.id })).filter((d) => isServingDeployment(d.state));
-    if (serving.length === 0) throw new FerryError('NOT_DEPLOYED', `function ${fn.name} has no deployed version`);
-    return serving[Math.floor(Math.random() * serving.length)]!;
-  }
+interface FunctionLookup {
+  fn: FunctionRecord;
+  serving: DeploymentRecord[];
+}
+
+interface Prepared {
+  newTask: NewTask;
+  versionId: string;
+}
+
+/** One task of a batch as answered: stored (or found by its key), or refused with the reason. */
+export type BatchItem = { task: TaskView; created: boolean } | { error: FerryError };
+
+/** One of the function's serving deployments, at random. */
+function pickServing(fn: FunctionRecord, serving: DeploymentRecord[]): DeploymentRecord {
+  if (serving.length === 0) throw new FerryError('NOT_DEPLOYED', `function ${fn.name} has no deployed version`);
+  return serving[Math.floor(Math.random() * serving.length)]!;
+}
+
+/** A task of a batch that cannot be stored is refused in its place; anything else (the store failing) fails the batch. */
+function asTaskRefusal(err: unknown): FerryError {
+  if (err instanceof FerryError && err.status < 500) return err;
+  throw err;
+}
+
+function keyReused(asked: TaskRecord, earlier: TaskRecord): FerryError {
+  return new FerryError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${asked.idempotencyKey}" was used for a different request (task ${earlier.id})`);
 }
 
 function notFound(taskId: string): FerryError {

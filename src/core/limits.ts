@@ -18,6 +18,8 @@ export const LIMITS = {
   minPriority: -100,
   maxPriority: 100,
   maxPageSize: 500,
+  /** Tasks one `POST /v1/tasks/batch` may carry (all in one transaction). */
+  maxBatchTasks: 1000,
   defaultPageSize: 50,
   /** `Prefer: wait=N` is capped here. */
   maxSyncWaitSeconds: 300,

@@ -2,7 +2,9 @@ import { sleep } from '../core/clock.js';
 import { FerryError, isErrorCode } from '../core/errors.js';
 import type { ScalingSettings } from '../core/types.js';
 import type { VersionSpecInput } from '../core/version-spec.js';
+import type { TaskStatus } from '../core/states.js';
 import type {
+  BatchItem,
   CreateFunctionRequest,
   DeploymentInfo,
   FleetEvent,
@@ -189,6 +191,15 @@ export class FerryClient {
 
   async submit(req: SubmitRequest): Promise<TaskInfo> {
     return (await this.request<TaskInfo>('POST', '/v1/tasks', req)).data;
+  }
+  /**
+   * Submits up to 1,000 tasks in one request and one transaction; answers each task's id, status
+   * and position, or the error that kept it out (an unknown function, a reused idempotency key),
+   * in the order given. Split larger fan-outs into several calls.
+   */
+  async submitBatch(tasks: SubmitRequest[]): Promise<BatchItem[]> {
+    const { data } = await this.request<{ items: ({ id: string; status: TaskStatus; position?: number } | { error: unknown })[] }>('POST', '/v1/tasks/batch', { tasks });
+    return data.items.map((item) => ('error' in item ? { error: apiError(400, item, 'refused') } : item));
   }
   getTask(taskId: string): Promise<TaskInfo> {
     return this.get(`/v1/tasks/${encodeURIComponent(taskId)}`);

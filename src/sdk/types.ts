@@ -1,3 +1,4 @@
+import type { FerryError } from '../core/errors.js';
 import type { DeploymentState, InstanceState, Scope, TaskStatus, TaskType } from '../core/states.js';
 import type { ScalingSettings, SubmitRequest, TaskError, VersionSpec } from '../core/types.js';
 
@@ -71,6 +72,8 @@ export interface TaskInfo {
   error: TaskError | null;
 }
 
+/** A task of a batch as stored (or the earlier task of its idempotency key), or the error that kept it out. */
+export type BatchItem = { id: string; status: TaskStatus; position?: number } | { error: FerryError };
 
 export interface QueueInfo {
   functionId: string;

@@ -16,6 +16,33 @@ export function taskQueueContract(fx: ContractFixture): void {
     expect((await fx.store.tasks.getTask(fx.tenantId, t.id))?.input).toEqual({ n: 1 });
   });
 
+  it('stores a batch in order with each new task’s position, returning earlier tasks for keys used before or earlier in the batch', async () => {
+    const t0 = fx.taskOf({ idempotencyKey: 'k0' });
+    await fx.store.tasks.enqueueTask({ task: t0, requestHash: 'h0' });
+    const [a, b, c, d, e, f] = [
+      fx.taskOf(),
+      fx.taskOf({ priority: 5 }),
+      fx.taskOf({ idempotencyKey: 'k0' }),
+      fx.taskOf({ priority: 5 }),
+      fx.taskOf({ idempotencyKey: 'kx' }),
+      fx.taskOf({ idempotencyKey: 'kx' }),
+    ];
+    const hashes = [null, null, 'h0', null, 'hx', 'other'];
+    const stored = await fx.store.tasks.enqueueBatch([a, b, c, d, e, f].map((task, i) => ({ task: task!, requestHash: hashes[i]! })));
+    // Claim order: b, d (priority 5), then t0, a, e (priority 0, oldest first).
+    expect(stored.map((s) => (s.created ? { id: s.task.id, position: s.position } : { earlier: s.task.id, sameRequest: s.sameRequest }))).toEqual([
+      { id: a!.id, position: 3 },
+      { id: b!.id, position: 0 },
+      { earlier: t0.id, sameRequest: true },
+      { id: d!.id, position: 1 },
+      { id: e!.id, position: 4 },
+      { earlier: e!.id, sameRequest: false },
+    ]);
+    for (const s of stored) if (s.created) expect(await fx.store.tasks.taskPosition(s.task)).toBe(s.position);
+    expect(await fx.store.tasks.versionLoad(fx.versionId)).toEqual({ queued: 5, running: 0 });
+    expect(await fx.store.tasks.enqueueBatch([])).toEqual([]);
+  });
+
   it('claims by priority then age, counts positions, and claims nothing for a draining instance', async () => {
     const low = fx.taskOf();
     fx.clock.advance(1);

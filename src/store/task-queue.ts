@@ -27,6 +27,9 @@ export interface NewTask {
 /** `claimed`: what the claim that came with a new task leased (see `enqueueTask`). */
 export type EnqueueResult = { created: true; task: TaskRecord; claimed: TaskRecord[] } | { created: false; task: TaskRecord; sameRequest: boolean };
 
+/** One task of a batch as stored: new, with its place in its queue, or the earlier task of its idempotency key. */
+export type BatchEnqueued = { created: true; task: TaskRecord; position: number } | { created: false; task: TaskRecord; sameRequest: boolean };
+
 export interface ClaimRequest {
   instanceId: string;
   limit: number;
@@ -63,6 +66,12 @@ export interface TaskQueue {
    * task itself, which `task` then shows leased.
    */
   enqueueTask(newTask: NewTask, claimFor?: ClaimRequest): Promise<EnqueueResult>;
+  /**
+   * Stores many tasks in one transaction, each as `enqueueTask` would without a claim (a key used
+   * earlier, or earlier in the same batch, returns that task), and answers in the order given,
+   * with each new task's position in its queue as the transaction left it.
+   */
+  enqueueBatch(newTasks: NewTask[]): Promise<BatchEnqueued[]>;
   getTask(tenantId: string, taskId: string): Promise<TaskRecord | null>;
   listTasks(tenantId: string, filter: TaskFilter, page: PageRequest): Promise<Page<TaskRecord>>;
   /** Number of claimable tasks ahead of a queued task in its version's queue (0 = next). */
@@ -111,4 +120,28 @@ export function queueCountsOf(rows: { status: TaskStatus; n: number }[]): QueueC
   const byStatus: QueueCounts['byStatus'] = {};
   for (const r of rows) byStatus[r.status] = Number(r.n);
   return { queued: byStatus.QUEUED ?? 0, running: (byStatus.RUNNING ?? 0) + (byStatus.CANCELLING ?? 0), byStatus };
+}
+
+const queueOf = (t: TaskRecord): string => `${t.versionId}\u0000${t.priority}`;
+
+/** The first task of each queue (a version and priority) among tasks just stored together. */
+export function firstOfEachQueue(created: TaskRecord[]): TaskRecord[] {
+  const seen = new Set<string>();
+  return created.filter((t) => !seen.has(queueOf(t)) && seen.add(queueOf(t)));
+}
+
+/**
+ * The positions of tasks just stored together, from the position of the first of each queue
+ * among them: inside one queue they were inserted one after another, so each stands one behind
+ * the one before it.
+ */
+export function positionsInBatch(created: TaskRecord[], positionOfFirst: (first: TaskRecord) => number): Map<string, number> {
+  const next = new Map<string, number>();
+  const positions = new Map<string, number>();
+  for (const t of created) {
+    const at = next.get(queueOf(t)) ?? positionOfFirst(t);
+    positions.set(t.id, at);
+    next.set(queueOf(t), at + 1);
+  }
+  return positions;
 }

@@ -6,7 +6,7 @@ import { LIMITS } from '../../core/limits.js';
 import { type TaskStatus, isTerminalTask } from '../../core/states.js';
 import { taskStreamId } from '../../control/streams-service.js';
 import type { ApiServices } from '../app.js';
-import { LogsQuery, SubmitTaskBody, TaskListQuery, TaskParams, TaskResponse, errorResponses } from '../schemas.js';
+import { BatchItemResponse, LogsQuery, SubmitBatchBody, SubmitTaskBody, TaskListQuery, TaskParams, TaskResponse, errorResponses } from '../schemas.js';
 import { lastEventId, lastSequence, streamEvents } from '../sse.js';
 import { logLineJson, taskJson } from '../views.js';
 
@@ -29,6 +29,25 @@ export function taskRoutes({ tasks, streams }: ApiServices) {
         if (key !== undefined && (key.length === 0 || key.length > 256)) throw invalid('Idempotency-Key: must be 1 to 256 characters');
         const { task } = await tasks.submit(req.principal.tenantId, { ...req.body, idempotencyKey: key });
         return reply.status(202).header('location', `/v1/tasks/${task.id}`).send(taskJson(task, false));
+      },
+    );
+
+    app.post<{ Body: Static<typeof SubmitBatchBody> }>(
+      '/v1/tasks/batch',
+      {
+        config: { scope: 'invoke' },
+        schema: {
+          tags,
+          summary: `Submit up to ${LIMITS.maxBatchTasks} tasks in one transaction: 202 with each one's id, status and position, or its error, in order`,
+          body: SubmitBatchBody,
+          response: { 202: Type.Object({ items: Type.Array(BatchItemResponse) }), ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const items = await tasks.submitBatch(req.principal.tenantId, req.body.tasks);
+        return reply.status(202).send({
+          items: items.map((item) => ('error' in item ? { error: item.error.toJSON() } : { id: item.task.id, status: item.task.status, position: item.task.position })),
+        });
       },
     );
 

@@ -25,6 +25,7 @@ export const SQL = {
   taskOfTenant: 'SELECT * FROM tasks WHERE id = $1 AND tenant_id = $2',
   apiKey: 'SELECT * FROM api_keys WHERE hash = $1',
   taskByKey: 'SELECT * FROM tasks WHERE tenant_id = $1 AND idempotency_key = $2',
+  tasksByKeys: 'SELECT * FROM tasks WHERE tenant_id = $1 AND idempotency_key = ANY($2)',
   // The blocks ahead (queue_blocks, migration 2), then the tasks ahead inside its own block.
   // The bounds of the in-block count are scalar subqueries, so they reach the tasks_queue index as
   // range conditions; as a join with `me` they did not, and while the planner's statistics lagged a

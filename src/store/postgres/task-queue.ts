@@ -9,12 +9,15 @@ import { encodeJson, toTask } from '../rows.js';
 import {
   type ClaimRequest,
   type CompleteResult,
+  type BatchEnqueued,
   type EnqueueResult,
   type NewTask,
   type QueueCounts,
   type ReclaimedTask,
   type TaskFilter,
   type TaskQueue,
+  firstOfEachQueue,
+  positionsInBatch,
   queueCountsOf,
 } from '../task-queue.js';
 import { type PgConnection, type Row, storableText } from './connection.js';
@@ -27,10 +30,7 @@ export class PgTaskQueue implements TaskQueue {
   constructor(private readonly conn: PgConnection) {}
 
   async enqueueTask({ task, requestHash }: NewTask, claimFor?: ClaimRequest): Promise<EnqueueResult> {
-    const fields = [
-      task.id, task.tenantId, task.functionId, task.versionId, task.taskType, task.priority, JSON.stringify(task.input ?? null),
-      task.attempt, task.maxAttempts, task.timeoutSeconds, task.idempotencyKey, requestHash, task.createdAt, task.runAt, task.expiresAt,
-    ];
+    const fields = taskColumns(task, requestHash);
     if (!claimFor) {
       if (await this.conn.sql.one(TRANSITIONS_SQL.insertTask, fields)) return { created: true, task, claimed: [] };
       // The key is taken: a second round trip, only for a repeated request.
@@ -43,6 +43,28 @@ export class PgTaskQueue implements TaskQueue {
     if (first?.tag !== 'created') throw new Error(`enqueue_and_claim returned ${String(first?.tag)} first`);
     const claimed = inClaimOrder(claimedRows).map(toTask);
     return { created: true, task: claimed.find((t) => t.id === task.id) ?? task, claimed };
+  }
+
+  async enqueueBatch(newTasks: NewTask[]): Promise<BatchEnqueued[]> {
+    if (newTasks.length === 0) return [];
+    const rows = newTasks.map((n) => taskColumns(n.task, n.requestHash));
+    const columns = rows[0]!.map((_, c) => rows.map((r) => r[c]));
+    return this.conn.tx(async (sql) => {
+      const created = new Set((await sql.rows<{ id: string }>(TRANSITIONS_SQL.insertBatch, columns)).map((r) => r.id));
+      const earlier = new Map<string, Row>();
+      const keys = newTasks.filter((n) => !created.has(n.task.id)).map((n) => n.task.idempotencyKey!);
+      if (keys.length > 0) for (const row of await sql.rows(SQL.tasksByKeys, [newTasks[0]!.task.tenantId, keys])) earlier.set(row.idempotency_key as string, row);
+      const fresh = newTasks.filter((n) => created.has(n.task.id)).map((n) => n.task);
+      // The first of each queue asks the database; the others follow it (see positionsInBatch).
+      const asked = new Map<string, number>();
+      for (const t of firstOfEachQueue(fresh)) asked.set(t.id, (await sql.one<{ position: number }>(SQL.position, [t.versionId, t.priority, t.id]))!.position);
+      const positions = positionsInBatch(fresh, (first) => asked.get(first.id)!);
+      return newTasks.map(({ task, requestHash }): BatchEnqueued => {
+        if (created.has(task.id)) return { created: true, task, position: positions.get(task.id)! };
+        const row = earlier.get(task.idempotencyKey!)!;
+        return { created: false, task: toTask(row), sameRequest: row.request_hash === requestHash };
+      });
+    });
   }
 
   async getTask(tenantId: string, taskId: string): Promise<TaskRecord | null> {
@@ -200,4 +222,12 @@ function claimArgs(req: ClaimRequest, now: number): unknown[] {
 /** RETURNING gives no order: put claimed rows back in claim order (priority, then seq). */
 function inClaimOrder(rows: Row[]): Row[] {
   return rows.sort((a, b) => (b.priority as number) - (a.priority as number) || (a.seq as number) - (b.seq as number));
+}
+
+/** The values of a new task's row, in the order of the insert statements' columns. */
+function taskColumns(task: TaskRecord, requestHash: string | null): unknown[] {
+  return [
+    task.id, task.tenantId, task.functionId, task.versionId, task.taskType, task.priority, JSON.stringify(task.input ?? null),
+    task.attempt, task.maxAttempts, task.timeoutSeconds, task.idempotencyKey, requestHash, task.createdAt, task.runAt, task.expiresAt,
+  ];
 }

@@ -46,6 +46,21 @@ function requeue(guard: string): string {
 }
 
 export const TRANSITIONS_SQL = {
+  /**
+   * Stores many tasks in one statement, in the order given (so their seqs follow it), skipping those
+   * whose idempotency key is taken; the ids of those it stored come back. Parameters: one array per
+   * column of `insertTask`, in its order.
+   */
+  insertBatch: `INSERT INTO tasks (id, tenant_id, function_id, version_id, task_type, status, priority, input, attempt, max_attempts,
+      timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at)
+    SELECT id, tenant_id, function_id, version_id, task_type, 'QUEUED', priority, input, attempt, max_attempts,
+      timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[], $9::int[], $10::int[],
+      $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[])
+      WITH ORDINALITY AS b(id, tenant_id, function_id, version_id, task_type, priority, input, attempt, max_attempts,
+        timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, n)
+    ORDER BY n
+    ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
   /** Leases the next tasks of an instance (migration 3): $1 instance, $2 limit, $3 now, $4 lease until. */
   claim: 'SELECT * FROM claim_tasks($1, $2, $3, $4)',
   /** Stores a task unless its idempotency key is taken; no row back when it is. */

@@ -9,12 +9,14 @@ import { encodeJson, toTask } from '../rows.js';
 import {
   type ClaimRequest,
   type CompleteResult,
+  type BatchEnqueued,
   type EnqueueResult,
   type NewTask,
   type QueueCounts,
   type ReclaimedTask,
   type TaskFilter,
   type TaskQueue,
+  positionsInBatch,
   queueCountsOf,
 } from '../task-queue.js';
 import type { Row, SqliteConnection } from './connection.js';
@@ -34,6 +36,22 @@ export class SqliteTaskQueue implements TaskQueue {
       insertTask(this.conn, task, requestHash);
       const claimed = claimFor ? leaseTasks(this.conn, claimFor) : [];
       return { created: true, task: claimed.find((t) => t.id === task.id) ?? task, claimed };
+    });
+  }
+
+  async enqueueBatch(newTasks: NewTask[]): Promise<BatchEnqueued[]> {
+    return this.conn.immediate((): BatchEnqueued[] => {
+      const stored = newTasks.map(({ task, requestHash }): BatchEnqueued | null => {
+        const earlier = task.idempotencyKey === null ? undefined : (this.conn.stmt.taskByKey.get(task.tenantId, task.idempotencyKey) as Row | undefined);
+        if (earlier) return { created: false, task: toTask(earlier), sameRequest: earlier.request_hash === requestHash };
+        insertTask(this.conn, task, requestHash);
+        return null;
+      });
+      const positions = positionsInBatch(
+        newTasks.filter((_, i) => stored[i] === null).map((n) => n.task),
+        (first) => this.conn.stmt.position.pluck().get({ versionId: first.versionId, priority: first.priority, id: first.id }) as number,
+      );
+      return stored.map((s, i) => s ?? { created: true, task: newTasks[i]!.task, position: positions.get(newTasks[i]!.task.id)! });
     });
   }
 
