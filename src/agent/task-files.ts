@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir, open, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS } from '../core/limits.js';
 import { TASK_ERRORS } from '../core/task-errors.js';
@@ -33,10 +34,15 @@ export async function prepareTaskFiles(root: string, task: TaskRecord): Promise<
     progressFile: join(dir, 'progress.json'),
     inputAssetsDir: join(dir, 'inputs'),
   };
-  // One mkdir makes the task directory too. A query's input travels in the request body, so only
-  // a command gets the input file. The input-assets directory is made for commands only while no
-  // input assets exist: a query's dispatch path should not pay for an empty directory.
-  await mkdir(files.outputDir, { recursive: true });
+  // Two plain mkdirs: a recursive one walks the path with more calls, and the root exists but for
+  // the first task. A query's input travels in the request body, so only a command gets the input
+  // file. The input-assets directory is made for commands only while no input assets exist: a
+  // query's dispatch path should not pay for an empty directory.
+  await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true });
+  });
+  await mkdir(files.outputDir);
   if (task.taskType === 'command') {
     await mkdir(files.inputAssetsDir);
     await writeFile(files.inputFile, JSON.stringify(task.input ?? null));
@@ -44,8 +50,19 @@ export async function prepareTaskFiles(root: string, task: TaskRecord): Promise<
   return files;
 }
 
+/**
+ * Removes an attempt's files. Most attempts leave nothing in them (a server's answer is its
+ * output), so two rmdirs come first, and the recursive removal, with a call per entry, only when
+ * something is left.
+ */
 export async function removeTaskFiles(root: string, task: TaskRecord): Promise<void> {
-  await rm(attemptDir(root, task), { recursive: true, force: true });
+  const dir = attemptDir(root, task);
+  try {
+    await rmdir(join(dir, 'out'));
+    await rmdir(dir);
+  } catch {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** The env a job-mode command gets (the interface contract). */
@@ -102,6 +119,8 @@ export async function readOutputFile(path: string): Promise<{ output: unknown } 
  * skipped (the next poll reads it whole); progress is clamped to 0–100.
  */
 export async function readProgress(path: string, lastMtimeMs: number): Promise<{ mtimeMs: number; progress: TaskProgress } | null> {
+  // Most tasks never write one: a stat that answers "absent" without throwing costs least.
+  if (!statSync(path, { throwIfNoEntry: false })) return null;
   let handle;
   try {
     handle = await open(path, 'r');
