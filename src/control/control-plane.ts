@@ -10,6 +10,7 @@ import { FunctionsService } from './functions-service.js';
 import { LeaseReaper } from './lease-reaper.js';
 import { OutcomeDispatcher, type OutcomeSubscriber } from './outcomes/outcome-dispatcher.js';
 import { Reconciler } from './reconciler.js';
+import { ServingCache } from './serving-cache.js';
 import { StreamsService } from './streams-service.js';
 import { TaskLifecycle } from './task-lifecycle.js';
 import { TaskObservers } from './task-observers.js';
@@ -71,7 +72,7 @@ export class ControlPlane {
     this.functions = new FunctionsService(store, clock, options.runtimes);
     this.reconciler = new Reconciler(store, wakeups, clock, config, onError);
     this.deployments = new DeploymentsService(store, this.functions, wakeups, this.lifecycle, clock);
-    this.tasks = new TasksService(store, this.functions, claimers, watchers, this.lifecycle, clock, config.leaseMs);
+    this.tasks = new TasksService(store, this.functions, claimers, watchers, this.lifecycle, new ServingCache(wakeups, clock), clock, config.leaseMs);
     this.streams = new StreamsService(store, this.tasks, watchers, wakeups, config.streamPollMs);
     this.fleet = new FleetService(store);
     this.gateway = new AgentGateway(store, wakeups, claimers, watchers, this.lifecycle, clock, config);

@@ -4,12 +4,13 @@ import { FerryError, invalid } from '../core/errors.js';
 import { newTask } from '../core/new-task.js';
 import { LIMITS } from '../core/limits.js';
 import { isServingDeployment, isTerminalTask, type TaskStatus } from '../core/states.js';
-import type { DeploymentRecord, FunctionRecord, Page, SubmitRequest, TaskLogLine, TaskRecord } from '../core/types.js';
+import type { DeploymentRecord, FunctionRecord, Page, SubmitRequest, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
 import { defaultTaskType, supportsTaskType } from '../core/version-spec.js';
 import type { PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import type { EnqueueResult, NewTask, TaskFilter } from '../store/task-queue.js';
 import type { FunctionsService } from './functions-service.js';
+import type { ServingCache, ServingFunction } from './serving-cache.js';
 import type { TaskLifecycle } from './task-lifecycle.js';
 import type { ClaimWaiters } from './wakeups/claim-waiters.js';
 import type { TaskWatchers } from './wakeups/task-watchers.js';
@@ -26,6 +27,7 @@ export class TasksService {
     private readonly claimers: ClaimWaiters,
     private readonly watchers: TaskWatchers,
     private readonly lifecycle: TaskLifecycle,
+    private readonly serving: ServingCache,
     private readonly clock: Clock,
     /** Lease length of a task handed to a waiting instance by its enqueue. */
     private readonly leaseMs: number,
@@ -37,7 +39,7 @@ export class TasksService {
    * the queue (usually this task), and it gets the task without a claim of its own.
    */
   async submit(tenantId: string, req: SubmitRequest): Promise<{ task: TaskView; created: boolean }> {
-    const { newTask: asked, versionId } = await this.prepare(tenantId, req, new Map());
+    const { newTask: asked, versionId } = await this.prepare(tenantId, req);
     const { task } = asked;
     const waiter = this.claimers.takeWaiter(versionId);
     let handed: TaskRecord[] = [];
@@ -64,8 +66,7 @@ export class TasksService {
    * failure of the store fails the whole batch: nothing of it is then acknowledged.
    */
   async submitBatch(tenantId: string, reqs: SubmitRequest[]): Promise<BatchItem[]> {
-    const functions = new Map<string, Promise<FunctionLookup>>();
-    const prepared = await Promise.all(reqs.map((req) => this.prepare(tenantId, req, functions).catch((err: unknown) => asTaskRefusal(err))));
+    const prepared = await Promise.all(reqs.map((req) => this.prepare(tenantId, req).catch((err: unknown) => asTaskRefusal(err))));
     const valid = prepared.filter((p): p is Prepared => !(p instanceof FerryError));
     const stored = await this.store.tasks.enqueueBatch(valid.map((p) => p.newTask));
     const byId = new Map(stored.map((s, i) => [valid[i]!.newTask.task.id, s]));
@@ -82,16 +83,14 @@ export class TasksService {
   }
 
   /**
-   * A task as asked for, checked against its function, version and deployment (one read of each:
-   * this is the dispatch path), ready to store. `functions` shares the function's reads among the
-   * tasks of one batch.
+   * A task as asked for, checked against its function, version and deployment (read once and
+   * kept, see ServingCache: this is the dispatch path), ready to store.
    */
-  private async prepare(tenantId: string, req: SubmitRequest, functions: Map<string, Promise<FunctionLookup>>): Promise<Prepared> {
-    let lookup = functions.get(req.functionId);
-    if (!lookup) functions.set(req.functionId, (lookup = this.lookUpFunction(tenantId, req.functionId)));
-    const { fn, serving } = await lookup;
+  private async prepare(tenantId: string, req: SubmitRequest): Promise<Prepared> {
+    const { fn, serving, versions } = await this.serving.get(tenantId, req.functionId, () => this.lookUpFunction(tenantId, req.functionId));
     const picked = req.versionId === undefined ? pickServing(fn, serving) : null;
-    const version = await this.functions.versionOf(fn, picked?.versionId ?? req.versionId!);
+    const versionId = picked?.versionId ?? req.versionId!;
+    const version = versions.get(versionId) ?? (await this.functions.versionOf(fn, versionId));
     const deployment = picked ?? serving.find((d) => d.versionId === version.id);
     if (!deployment) throw new FerryError('NOT_DEPLOYED', `version ${version.number} (${version.id}) of ${fn.name} is not deployed`);
     const taskType = req.taskType ?? defaultTaskType(version.spec);
@@ -122,11 +121,13 @@ export class TasksService {
     return { newTask: { task, requestHash }, versionId: version.id };
   }
 
-  /** A function with its serving deployments. */
-  private async lookUpFunction(tenantId: string, idOrName: string): Promise<FunctionLookup> {
+  /** A function with its serving deployments and their versions. */
+  private async lookUpFunction(tenantId: string, idOrName: string): Promise<ServingFunction> {
     const fn = await this.functions.get(tenantId, idOrName);
-    const deployments = await this.store.deployments.listDeployments({ tenantId, functionId: fn.id });
-    return { fn, serving: deployments.filter((d) => isServingDeployment(d.state)) };
+    const serving = (await this.store.deployments.listDeployments({ tenantId, functionId: fn.id })).filter((d) => isServingDeployment(d.state));
+    const versions = new Map<string, VersionRecord>();
+    for (const d of serving) versions.set(d.versionId, await this.functions.versionOf(fn, d.versionId));
+    return { fn, serving, versions };
   }
 
   async get(tenantId: string, taskId: string): Promise<TaskView> {
@@ -177,11 +178,6 @@ export class TasksService {
   private async view(task: TaskRecord): Promise<TaskView> {
     return task.status === 'QUEUED' ? { ...task, position: await this.store.tasks.taskPosition(task) } : task;
   }
-}
-
-interface FunctionLookup {
-  fn: FunctionRecord;
-  serving: DeploymentRecord[];
 }
 
 interface Prepared {
