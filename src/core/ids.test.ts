@@ -1,0 +1,9 @@
+import { expect, it } from 'vitest';
+import { newId } from './ids.js';
+
+it('makes distinct, URL-safe ids that sort by their time, across refills of the random pool', () => {
+  const ids = Array.from({ length: 10_000 }, (_, i) => newId('task', 1_700_000_000_000 + Math.floor(i / 100)));
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(ids.every((id) => /^task_[0-9a-hjkmnp-tv-z]{26}$/.test(id))).toBe(true);
+  expect([...ids].sort((a, b) => a.slice(0, 15).localeCompare(b.slice(0, 15)))).toEqual(ids);
+});
