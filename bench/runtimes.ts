@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { DockerRuntime } from '../src/agent/runtimes/docker/docker-runtime.js';
 import { ProcessRuntime } from '../src/agent/runtimes/process/process-runtime.js';
 import type { Runtime, RuntimeInstance } from '../src/agent/runtimes/runtime.js';
-import { prepareTaskFiles } from '../src/agent/task-files.js';
+import { TaskDirs } from '../src/agent/task-files.js';
 import { newTask } from '../src/core/new-task.js';
 import type { TaskType } from '../src/core/states.js';
 import type { VersionSpec } from '../src/core/types.js';
@@ -85,13 +85,16 @@ async function measure(name: string, runtime: Runtime, rt: VersionSpec['runtime'
       { instanceId: `ins_${name}_${k++}`, version: { id: 'ver_b', tenantId: 'ten_b', functionId: 'fn_b', number: 1, spec: s, createdAt: 0 }, gpus: [], workDir: join(dir, 'instances', String(k)), onLog: () => {}, onEvent: () => {} },
       new AbortController().signal,
     );
+  const taskDirs = new TaskDirs(join(dir, 'tasks', name));
   const run = async (inst: RuntimeInstance, type: TaskType): Promise<number> => {
     const task = { ...newTask({ tenantId: 'ten_b', functionId: 'fn_b', versionId: 'ver_b', taskType: type, input: {}, priority: 0, maxAttempts: 1, timeoutSeconds: 60, idempotencyKey: null, maxQueuedMs: 60_000 }, Date.now()), status: 'RUNNING' as const };
-    const files = await prepareTaskFiles(join(dir, 'tasks'), task);
+    const files = await taskDirs.acquire(task);
     const t0 = performance.now();
     const result = await inst.run({ task, files, signal: new AbortController().signal, onLog: () => {} });
+    const ms = performance.now() - t0;
     if (result.kind !== 'ok') throw new Error(`${name} ${type} task: ${JSON.stringify(result)}`);
-    return performance.now() - t0;
+    await taskDirs.release(files, true);
+    return ms;
   };
   const starts: number[] = [];
   let warm: RuntimeInstance | null = null;

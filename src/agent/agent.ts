@@ -5,6 +5,7 @@ import { FerryError } from '../core/errors.js';
 import type { LeaseReport, TaskRecord, TaskRef } from '../core/types.js';
 import { LocalInstance } from './local-instance.js';
 import type { Runtime } from './runtimes/runtime.js';
+import { TaskDirs } from './task-files.js';
 
 export interface AgentConfig {
   nodeId: string;
@@ -35,17 +36,21 @@ export class Agent {
   private syncAgain = false;
   private stopped = false;
   private rejoining: Promise<void> | null = null;
+  private readonly taskDirs: TaskDirs;
 
   constructor(
     private readonly protocol: AgentProtocol,
     private readonly runtimes: ReadonlyMap<string, Runtime>,
     private readonly config: AgentConfig,
     private readonly onError: (err: unknown) => void,
-  ) {}
+  ) {
+    this.taskDirs = new TaskDirs(join(config.workDir, 'tasks'));
+  }
 
   async start(): Promise<void> {
     // Anything a crashed predecessor left running goes before this node says it is empty.
     for (const runtime of new Set(this.runtimes.values())) await runtime.reapLeftovers();
+    await this.taskDirs.reset();
     await this.register();
     this.unsubscribe = this.protocol.subscribe(this.config.nodeId, {
       assignmentsChanged: () => this.sync(),
@@ -113,7 +118,7 @@ export class Agent {
         this.protocol,
         {
           instancesDir: join(this.config.workDir, 'instances'),
-          tasksDir: join(this.config.workDir, 'tasks'),
+          taskDirs: this.taskDirs,
           claimWaitMs: this.config.claimWaitMs,
           logFlushMs: this.config.logFlushMs,
           progressPollMs: this.config.progressPollMs,

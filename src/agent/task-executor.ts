@@ -4,13 +4,14 @@ import { TASK_ERRORS } from '../core/task-errors.js';
 import type { TaskRecord, TaskRef } from '../core/types.js';
 import { LogCollector } from './log-collector.js';
 import type { RuntimeInstance } from './runtimes/runtime.js';
-import { prepareTaskFiles, readProgress, removeTaskFiles } from './task-files.js';
+import { type TaskDirs, type TaskFiles, readProgress } from './task-files.js';
 
 /** Why a run was stopped before it ended by itself. */
 export type StopReason = 'cancel' | 'timeout' | 'lost';
 
 export interface ExecutorConfig {
-  tasksDir: string;
+  /** The node's attempt directories. */
+  taskDirs: TaskDirs;
   logFlushMs: number;
   progressPollMs: number;
   /** Told as each attempt is handed to its instance, its files ready (the end of dispatch), for metrics. */
@@ -46,12 +47,14 @@ export class TaskRun {
     const logs = new LogCollector((lines) => this.protocol.logs(this.ref, lines), this.config.logFlushMs, this.onError);
     const timeout = setTimeout(() => this.stop('timeout'), this.task.timeoutSeconds * 1000);
     let progressTimer: NodeJS.Timeout | null = null;
+    let files: TaskFiles | null = null;
     try {
-      const files = await prepareTaskFiles(this.config.tasksDir, this.task);
+      files = await this.config.taskDirs.acquire(this.task);
+      const progressFile = files.progressFile;
       let mtime = 0;
       let polling: Promise<void> = Promise.resolve();
       const poll = async (): Promise<void> => {
-        const read = await readProgress(files.progressFile, mtime);
+        const read = await readProgress(progressFile, mtime);
         if (!read) return;
         mtime = read.mtimeMs;
         await this.protocol.progress(this.ref, read.progress);
@@ -81,8 +84,9 @@ export class TaskRun {
     } finally {
       clearTimeout(timeout);
       if (progressTimer) clearInterval(progressTimer);
-      // The slot frees without waiting for the files to go.
-      void removeTaskFiles(this.config.tasksDir, this.task).catch(this.onError);
+      // The slot frees without waiting for the files to go. The directory of an attempt that was
+      // stopped is not used again: what it ran may still write into it.
+      if (files) void this.config.taskDirs.release(files, this.stopReason === null).catch(this.onError);
     }
   }
 

@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
-import { mkdir, open, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS } from '../core/limits.js';
 import { TASK_ERRORS } from '../core/task-errors.js';
@@ -15,18 +15,13 @@ export interface TaskFiles {
   inputAssetsDir: string;
 }
 
-/**
- * Each attempt has a directory of its own directly under the root, with no directory shared
- * between attempts: the clean-up of an attempt that was taken back can then never remove the
- * files of the next attempt, which may already run on another instance of this node.
- */
-function attemptDir(root: string, task: TaskRecord): string {
-  return join(root, `${task.id}.${task.attempt}`);
-}
+/** What Ferry itself writes into an attempt's directory, and clears from it when it ends. */
+const OWN_FILES = new Set(['input.json', 'output', 'progress.json']);
+/** The directories every attempt gets, left in place between attempts while they are empty. */
+const OWN_DIRS = ['out', 'inputs'];
 
-export async function prepareTaskFiles(root: string, task: TaskRecord): Promise<TaskFiles> {
-  const dir = attemptDir(root, task);
-  const files: TaskFiles = {
+function filesIn(dir: string): TaskFiles {
+  return {
     dir,
     inputFile: join(dir, 'input.json'),
     outputFile: join(dir, 'output'),
@@ -34,34 +29,58 @@ export async function prepareTaskFiles(root: string, task: TaskRecord): Promise<
     progressFile: join(dir, 'progress.json'),
     inputAssetsDir: join(dir, 'inputs'),
   };
-  // Two plain mkdirs: a recursive one walks the path with more calls, and the root exists but for
-  // the first task. A query's input travels in the request body, so only a command gets the input
-  // file. The input-assets directory is made for commands only while no input assets exist: a
-  // query's dispatch path should not pay for an empty directory.
-  await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-    await mkdir(dir, { recursive: true });
-  });
-  await mkdir(files.outputDir);
-  if (task.taskType === 'command') {
-    await mkdir(files.inputAssetsDir);
-    await writeFile(files.inputFile, JSON.stringify(task.input ?? null));
-  }
-  return files;
 }
 
 /**
- * Removes an attempt's files. Most attempts leave nothing in them (a server's answer is its
- * output), so two rmdirs come first, and the recursive removal, with a call per entry, only when
- * something is left.
+ * The attempts' directories of one node. Each attempt has a directory to itself from its start to
+ * its end, never shared with another live attempt: the clean-up of an attempt that was taken back
+ * can then never touch the files of the next one, which may already run on another instance of
+ * this node. A directory an attempt leaves as it found it (Ferry's own files aside) serves a later
+ * attempt; one it wrote into is removed. A mkdir or rmdir costs some 45 µs here against some 4 µs
+ * for a readdir, and a server-mode task usually writes nothing, so its dispatch makes no directory.
  */
-export async function removeTaskFiles(root: string, task: TaskRecord): Promise<void> {
-  const dir = attemptDir(root, task);
-  try {
-    await rmdir(join(dir, 'out'));
-    await rmdir(dir);
-  } catch {
-    await rm(dir, { recursive: true, force: true });
+export class TaskDirs {
+  private readonly free: string[] = [];
+  private made = 0;
+
+  constructor(private readonly root: string) {}
+
+  /** Removes what an agent before this one left; only at the start, while no attempt runs. */
+  async reset(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  /** A directory for the attempt, with its input file for a command (a query's input travels in the request). */
+  async acquire(task: TaskRecord): Promise<TaskFiles> {
+    const files = filesIn(this.free.pop() ?? (await this.make()));
+    if (task.taskType === 'command') await writeFile(files.inputFile, JSON.stringify(task.input ?? null));
+    return files;
+  }
+
+  /**
+   * Gives an ended attempt's directory back: kept for a later attempt when `reusable` and it holds
+   * nothing of the attempt's own, else removed.
+   */
+  async release(files: TaskFiles, reusable: boolean): Promise<void> {
+    try {
+      if (!reusable) throw new Error('not to be used again');
+      for (const entry of readdirSync(files.dir)) {
+        if (OWN_DIRS.includes(entry)) {
+          if (readdirSync(join(files.dir, entry)).length > 0) throw new Error('written into');
+        } else if (OWN_FILES.has(entry)) unlinkSync(join(files.dir, entry));
+        else throw new Error('written into');
+      }
+      this.free.push(files.dir);
+    } catch {
+      await rm(files.dir, { recursive: true, force: true });
+    }
+  }
+
+  private async make(): Promise<string> {
+    const dir = join(this.root, `a${++this.made}`);
+    await mkdir(dir, { recursive: true });
+    for (const sub of OWN_DIRS) await mkdir(join(dir, sub));
+    return dir;
   }
 }
 

@@ -7,7 +7,7 @@ import { newId } from '../../core/ids.js';
 import { newTask } from '../../core/new-task.js';
 import type { TaskType } from '../../core/states.js';
 import type { GpuAssignment, TaskRecord, VersionRecord, VersionSpec } from '../../core/types.js';
-import { type TaskFiles, prepareTaskFiles } from '../task-files.js';
+import { TaskDirs, type TaskFiles } from '../task-files.js';
 import type { LogStream, RunResult, Runtime, RuntimeInstance } from './runtime.js';
 import { INIT, JOB_ECHO, JOB_FAIL, JOB_LEAVES_CHILD, JOB_MARK_AND_WAIT, JOB_PRINT, JOB_WITH_CHILD, JOB_WRITE, SERVER } from './runtime-scripts.contract.js';
 
@@ -35,6 +35,7 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
   describe(`runtime contract: ${name}`, () => {
     let runtime: Runtime;
     let dir: string;
+    let taskDirs: TaskDirs;
     let instances: RuntimeInstance[];
     let controllers: AbortController[];
     let pending: Promise<unknown>[];
@@ -42,6 +43,7 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
 
     beforeEach(async () => {
       dir = await fixtures.makeDir();
+      taskDirs = new TaskDirs(join(dir, 'tasks'));
       runtime = makeRuntime(join(dir, 'state'));
       instances = [];
       controllers = [];
@@ -128,7 +130,7 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
     }
 
     async function begin(inst: RuntimeInstance, task: TaskRecord, abort = controller()): Promise<Started> {
-      const files = await prepareTaskFiles(join(dir, 'tasks'), task);
+      const files = await taskDirs.acquire(task);
       const logs: Started['logs'] = [];
       const result = inst.run({ task, files, signal: abort.signal, onLog: (stream, text) => logs.push({ stream, text }) });
       pending.push(result);
