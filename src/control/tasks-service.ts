@@ -56,7 +56,8 @@ export class TasksService {
       return { task: await this.view(result.task), created: false };
     }
     this.lifecycle.enqueued([result.task], handed);
-    return { task: await this.view(result.task), created: true };
+    const { task: stored, position } = result;
+    return { task: stored.status === 'QUEUED' && position !== null ? { ...stored, position } : await this.view(stored), created: true };
   }
 
   /**

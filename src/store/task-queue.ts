@@ -24,8 +24,11 @@ export interface NewTask {
   requestHash: string | null;
 }
 
-/** `claimed`: what the claim that came with a new task leased (see `enqueueTask`). */
-export type EnqueueResult = { created: true; task: TaskRecord; claimed: TaskRecord[] } | { created: false; task: TaskRecord; sameRequest: boolean };
+/**
+ * `claimed`: what the claim that came with a new task leased (see `enqueueTask`); `position`: the
+ * new task's place in its queue as the store left it, when the store read it along (null: ask).
+ */
+export type EnqueueResult = { created: true; task: TaskRecord; claimed: TaskRecord[]; position: number | null } | { created: false; task: TaskRecord; sameRequest: boolean };
 
 /** One task of a batch as stored: new, with its place in its queue, or the earlier task of its idempotency key. */
 export type BatchEnqueued = { created: true; task: TaskRecord; position: number } | { created: false; task: TaskRecord; sameRequest: boolean };

@@ -25,7 +25,7 @@ export const SQL = {
   taskOfTenant: 'SELECT * FROM tasks WHERE id = $1 AND tenant_id = $2',
   apiKey: 'SELECT * FROM api_keys WHERE hash = $1',
   taskByKey: 'SELECT * FROM tasks WHERE tenant_id = $1 AND idempotency_key = $2',
-  tasksByKeys: 'SELECT * FROM tasks WHERE tenant_id = $1 AND idempotency_key = ANY($2)',
+  tasksByKeys: 'SELECT t.* FROM tasks t JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, idempotency_key) ON t.tenant_id = k.tenant_id AND t.idempotency_key = k.idempotency_key',
   // The blocks ahead (queue_blocks, migration 2), then the tasks ahead inside its own block.
   // The bounds of the in-block count are scalar subqueries, so they reach the tasks_queue index as
   // range conditions; as a join with `me` they did not, and while the planner's statistics lagged a

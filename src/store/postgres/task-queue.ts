@@ -32,7 +32,7 @@ export class PgTaskQueue implements TaskQueue {
   async enqueueTask({ task, requestHash }: NewTask, claimFor?: ClaimRequest): Promise<EnqueueResult> {
     const fields = taskColumns(task, requestHash);
     if (!claimFor) {
-      if (await this.conn.sql.one(TRANSITIONS_SQL.insertTask, fields)) return { created: true, task, claimed: [] };
+      if (await this.conn.sql.one(TRANSITIONS_SQL.insertTask, fields)) return { created: true, task, claimed: [], position: null };
       // The key is taken: a second round trip, only for a repeated request.
       const earlier = (await this.conn.sql.one(SQL.taskByKey, [task.tenantId, task.idempotencyKey]))!;
       return { created: false, task: toTask(earlier), sameRequest: earlier.request_hash === requestHash };
@@ -42,28 +42,37 @@ export class PgTaskQueue implements TaskQueue {
     if (first?.tag === 'earlier') return { created: false, task: toTask(first), sameRequest: first.request_hash === requestHash };
     if (first?.tag !== 'created') throw new Error(`enqueue_and_claim returned ${String(first?.tag)} first`);
     const claimed = inClaimOrder(claimedRows).map(toTask);
-    return { created: true, task: claimed.find((t) => t.id === task.id) ?? task, claimed };
+    return { created: true, task: claimed.find((t) => t.id === task.id) ?? task, claimed, position: null };
   }
 
   async enqueueBatch(newTasks: NewTask[]): Promise<BatchEnqueued[]> {
+    return this.storeMany(newTasks);
+  }
+
+  /**
+   * Stores tasks with one INSERT (atomic on its own: all or none), in the order given, then reads
+   * the earlier tasks of keys already taken, and the position of the first new task of each queue
+   * (the others follow it, see positionsInBatch).
+   */
+  private async storeMany(newTasks: NewTask[]): Promise<BatchEnqueued[]> {
     if (newTasks.length === 0) return [];
     const rows = newTasks.map((n) => taskColumns(n.task, n.requestHash));
     const columns = rows[0]!.map((_, c) => rows.map((r) => r[c]));
-    return this.conn.tx(async (sql) => {
-      const created = new Set((await sql.rows<{ id: string }>(TRANSITIONS_SQL.insertBatch, columns)).map((r) => r.id));
-      const earlier = new Map<string, Row>();
-      const keys = newTasks.filter((n) => !created.has(n.task.id)).map((n) => n.task.idempotencyKey!);
-      if (keys.length > 0) for (const row of await sql.rows(SQL.tasksByKeys, [newTasks[0]!.task.tenantId, keys])) earlier.set(row.idempotency_key as string, row);
-      const fresh = newTasks.filter((n) => created.has(n.task.id)).map((n) => n.task);
-      // The first of each queue asks the database; the others follow it (see positionsInBatch).
-      const asked = new Map<string, number>();
-      for (const t of firstOfEachQueue(fresh)) asked.set(t.id, (await sql.one<{ position: number }>(SQL.position, [t.versionId, t.priority, t.id]))!.position);
-      const positions = positionsInBatch(fresh, (first) => asked.get(first.id)!);
-      return newTasks.map(({ task, requestHash }): BatchEnqueued => {
-        if (created.has(task.id)) return { created: true, task, position: positions.get(task.id)! };
-        const row = earlier.get(task.idempotencyKey!)!;
-        return { created: false, task: toTask(row), sameRequest: row.request_hash === requestHash };
-      });
+    const { sql } = this.conn;
+    const created = new Set((await sql.rows<{ id: string }>(TRANSITIONS_SQL.insertBatch, columns)).map((r) => r.id));
+    const taken = newTasks.filter((n) => !created.has(n.task.id)).map((n) => n.task);
+    const earlier = new Map<string, Row>();
+    if (taken.length > 0) {
+      for (const row of await sql.rows(SQL.tasksByKeys, [taken.map((t) => t.tenantId), taken.map((t) => t.idempotencyKey)])) earlier.set(`${row.tenant_id as string}\u0000${row.idempotency_key as string}`, row);
+    }
+    const fresh = newTasks.filter((n) => created.has(n.task.id)).map((n) => n.task);
+    const asked = new Map<string, number>();
+    for (const t of firstOfEachQueue(fresh)) asked.set(t.id, (await sql.one<{ position: number }>(SQL.position, [t.versionId, t.priority, t.id]))!.position);
+    const positions = positionsInBatch(fresh, (first) => asked.get(first.id)!);
+    return newTasks.map(({ task, requestHash }): BatchEnqueued => {
+      if (created.has(task.id)) return { created: true, task, position: positions.get(task.id)! };
+      const row = earlier.get(`${task.tenantId}\u0000${task.idempotencyKey!}`)!;
+      return { created: false, task: toTask(row), sameRequest: row.request_hash === requestHash };
     });
   }
 

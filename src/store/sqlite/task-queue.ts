@@ -35,7 +35,8 @@ export class SqliteTaskQueue implements TaskQueue {
       }
       insertTask(this.conn, task, requestHash);
       const claimed = claimFor ? leaseTasks(this.conn, claimFor) : [];
-      return { created: true, task: claimed.find((t) => t.id === task.id) ?? task, claimed };
+      const stored = claimed.find((t) => t.id === task.id) ?? task;
+      return { created: true, task: stored, claimed, position: stored.status === 'QUEUED' ? this.positionOf(stored) : null };
     });
   }
 
@@ -49,7 +50,7 @@ export class SqliteTaskQueue implements TaskQueue {
       });
       const positions = positionsInBatch(
         newTasks.filter((_, i) => stored[i] === null).map((n) => n.task),
-        (first) => this.conn.stmt.position.pluck().get({ versionId: first.versionId, priority: first.priority, id: first.id }) as number,
+        (first) => this.positionOf(first),
       );
       return stored.map((s, i) => s ?? { created: true, task: newTasks[i]!.task, position: positions.get(newTasks[i]!.task.id)! });
     });
@@ -76,6 +77,10 @@ export class SqliteTaskQueue implements TaskQueue {
   }
 
   async taskPosition(task: TaskRecord): Promise<number> {
+    return this.positionOf(task);
+  }
+
+  private positionOf(task: TaskRecord): number {
     return this.conn.stmt.position.pluck().get({ versionId: task.versionId, priority: task.priority, id: task.id }) as number;
   }
 
