@@ -73,13 +73,8 @@ export class OutcomeDispatcher {
   }
 
   /** Deletes outcomes every consumer is past, and those older than the retention. */
-  async prune(): Promise<number> {
-    try {
-      return await this.store.outcomes.pruneOutcomes(this.clock.now() - this.settings.outcomeRetentionMs);
-    } catch (err) {
-      this.onError(err);
-      return 0;
-    }
+  private async prune(): Promise<void> {
+    await this.store.outcomes.pruneOutcomes(this.clock.now() - this.settings.outcomeRetentionMs).catch(this.onError);
   }
 
   private async run(subscriber: OutcomeSubscriber): Promise<void> {

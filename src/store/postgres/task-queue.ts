@@ -45,16 +45,12 @@ export class PgTaskQueue implements TaskQueue {
     return { created: true, task: claimed.find((t) => t.id === task.id) ?? task, claimed, position: null };
   }
 
-  async enqueueBatch(newTasks: NewTask[]): Promise<BatchEnqueued[]> {
-    return this.storeMany(newTasks);
-  }
-
   /**
-   * Stores tasks with one INSERT (atomic on its own: all or none), in the order given, then reads
-   * the earlier tasks of keys already taken, and the position of the first new task of each queue
-   * (the others follow it, see positionsInBatch).
+   * One INSERT for the whole batch (atomic on its own: all or none), in the order given, then the
+   * earlier tasks of keys already taken, and the position of the first new task of each queue (the
+   * others follow it, see positionsInBatch).
    */
-  private async storeMany(newTasks: NewTask[]): Promise<BatchEnqueued[]> {
+  async enqueueBatch(newTasks: NewTask[]): Promise<BatchEnqueued[]> {
     if (newTasks.length === 0) return [];
     const rows = newTasks.map((n) => taskColumns(n.task, n.requestHash));
     const columns = rows[0]!.map((_, c) => rows.map((r) => r[c]));
@@ -67,7 +63,7 @@ export class PgTaskQueue implements TaskQueue {
     }
     const fresh = newTasks.filter((n) => created.has(n.task.id)).map((n) => n.task);
     const asked = new Map<string, number>();
-    for (const t of firstOfEachQueue(fresh)) asked.set(t.id, (await sql.one<{ position: number }>(SQL.position, [t.versionId, t.priority, t.id]))!.position);
+    for (const t of firstOfEachQueue(fresh)) asked.set(t.id, await this.taskPosition(t));
     const positions = positionsInBatch(fresh, (first) => asked.get(first.id)!);
     return newTasks.map(({ task, requestHash }): BatchEnqueued => {
       if (created.has(task.id)) return { created: true, task, position: positions.get(task.id)! };

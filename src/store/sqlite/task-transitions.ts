@@ -35,12 +35,13 @@ export function moveTask(conn: SqliteConnection, task: TaskRecord, move: TaskMov
   if (move.to === 'CANCELLING') return toTask(stmt.markCancelling.get(encodeJson(move.error), task.id) as Row);
   if (move.to === 'QUEUED') {
     const moved = toTask(stmt.requeue.get({ id: task.id, lost: move.lost ? 1 : 0, runAt: move.runAt, error: encodeJson(move.error) }) as Row);
-    recordOutcome(conn, task, 'QUEUED', move.error, now);
+    recordOutcome(conn, task, 'QUEUED', move.error, now, true);
     return moved;
   }
   const succeeded = move.to === 'SUCCEEDED';
   const moved = toTask(stmt.finish.get({ id: task.id, status: move.to, output: succeeded ? encodeJson(move.output) : null, error: succeeded ? null : encodeJson(move.error), now }) as Row);
-  recordOutcome(conn, task, move.to, move.error, now);
+  // A task ended in the queue (cancelled there) never ran this attempt; its startedAt is an earlier one's.
+  recordOutcome(conn, task, move.to, move.error, now, task.status !== 'QUEUED');
   return moved;
 }
 
@@ -50,13 +51,13 @@ export function expireTasks(conn: SqliteConnection, limit: number, now: number):
   const rows = conn.stmt.expire.all({ now, limit, error: encodeJson(error) }) as Row[];
   return rows.map((row) => {
     const task = toTask(row);
-    recordOutcome(conn, { ...task, status: 'QUEUED' }, 'EXPIRED', error, now);
+    recordOutcome(conn, task, 'EXPIRED', error, now, false);
     return task;
   });
 }
 
-/** The outcome of the attempt that `task`, as it was before the move, was in. */
-function recordOutcome(conn: SqliteConnection, task: TaskRecord, status: TerminalTaskStatus | 'QUEUED', error: TaskError | null, now: number): void {
+/** The outcome of the attempt `task` is in; `ran`: whether that attempt started (else its startedAt is null). */
+function recordOutcome(conn: SqliteConnection, task: TaskRecord, status: TerminalTaskStatus | 'QUEUED', error: TaskError | null, now: number, ran: boolean): void {
   conn.stmt.insertOutcome.run({
     taskId: task.id,
     attempt: task.attempt,
@@ -66,8 +67,7 @@ function recordOutcome(conn: SqliteConnection, task: TaskRecord, status: Termina
     status,
     errorCode: status === 'SUCCEEDED' ? null : (error?.code ?? null),
     createdAt: task.createdAt,
-    // A queued attempt never started (startedAt still shows the attempt before it).
-    startedAt: task.status === 'QUEUED' ? null : task.startedAt,
+    startedAt: ran ? task.startedAt : null,
     at: now,
   });
 }
