@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3';
 import { LEASED } from '../status-lists.js';
 
-/** The statements on the store's hot paths, prepared once per connection. */
+/**
+ * The statements on the store's hot paths, prepared once per connection. Those that answer one
+ * column are prepared plucked: `pluck()` at each call costs some 4 µs.
+ */
 export function prepareHotStatements(db: Database.Database) {
   return {
     insertTask: db.prepare(`INSERT INTO tasks (id, tenant_id, function_id, version_id, task_type, status, priority, input, attempt,
@@ -13,7 +16,7 @@ export function prepareHotStatements(db: Database.Database) {
     instanceState: db.prepare('SELECT state, version_id, node_id FROM instances WHERE id = ?'),
     // Reads only the tasks_queue partial index: the first `limit` runnable rows in claim order.
     claimable: db.prepare(`SELECT seq FROM tasks WHERE version_id = @versionId AND status = 'QUEUED' AND run_at <= @now
-      ORDER BY priority DESC, seq LIMIT @limit`),
+      ORDER BY priority DESC, seq LIMIT @limit`).pluck(),
     lease: db.prepare(`UPDATE tasks SET status = 'RUNNING', instance_id = @instanceId, node_id = @nodeId, started_at = @now,
       lease_expires_at = @leaseUntil WHERE seq IN (SELECT value FROM json_each(@seqs)) RETURNING *`),
     // The blocks ahead (queue_blocks, migration 2), then the tasks ahead inside its own block.
@@ -21,7 +24,7 @@ export function prepareHotStatements(db: Database.Database) {
       SELECT (SELECT coalesce(sum(queued), 0) FROM queue_blocks, me WHERE version_id = @versionId
                 AND (priority > @priority OR (priority = @priority AND queue_blocks.block < me.block)))
            + (SELECT count(*) FROM tasks, me WHERE version_id = @versionId AND status = 'QUEUED' AND priority = @priority
-                AND tasks.seq >= me.block << 10 AND tasks.seq < me.seq)`),
+                AND tasks.seq >= me.block << 10 AND tasks.seq < me.seq)`).pluck(),
     renew: db.prepare(`UPDATE tasks SET lease_expires_at = @leaseUntil
       WHERE instance_id = @instanceId AND status IN ${LEASED} AND id IN (SELECT value FROM json_each(@ids))
       RETURNING id, attempt, status`),
@@ -41,8 +44,8 @@ export function prepareHotStatements(db: Database.Database) {
     insertOutcome: db.prepare(`INSERT INTO task_outcomes (task_id, attempt, tenant_id, function_id, version_id, status, error_code, created_at, started_at, at)
       VALUES (@taskId, @attempt, @tenantId, @functionId, @versionId, @status, @errorCode, @createdAt, @startedAt, @at)`),
     apiKey: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
-    queuedCount: db.prepare('SELECT coalesce(sum(queued), 0) FROM queue_blocks WHERE version_id = ?'),
-    leasedCount: db.prepare(`SELECT count(*) FROM tasks WHERE version_id = ? AND status IN ${LEASED}`),
+    queuedCount: db.prepare('SELECT coalesce(sum(queued), 0) FROM queue_blocks WHERE version_id = ?').pluck(),
+    leasedCount: db.prepare(`SELECT count(*) FROM tasks WHERE version_id = ? AND status IN ${LEASED}`).pluck(),
   };
 }
 

@@ -81,7 +81,7 @@ export class SqliteTaskQueue implements TaskQueue {
   }
 
   private positionOf(task: TaskRecord): number {
-    return this.conn.stmt.position.pluck().get({ versionId: task.versionId, priority: task.priority, id: task.id }) as number;
+    return this.conn.stmt.position.get({ versionId: task.versionId, priority: task.priority, id: task.id }) as number;
   }
 
   async claimTasks(req: ClaimRequest): Promise<TaskRecord[]> {
@@ -187,8 +187,8 @@ export class SqliteTaskQueue implements TaskQueue {
 
   async versionLoad(versionId: string): Promise<{ queued: number; running: number }> {
     // The queued count sums the version's queue blocks; the leased one reads a partial index of leased rows.
-    const queued = this.conn.stmt.queuedCount.pluck().get(versionId) as number;
-    const running = this.conn.stmt.leasedCount.pluck().get(versionId) as number;
+    const queued = this.conn.stmt.queuedCount.get(versionId) as number;
+    const running = this.conn.stmt.leasedCount.get(versionId) as number;
     return { queued, running };
   }
 

@@ -80,7 +80,7 @@ export function leaseTasks(conn: SqliteConnection, req: ClaimRequest): TaskRecor
   const now = conn.clock.now();
   // Look first, write only when there is something: an UPDATE on tasks costs ~0.1 ms to set up
   // (a cursor per index, the triggers) even when it matches nothing, and most claims find nothing.
-  const seqs = stmt.claimable.pluck().all({ versionId: inst.version_id, now, limit: req.limit }) as number[];
+  const seqs = stmt.claimable.all({ versionId: inst.version_id, now, limit: req.limit }) as number[];
   if (seqs.length === 0) return [];
   const rows = stmt.lease.all({ instanceId: req.instanceId, nodeId: inst.node_id, now, leaseUntil: now + req.leaseMs, seqs: JSON.stringify(seqs) }) as Row[];
   // RETURNING gives no order: put them back in claim order.
