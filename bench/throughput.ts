@@ -234,8 +234,8 @@ function renderBody(sizes: Sizes, results: Map<Case, Run>): string[] {
     '',
     ...lines,
     '',
-    'Targets (PRODUCT.md): through Ferry at c=50 ≥ 60% of direct calls, and ≥ 1.5× each peer whose worker forwards jobs to the',
-    'same function; sync invoke ≥ 70% of direct.',
+    'Targets (PRODUCT.md), at c=50: async submits streamed ≥ 40% of direct calls and pre-enqueued ≥ 55%; streamed ≥ 1.0× BullMQ',
+    'forwarding each job to the same function, and on the PostgreSQL store ≥ 1.5× graphile-worker forwarding.',
   ];
 }
 

@@ -28,6 +28,8 @@ export interface ServerConfig {
   gpus: GpuDevice[] | null;
   agent: boolean;
   examples: boolean;
+  /** Prometheus metrics (FERRY_METRICS=off: none kept, `/metrics` answers 404, the store calls untimed). */
+  metrics: boolean;
   /** DOCKER_HOST for the docker runtime; null for the default socket. */
   dockerHost: string | null;
   control: ControlConfig;
@@ -97,6 +99,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
     agent: flags.agent ?? true,
     dockerHost: env.DOCKER_HOST || null,
     examples: flags.examples ?? false,
+    metrics: parseOnOff(env, 'FERRY_METRICS', true),
     control: {
       leaseMs: int(env, 'FERRY_LEASE_MS', d.leaseMs),
       reaperIntervalMs: int(env, 'FERRY_REAPER_INTERVAL_MS', d.reaperIntervalMs),
@@ -113,6 +116,13 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
     },
     agentTimers: parseAgentTimers(env),
   });
+}
+
+function parseOnOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (value !== 'on' && value !== 'off') throw invalid(`${name}: must be on or off, got "${value}"`);
+  return value === 'on';
 }
 
 function parseLogLevel(env: NodeJS.ProcessEnv): LogLevel {

@@ -50,14 +50,14 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
   const { clock } = opened;
   // Bound once the control plane exists: the store it uses is the timed one.
   let metrics: FerryMetrics | null = null;
-  const store = instrumentStore(opened.store, (operation, seconds, failed) => metrics?.storeCall(operation, seconds, failed));
+  const store = config.metrics ? instrumentStore(opened.store, (operation, seconds, failed) => metrics?.storeCall(operation, seconds, failed)) : opened.store;
   const workDir = join(config.dataDir, 'node');
   const runtimes = config.agent ? await nodeRuntimes({ workDir, dockerHost: config.dockerHost, gpus: config.gpus ? 'declared' : 'nvidia' }, (msg) => log.info(msg)) : null;
   // A pure control plane cannot know its remote agents' runtimes: it accepts every type, and a node
   // without the one a version needs fails its instance with the reason.
   const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : RUNTIME_TYPES);
   const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, onError, bus: opened.bus, leadership: opened.leadership, subscribers: parts.subscribers });
-  metrics = new FerryMetrics(control);
+  metrics = config.metrics ? new FerryMetrics(control) : null;
   const { auth, functions, deployments, tasks, streams, fleet, gateway } = control;
 
   const adminKeyFile = join(config.dataDir, 'admin.key');
@@ -83,7 +83,7 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
     if (runtimes) {
       nodeId = await localNodeId(config.dataDir);
       const gpus = config.gpus ?? (await discoverGpus());
-      agent = new Agent(control.gateway, runtimes, { nodeId, nodeName: hostname(), gpus, workDir, ...config.agentTimers, onTaskStarted: metrics.taskDispatched }, onError);
+      agent = new Agent(control.gateway, runtimes, { nodeId, nodeName: hostname(), gpus, workDir, ...config.agentTimers, onTaskStarted: metrics?.taskDispatched }, onError);
       await agent.start();
     }
     // Examples are created as the admin, whose key only the replica that created the store has.

@@ -94,3 +94,25 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'ferry_instances', { tenant: 'other-team', function: 'measured', state: 'IDLE' })).toBe(1);
   });
 });
+
+describe('a server with FERRY_METRICS=off', () => {
+  const server = new FerryServer(['--gpus', 'none'], { FERRY_METRICS: 'off' });
+  beforeAll(() => server.start());
+  afterAll(() => server.dispose());
+
+  it('runs tasks as ever and answers /metrics 404, naming the setting', async () => {
+    const fn = await server.client.createFunction(jobFunction('unmeasured'));
+    await server.client.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
+    const { id } = await server.client.submit({ functionId: fn.id, input: { output: 7 } });
+    expect(await server.client.wait(id, { timeoutMs: 20_000 })).toMatchObject({ status: 'SUCCEEDED', output: 7 });
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.adminKey}` } });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: 'NOT_FOUND', message: expect.stringContaining('FERRY_METRICS=off') } });
+  });
+
+  it('refuses a value other than on or off at start', async () => {
+    const bad = new FerryServer(['--gpus', 'none'], { FERRY_METRICS: 'no' });
+    await expect(bad.start()).rejects.toThrow(/FERRY_METRICS: must be on or off, got "no"/);
+    await bad.dispose();
+  });
+});

@@ -48,11 +48,12 @@ export class BenchEnv {
     private readonly log: Log,
   ) {}
 
-  static async create(repoRoot: string, log: Log, deadline: number): Promise<BenchEnv> {
+  /** `serverEnv`: environment for the Ferry server besides the bench's own (e.g. FERRY_METRICS=off). */
+  static async create(repoRoot: string, log: Log, deadline: number, serverEnv: Record<string, string> = {}): Promise<BenchEnv> {
     const tmp = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
     const env = new BenchEnv(tmp, join(tmp, 'fn'), join(tmp, 'data'), log);
     try {
-      await env.setUp(repoRoot, deadline);
+      await env.setUp(repoRoot, deadline, serverEnv);
       return env;
     } catch (err) {
       const notes = await env.teardown();
@@ -61,7 +62,7 @@ export class BenchEnv {
     }
   }
 
-  private async setUp(repoRoot: string, deadline: number): Promise<void> {
+  private async setUp(repoRoot: string, deadline: number, serverEnv: Record<string, string>): Promise<void> {
     await mkdir(this.fnDir, { recursive: true });
     const script = await writeNoopFunction(this.fnDir);
     const notifyPort = await this.receipts.listen();
@@ -72,7 +73,7 @@ export class BenchEnv {
     const direct = await startDirectFunction(process.execPath, script, this.fnDir, Math.min(10_000, left()));
     this.direct = { ...direct, clockOffsetMs: 0 };
 
-    this.ferry = await FerryServer.start(repoRoot, this.dataDir, Math.min(30_000, left()));
+    this.ferry = await FerryServer.start(repoRoot, this.dataDir, Math.min(30_000, left()), serverEnv);
     this.log(`ferry server at ${this.ferry.url} (pid ${this.ferry.child.pid})`);
 
     const job = {

@@ -28,15 +28,15 @@ export class FerryServer {
   /**
    * Runs `node bin/ferry.js --data-dir DIR server --port 0 --gpus none` and waits for its
    * `listening on URL` line. BENCH_FERRY_NODE_ARGS adds flags for the server's node (e.g.
-   * `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes).
+   * `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes); `env` adds to its environment.
    */
-  static async start(repoRoot: string, dataDir: string, timeoutMs: number): Promise<FerryServer> {
+  static async start(repoRoot: string, dataDir: string, timeoutMs: number, env: Record<string, string> = {}): Promise<FerryServer> {
     const nodeArgs = (process.env.BENCH_FERRY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
     const store = await benchStore();
     const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin', 'ferry.js'), '--data-dir', dataDir, 'server', '--port', '0', '--host', LOOPBACK, '--gpus', 'none', ...store.args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...store.env },
+      env: { ...process.env, ...store.env, ...env },
     });
     let stdout = '';
     let stderr = '';

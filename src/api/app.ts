@@ -34,7 +34,8 @@ export interface ApiServices {
   tasks: TasksService;
   streams: StreamsService;
   fleet: FleetService;
-  metrics: FerryMetrics;
+  /** Null when the server keeps no metrics (FERRY_METRICS=off). */
+  metrics: FerryMetrics | null;
   /** The control plane's side of the agent protocol, for remote agents. */
   gateway: AgentProtocol;
   version: string;
@@ -100,15 +101,18 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger): P
     req.principal = await services.auth.authenticate(req.headers.authorization);
     if (!scopeAllows(req.principal.scope, needed)) throw new FerryError('FORBIDDEN', `this key's scope "${req.principal.scope}" cannot do this; it needs "${needed}"`);
   });
-  app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    // A stream or a long poll lasts as long as it is followed or waits: it is no request latency.
-    const longLived = req.routeOptions.config.longPoll === true || String(reply.raw.getHeader('content-type') ?? '').startsWith('text/event-stream');
-    if (!longLived) services.metrics.http.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    if (logRequests) {
-      req.log.debug({ method: req.method, url: req.url, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
-    }
-  });
+  const { metrics } = services;
+  if (metrics || logRequests) {
+    app.addHook('onResponse', async (req, reply) => {
+      const route = req.routeOptions.url ?? 'unmatched';
+      // A stream or a long poll lasts as long as it is followed or waits: it is no request latency.
+      const longLived = req.routeOptions.config.longPoll === true || String(reply.raw.getHeader('content-type') ?? '').startsWith('text/event-stream');
+      if (metrics && !longLived) metrics.http.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      if (logRequests) {
+        req.log.debug({ method: req.method, url: req.url, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+      }
+    });
+  }
   // Any body type reaches invoke as text; JSON and text/plain are parsed, others refused there.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 

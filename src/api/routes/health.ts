@@ -17,6 +17,7 @@ export function healthRoutes({ store, version, metrics }: ApiServices) {
       '/metrics',
       { config: { scope: 'read' }, schema: { tags: ['health'], summary: 'Prometheus metrics (text format) of the whole fleet; needs a key of the system tenant' } },
       async (req, reply) => {
+        if (!metrics) throw new FerryError('NOT_FOUND', 'this server keeps no metrics: it runs with FERRY_METRICS=off');
         if (!req.principal.system) throw new FerryError('FORBIDDEN', 'metrics cover every tenant: use a key of the system tenant');
         return reply.header('content-type', metrics.contentType).send(await metrics.render());
       },
