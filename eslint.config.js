@@ -8,15 +8,17 @@ import tseslint from 'typescript-eslint';
 // The agent may use the SDK (which imports only core): its HTTP transport sends requests and
 // decodes errors exactly as the SDK does.
 const layers = [
-  { target: './src/core', from: ['./src/store', './src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
-  { target: './src/store', from: ['./src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/core', from: ['./src/store', './src/blobs', './src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  // The blob store port and its adapters sit beside the store: on core, beneath the control plane.
+  { target: './src/blobs', from: ['./src/store', './src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
+  { target: './src/store', from: ['./src/blobs', './src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
   // Replica coordination (leader lock, signal bus, database clock) sits beside the store, on its
   // connection helpers; the control plane sees it only through the ports in core/replicas.ts.
   { target: './src/replicas', from: ['./src/control', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
   { target: './src/control', from: ['./src/replicas', './src/agent', './src/api', './src/cli', './src/sdk', './src/server.ts'] },
-  { target: './src/agent', from: ['./src/store', './src/replicas', './src/control', './src/api', './src/cli', './src/server.ts'] },
+  { target: './src/agent', from: ['./src/store', './src/blobs', './src/replicas', './src/control', './src/api', './src/cli', './src/server.ts'] },
   { target: './src/api', from: ['./src/replicas', './src/agent', './src/cli', './src/sdk', './src/server.ts'] },
-  { target: './src/sdk', from: ['./src/store', './src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/server.ts'] },
+  { target: './src/sdk', from: ['./src/store', './src/blobs', './src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/server.ts'] },
   // The dashboard is a client like any other: it reaches the server through the SDK only.
   { target: './dashboard', from: ['./src/store', './src/replicas', './src/control', './src/agent', './src/api', './src/cli', './src/server.ts'] },
 ];

@@ -9,6 +9,7 @@ export interface ServerFlags {
   host?: string;
   dataDir?: string;
   store?: string;
+  blobs?: string;
   gpus?: string;
   agent?: boolean;
   examples?: boolean;
@@ -24,6 +25,7 @@ export interface ServerConfig {
   host: string;
   dataDir: string;
   store: StoreConfig;
+  blobs: BlobsConfig;
   /** Declared inventory; null means discover with nvidia-smi. */
   gpus: GpuDevice[] | null;
   agent: boolean;
@@ -40,6 +42,9 @@ export type StoreConfig =
   | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full' }
   /** `schema` holds Ferry's tables; `leaderPollMs` is how often a replica tries to become the leader. */
   | { kind: 'postgres'; url: string; schema: string; leaderPollMs: number };
+
+/** Where assets' bytes live: files under a directory Ferry serves. */
+export type BlobsConfig = { kind: 'disk'; path: string };
 
 export interface AgentTimers {
   heartbeatMs: number;
@@ -95,6 +100,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
     host: flags.host ?? env.FERRY_HOST ?? '127.0.0.1',
     dataDir,
     store: parseStore(flags.store ?? env.FERRY_STORE ?? '', dataDir, env),
+    blobs: parseBlobs(flags.blobs ?? env.FERRY_BLOBS ?? '', dataDir),
     gpus: gpuSpec === undefined ? null : parseGpuSpec(gpuSpec),
     agent: flags.agent ?? true,
     dockerHost: env.DOCKER_HOST || null,
@@ -143,6 +149,12 @@ function parseStore(url: string, dataDir: string, env: NodeJS.ProcessEnv): Store
   const synchronous = env.FERRY_SQLITE_SYNC ?? 'normal';
   if (synchronous !== 'normal' && synchronous !== 'full') throw invalid(`FERRY_SQLITE_SYNC: must be normal or full, got "${synchronous}"`);
   return { kind: 'sqlite', path, synchronous };
+}
+
+function parseBlobs(spec: string, dataDir: string): BlobsConfig {
+  if (spec === '') return { kind: 'disk', path: resolve(dataDir, 'blobs') };
+  if (spec.startsWith('disk:')) return { kind: 'disk', path: resolve(spec.slice(5)) };
+  throw invalid(`--blobs: "${spec}" is not disk:PATH`);
 }
 
 /** The store for a log line: the SQLite file, or the PostgreSQL URL without its password. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -10,6 +11,7 @@ import { discoverGpus } from './agent/gpu-discovery.js';
 import { localNodeId } from './agent/node-id.js';
 import { nodeRuntimes } from './agent/node-runtimes.js';
 import { buildApi } from './api/app.js';
+import { DiskBlobStore } from './blobs/disk/disk-blob-store.js';
 import { FerryMetrics } from './api/metrics.js';
 import type { ServerConfig, StoreConfig } from './config.js';
 import { ControlPlane } from './control/control-plane.js';
@@ -56,9 +58,11 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
   // A pure control plane cannot know its remote agents' runtimes: it accepts every type, and a node
   // without the one a version needs fails its instance with the reason.
   const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : RUNTIME_TYPES);
-  const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, onError, bus: opened.bus, leadership: opened.leadership, subscribers: parts.subscribers });
+  // Every replica signs transfer URLs with the one key the store keeps.
+  const blobs = await DiskBlobStore.open(config.blobs.path, await store.assets.signingKey(() => randomBytes(32)), clock);
+  const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, blobs, onError, bus: opened.bus, leadership: opened.leadership, subscribers: parts.subscribers });
   metrics = config.metrics ? new FerryMetrics(control) : null;
-  const { auth, functions, deployments, tasks, streams, fleet, gateway } = control;
+  const { auth, functions, deployments, tasks, streams, fleet, assets, gateway } = control;
 
   const adminKeyFile = join(config.dataDir, 'admin.key');
   let newAdminKey: string | null = null;
@@ -76,7 +80,7 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
       await writeFile(adminKeyFile, `${newAdminKey}\n`, { mode: 0o600 });
       await chmod(adminKeyFile, 0o600);
     }
-    api = await buildApi({ store, auth, functions, deployments, tasks, streams, fleet, gateway, metrics, version: VERSION }, log);
+    api = await buildApi({ store, auth, functions, deployments, tasks, streams, fleet, assets, gateway, metrics, version: VERSION }, log);
     const address = await api.listen({ port: config.port, host: config.host });
     control.start();
     let nodeId: string | null = null;

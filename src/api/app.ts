@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AgentProtocol } from '../core/agent-protocol.js';
+import type { AssetsService } from '../control/assets/assets-service.js';
 import type { AuthService, Principal } from '../control/auth-service.js';
 import type { DeploymentsService } from '../control/deployments-service.js';
 import type { FleetService } from '../control/fleet-service.js';
@@ -15,6 +16,7 @@ import type { Store } from '../store/store.js';
 import { errorHandler } from './error-handler.js';
 import type { FerryMetrics } from './metrics.js';
 import { agentRoutes } from './routes/agent.js';
+import { assetRoutes } from './routes/assets.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { fleetRoutes } from './routes/fleet.js';
@@ -34,6 +36,7 @@ export interface ApiServices {
   tasks: TasksService;
   streams: StreamsService;
   fleet: FleetService;
+  assets: AssetsService;
   /** Null when the server keeps no metrics (FERRY_METRICS=off). */
   metrics: FerryMetrics | null;
   /** The control plane's side of the agent protocol, for remote agents. */
@@ -124,6 +127,7 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger): P
   await app.register(fleetRoutes(services));
   await app.register(tenancyRoutes(services));
   await app.register(agentRoutes(services));
+  await app.register(assetRoutes(services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(dashboardRoutes());
   return app;

@@ -1,4 +1,5 @@
 import { type TSchema, Type } from '@sinclair/typebox';
+import { ASSET_STATUSES, CONTENT_TYPE_PATTERN } from '../core/assets.js';
 import { LIMITS } from '../core/limits.js';
 import { RUNTIME_TYPES } from '../core/runtime-types.js';
 import { DEPLOYMENT_STATES, INSTANCE_STATES, SCOPES, TASK_STATUSES, TASK_TYPES } from '../core/states.js';
@@ -111,6 +112,24 @@ export const PageQuery = {
 };
 export const ListQuery = Type.Object(PageQuery, strict);
 
+export const CreateAssetBody = Type.Object(
+  {
+    contentType: Type.String({ pattern: CONTENT_TYPE_PATTERN, description: 'the MIME type downloads are served with' }),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    sizeBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'the upload must carry exactly this many bytes' })),
+    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'the upload must hash to this (hex SHA-256)' })),
+    pinned: Type.Optional(Type.Boolean({ description: 'kept past its expiry' })),
+    ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 * 365 * 86_400, description: `kept this long (default ${LIMITS.defaultAssetTtlSeconds} s)` })),
+  },
+  strict,
+);
+export const AssetListQuery = Type.Object(
+  { ...PageQuery, status: Type.Optional(Type.Union(ASSET_STATUSES.map((s) => Type.Literal(s)))), taskId: Type.Optional(Type.String({ maxLength: 128, description: 'only the output assets of this task' })) },
+  strict,
+);
+/** The signed query of a transfer URL Ferry serves (see blobs/disk). */
+export const TransferQuerySchema = Type.Object({ expires: Type.Optional(Type.String({ maxLength: 20 })), max: Type.Optional(Type.String({ maxLength: 20 })), sig: Type.Optional(Type.String({ maxLength: 100 })) }, strict);
+
 export const TaskListQuery = Type.Object(
   {
     ...PageQuery,
@@ -163,6 +182,7 @@ const Id = (what: string) => Type.String({ minLength: 1, maxLength: 128, descrip
 export const FunctionParams = Type.Object({ functionId: Type.String({ minLength: 1, maxLength: 128, description: 'function id or name' }) });
 export const VersionParams = Type.Object({ functionId: FunctionParams.properties.functionId, versionId: Id('version') });
 export const TaskParams = Type.Object({ taskId: Id('task') });
+export const AssetParams = Type.Object({ assetId: Id('asset') });
 
 export const ErrorResponse = Type.Object(
   { error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }) },

@@ -1,6 +1,7 @@
 import type { DeploymentView, InstanceView } from '../control/deployments-service.js';
 import type { DeviceAllocation } from '../control/fleet-service.js';
 import type { TaskView } from '../control/tasks-service.js';
+import type { AssetRecord } from '../core/assets.js';
 import type { FleetEvent, FunctionRecord, LoadSample, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
 
 /** How records look on the wire: ISO timestamps, no tenant or internal scheduling fields. */
@@ -98,5 +99,23 @@ export function nodeJson(n: NodeRecord, allocated: Map<number, DeviceAllocation>
       const a = allocated.get(g.index);
       return { index: g.index, type: g.type, memoryMiB: g.memoryMiB, allocated: a?.whole ? 'whole' : a ? 'shared' : 'free', allocatedMemoryMiB: a?.whole ? g.memoryMiB : (a?.memoryMiB ?? 0) };
     }),
+  };
+}
+
+export function assetJson(a: AssetRecord) {
+  return {
+    id: a.id,
+    status: a.status,
+    contentType: a.contentType,
+    description: a.description,
+    sizeBytes: a.sizeBytes,
+    sha256: a.sha256,
+    taskId: a.taskId,
+    name: a.name,
+    pinned: a.pinned,
+    createdAt: iso(a.createdAt),
+    readyAt: iso(a.readyAt),
+    // `expiresAt` in an answer is its URL's; the asset's own end is `keepUntil` (null: pinned).
+    keepUntil: a.pinned ? null : iso(a.expiresAt),
   };
 }

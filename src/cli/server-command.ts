@@ -11,10 +11,11 @@ export function serverCommand(program: Command): void {
     .option('--port <port>', 'HTTP port (env FERRY_PORT; default 7700)')
     .option('--host <host>', 'address to listen on (env FERRY_HOST; default 127.0.0.1)')
     .option('--store <url>', 'sqlite:PATH (default: <data-dir>/ferry.db) or postgres://USER@HOST:PORT/DB for a fleet')
+    .option('--blobs <spec>', 'where assets are kept: disk:PATH (env FERRY_BLOBS; default disk:<data-dir>/blobs)')
     .option('--gpus <spec>', 'declared GPUs, e.g. 2xH200:143771 or none (default: nvidia-smi)')
     .option('--no-agent', 'run a pure control plane, without a local agent')
     .option('--examples', 'create and deploy the functions in examples/')
-    .action(async (opts: { port?: string; host?: string; store?: string; gpus?: string; agent: boolean; examples?: boolean }, cmd: Command) => {
+    .action(async (opts: { port?: string; host?: string; store?: string; blobs?: string; gpus?: string; agent: boolean; examples?: boolean }, cmd: Command) => {
       const config = parseServerConfig({ ...opts, dataDir: globals(cmd).dataDir }, process.env);
       // Loaded here so client commands never load the server, its store and its runtimes.
       const [{ startServer }, { jsonLogger }] = await Promise.all([import('../server.js'), import('./json-log.js')]);

@@ -1,7 +1,9 @@
+import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../core/clock.js';
 import { type Leadership, type SignalBus, soleLeader } from '../core/replicas.js';
 import type { Store } from '../store/store.js';
 import { AgentGateway } from './agent-gateway.js';
+import { AssetsService } from './assets/assets-service.js';
 import { AuthService } from './auth-service.js';
 import type { ControlConfig } from './control-config.js';
 import { DeploymentsService } from './deployments-service.js';
@@ -23,6 +25,8 @@ export interface ControlPlaneOptions {
   clock: Clock;
   config: ControlConfig;
   runtimes: ReadonlySet<string>;
+  /** Where assets' bytes are kept. */
+  blobs: BlobStore;
   onError: (err: unknown) => void;
   /** Other replicas on the same store (PostgreSQL); none for a single server. */
   bus?: SignalBus;
@@ -45,6 +49,7 @@ export class ControlPlane {
   readonly tasks: TasksService;
   readonly streams: StreamsService;
   readonly fleet: FleetService;
+  readonly assets: AssetsService;
   readonly gateway: AgentGateway;
   readonly auth: AuthService;
   /** The clock leases are judged by (the database's, on PostgreSQL). */
@@ -75,6 +80,7 @@ export class ControlPlane {
     this.tasks = new TasksService(store, this.functions, claimers, watchers, this.lifecycle, new ServingCache(wakeups, clock), clock, config.leaseMs);
     this.streams = new StreamsService(store, this.tasks, watchers, wakeups, config.streamPollMs);
     this.fleet = new FleetService(store);
+    this.assets = new AssetsService(store, options.blobs, clock);
     this.gateway = new AgentGateway(store, wakeups, claimers, watchers, this.lifecycle, clock, config);
     this.reaper = new LeaseReaper(store, this.lifecycle, wakeups, clock, config, onError);
     this.outcomes = new OutcomeDispatcher(store, wakeups, clock, config, onError);

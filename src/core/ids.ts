@@ -41,4 +41,5 @@ export const ID_PREFIX = {
   instance: 'ins',
   node: 'node',
   task: 'task',
+  asset: 'asset',
 } as const;

@@ -4,6 +4,12 @@ export const LIMITS = {
   maxBodyBytes: 6 * 1024 * 1024,
   /** Largest task input kept inline. */
   maxInputBytes: 5 * 1024 * 1024,
+  /** Largest asset one upload may carry. */
+  maxAssetBytes: 1024 ** 4,
+  /** How long an asset is kept unless pinned (or given its own `ttlSeconds`). */
+  defaultAssetTtlSeconds: 7 * 86_400,
+  /** How long a pre-signed upload or download URL stays valid. */
+  transferUrlSeconds: 3_600,
   /** Largest output kept inline; larger ones need assets. */
   maxInlineOutputBytes: 1024 * 1024,
   /** Log bytes kept per attempt; the rest is dropped with a marker line. */

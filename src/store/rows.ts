@@ -1,3 +1,4 @@
+import type { AssetRecord, AssetStatus } from '../core/assets.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
 import { type TaskOutcome, outcomeId } from '../core/outcomes.js';
 import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from '../core/states.js';
@@ -145,4 +146,20 @@ export const toOutcome = (r: Row, position: string): TaskOutcome => ({
   createdAt: Number(r.created_at),
   startedAt: num(r.started_at),
   at: Number(r.at),
+});
+
+export const toAsset = (r: Row): AssetRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  status: r.status as AssetStatus,
+  contentType: r.content_type as string,
+  description: r.description as string,
+  sizeBytes: num(r.size_bytes),
+  sha256: (r.sha256 as string | null) ?? null,
+  taskId: (r.task_id as string | null) ?? null,
+  name: (r.name as string | null) ?? null,
+  pinned: r.pinned === 1 || r.pinned === true,
+  createdAt: Number(r.created_at),
+  readyAt: num(r.ready_at),
+  expiresAt: Number(r.expires_at),
 });

@@ -1,4 +1,5 @@
 import { describe } from 'vitest';
+import { assetStoreContract } from './asset-store.contract.js';
 import { catalogStoreContract } from './catalog-store.contract.js';
 import { deploymentStoreContract } from './deployment-store.contract.js';
 import { type ManualClock, useContractFixture } from './fixture.contract.js';
@@ -21,5 +22,6 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
     fleetStoreContract(fx);
     taskQueueContract(fx);
     outcomeFeedContract(fx);
+    assetStoreContract(fx);
   });
 }

@@ -1,3 +1,4 @@
+import type { AssetStore } from './asset-store.js';
 import type { CatalogStore } from './catalog-store.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { FleetStore } from './fleet-store.js';
@@ -13,6 +14,7 @@ export interface StoreSlices {
   fleet: FleetStore;
   tasks: TaskQueue;
   outcomes: OutcomeFeed;
+  assets: AssetStore;
 }
 
 /**
@@ -30,4 +32,4 @@ export interface Store extends StoreSlices {
   close(): Promise<void>;
 }
 
-export const STORE_SLICES = ['tenants', 'catalog', 'deployments', 'fleet', 'tasks', 'outcomes'] as const satisfies readonly (keyof StoreSlices)[];
+export const STORE_SLICES = ['tenants', 'catalog', 'deployments', 'fleet', 'tasks', 'outcomes', 'assets'] as const satisfies readonly (keyof StoreSlices)[];

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../src/agent/agent.js';
 import { ProcessRuntime } from '../../src/agent/runtimes/process/process-runtime.js';
+import { DiskBlobStore } from '../../src/blobs/disk/disk-blob-store.js';
 import { type ControlConfig, DEFAULT_CONTROL_CONFIG } from '../../src/control/control-config.js';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -27,6 +29,7 @@ export class InProcessFleet {
       clock: systemClock,
       config: { ...DEFAULT_CONTROL_CONFIG, leaseMs: 3_000, reaperIntervalMs: 200, nodeLostMs: 10_000, reconcileIntervalMs: 300, retryBaseMs: 100, restartBaseMs: 100, ...config },
       runtimes: new Set(['process']),
+      blobs: new DiskBlobStore(join(this.dir, 'blobs'), randomBytes(32), systemClock),
       onError: (err) => this.errors.push(err),
     });
   }

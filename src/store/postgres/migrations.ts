@@ -355,6 +355,38 @@ CREATE TABLE feed_consumers (
 );
 `;
 
+/** Assets' records, the tasks holding input assets, and secrets every replica shares (see the SQLite migration 5). */
+const ASSETS_SQL = `
+CREATE TABLE assets (
+  seq BIGSERIAL PRIMARY KEY,
+  id TEXT COLLATE "C" NOT NULL UNIQUE,
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  status TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  description TEXT NOT NULL,
+  size_bytes BIGINT,
+  sha256 TEXT,
+  task_id TEXT COLLATE "C",
+  name TEXT,
+  pinned BOOLEAN NOT NULL,
+  created_at BIGINT NOT NULL,
+  ready_at BIGINT,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX assets_by_tenant ON assets (tenant_id, seq);
+CREATE INDEX assets_by_task ON assets (task_id) WHERE task_id IS NOT NULL;
+CREATE INDEX assets_by_expiry ON assets (expires_at) WHERE NOT pinned;
+CREATE TABLE task_input_assets (
+  asset_id TEXT COLLATE "C" NOT NULL,
+  task_id TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (asset_id, task_id)
+);
+CREATE TABLE store_secrets (
+  name TEXT PRIMARY KEY,
+  value BYTEA NOT NULL
+);
+`;
+
 /**
  * Forward-only migrations of the PostgreSQL store, applied in order and recorded in
  * `schema_migrations`. Never edit one that has shipped; add the next. Identifiers (ids, foreign
@@ -372,8 +404,8 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   { version: 3, name: 'claim functions', sql: HOT_FUNCTIONS_SQL },
   { version: 4, name: 'load samples', sql: LOAD_SAMPLES_SQL },
   { version: 5, name: 'outcome feed', sql: OUTCOME_FEED_SQL },
+  { version: 6, name: 'assets', sql: ASSETS_SQL },
 ];
-
 
 /**
  * Key of the advisory lock that serialises migrations: "ferry" in ASCII. It lies above 2^32, so it

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import type { Store } from '../store.js';
+import { PgAssetStore } from './asset-store.js';
 import { PgCatalogStore } from './catalog-store.js';
 import { PgConnection, type PoolOptions, createPool } from './connection.js';
 import { PgDeploymentStore } from './deployment-store.js';
@@ -35,6 +36,7 @@ export class PostgresStore implements Store {
   readonly fleet: PgFleetStore;
   readonly tasks: PgTaskQueue;
   readonly outcomes: PgOutcomeFeed;
+  readonly assets: PgAssetStore;
   private readonly conn: PgConnection;
   private closed = false;
 
@@ -50,6 +52,7 @@ export class PostgresStore implements Store {
     this.fleet = new PgFleetStore(this.conn);
     this.tasks = new PgTaskQueue(this.conn);
     this.outcomes = new PgOutcomeFeed(this.conn);
+    this.assets = new PgAssetStore(this.conn);
   }
 
   /** Connects and applies missing migrations. Throws STORE_UNAVAILABLE when the server cannot be reached. */

@@ -223,4 +223,40 @@ CREATE TABLE feed_consumers (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'assets',
+    // An asset's record (its bytes are in the blob store); the tasks that hold an input asset, so
+    // a delete can tell whether a live one does; secrets every replica shares (the URL signing key).
+    sql: `
+CREATE TABLE assets (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  description TEXT NOT NULL,
+  size_bytes INTEGER,
+  sha256 TEXT,
+  task_id TEXT,
+  name TEXT,
+  pinned INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  ready_at INTEGER,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX assets_by_tenant ON assets (tenant_id, seq);
+CREATE INDEX assets_by_task ON assets (task_id) WHERE task_id IS NOT NULL;
+CREATE INDEX assets_by_expiry ON assets (expires_at) WHERE pinned = 0;
+CREATE TABLE task_input_assets (
+  asset_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  PRIMARY KEY (asset_id, task_id)
+) WITHOUT ROWID;
+CREATE TABLE store_secrets (
+  name TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+`,
+  },
 ];

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../../core/clock.js';
 import type { Store } from '../store.js';
+import { SqliteAssetStore } from './asset-store.js';
 import { SqliteCatalogStore } from './catalog-store.js';
 import { SqliteConnection } from './connection.js';
 import { SqliteDeploymentStore } from './deployment-store.js';
@@ -25,6 +26,7 @@ export class SqliteStore implements Store {
   readonly fleet: SqliteFleetStore;
   readonly tasks: SqliteTaskQueue;
   readonly outcomes: SqliteOutcomeFeed;
+  readonly assets: SqliteAssetStore;
   private readonly conn: SqliteConnection;
 
   constructor(options: SqliteStoreOptions) {
@@ -35,6 +37,7 @@ export class SqliteStore implements Store {
     this.fleet = new SqliteFleetStore(this.conn);
     this.tasks = new SqliteTaskQueue(this.conn);
     this.outcomes = new SqliteOutcomeFeed(this.conn);
+    this.assets = new SqliteAssetStore(this.conn);
   }
 
   async now(): Promise<number> {

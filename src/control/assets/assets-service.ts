@@ -1,0 +1,149 @@
+import type { Readable } from 'node:stream';
+import type { BlobStore, ByteRange, TransferQuery } from '../../blobs/blob-store.js';
+import { type AssetRecord, type AssetStatus, type TransferTerms, uploadMismatch } from '../../core/assets.js';
+import type { Clock } from '../../core/clock.js';
+import { FerryError, invalid } from '../../core/errors.js';
+import { ID_PREFIX, newId } from '../../core/ids.js';
+import { LIMITS } from '../../core/limits.js';
+import type { Page } from '../../core/types.js';
+import type { PageRequest } from '../../store/paging.js';
+import type { Store } from '../../store/store.js';
+
+export interface CreateAssetRequest {
+  contentType: string;
+  description?: string;
+  /** Declared size: the upload must carry exactly this many bytes. */
+  sizeBytes?: number;
+  /** Declared hex SHA-256: the upload's bytes must hash to it. */
+  sha256?: string;
+  /** Kept past its expiry. */
+  pinned?: boolean;
+  /** Kept this long after its creation (default LIMITS.defaultAssetTtlSeconds). */
+  ttlSeconds?: number;
+}
+
+/** An asset with what its caller may do next: an upload URL while PENDING, a download URL once READY. */
+export interface AssetWithUrls {
+  asset: AssetRecord;
+  uploadUrl: string | null;
+  downloadUrl: string | null;
+  /** When the URL given stops working. */
+  urlExpiresAt: number | null;
+}
+
+/**
+ * Assets: their records in the store, their bytes in the blob store. Callers get pre-signed URLs
+ * to move the bytes; Ferry answers the disk adapter's URLs itself (`receive`, `send`). An asset
+ * is READY only once bytes of the declared size and checksum are stored.
+ */
+export class AssetsService {
+  constructor(
+    private readonly store: Pick<Store, 'assets'>,
+    private readonly blobs: BlobStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(tenantId: string, req: CreateAssetRequest, origin: string): Promise<AssetWithUrls> {
+    if (req.sizeBytes !== undefined && req.sizeBytes > LIMITS.maxAssetBytes) throw new FerryError('PAYLOAD_TOO_LARGE', `sizeBytes: an asset holds at most ${LIMITS.maxAssetBytes} bytes`);
+    const now = this.clock.now();
+    const asset: AssetRecord = {
+      id: newId(ID_PREFIX.asset, now),
+      tenantId,
+      status: 'PENDING',
+      contentType: req.contentType,
+      description: req.description ?? '',
+      sizeBytes: req.sizeBytes ?? null,
+      sha256: req.sha256?.toLowerCase() ?? null,
+      taskId: null,
+      name: null,
+      pinned: req.pinned ?? false,
+      createdAt: now,
+      readyAt: null,
+      expiresAt: now + (req.ttlSeconds ?? LIMITS.defaultAssetTtlSeconds) * 1000,
+    };
+    await this.store.assets.createAsset(asset);
+    return this.withUrls(asset, origin);
+  }
+
+  async get(tenantId: string, assetId: string, origin: string): Promise<AssetWithUrls> {
+    return this.withUrls(await this.record(tenantId, assetId), origin);
+  }
+
+  list(tenantId: string, filter: { status?: AssetStatus; taskId?: string }, page: PageRequest): Promise<Page<AssetRecord>> {
+    return this.store.assets.listAssets(tenantId, filter, page);
+  }
+
+  async delete(tenantId: string, assetId: string): Promise<void> {
+    const outcome = await this.store.assets.deleteAsset(tenantId, assetId);
+    if (outcome === 'absent') throw notFound(assetId);
+    if (outcome === 'in-use') throw new FerryError('ASSET_IN_USE', `asset ${assetId} is an input of a queued or running task; delete it once that task has ended`);
+    await this.blobs.delete(assetId);
+  }
+
+  /** The body of a PUT to a served upload URL: stored, checked against what was declared, and the asset made READY. */
+  async receive(assetId: string, body: Readable, maxBytes: number): Promise<AssetRecord> {
+    const served = this.servedBlobs();
+    const asset = await this.store.assets.assetById(assetId);
+    if (!asset) throw notFound(assetId);
+    if (asset.status === 'READY') throw new FerryError('ASSET_READY', `asset ${assetId} is already uploaded; create another asset for other bytes`);
+    const stored = await served.write(assetId, body, maxBytes);
+    const mismatch = uploadMismatch(asset, stored);
+    if (mismatch) {
+      await this.blobs.delete(assetId);
+      throw invalid(`${mismatch}; nothing was kept, the upload may be retried`);
+    }
+    const ready = await this.store.assets.markAssetReady(assetId, stored, this.clock.now());
+    if (!ready) {
+      // Deleted while its bytes were on the way.
+      await this.blobs.delete(assetId);
+      throw notFound(assetId);
+    }
+    return ready;
+  }
+
+  /** A served download: the READY asset's record and its bytes (or a range of them). */
+  async send(assetId: string, range: (sizeBytes: number) => ByteRange | null): Promise<{ asset: AssetRecord; body: Readable; range: ByteRange | null }> {
+    const served = this.servedBlobs();
+    const asset = await this.store.assets.assetById(assetId);
+    if (!asset) throw notFound(assetId);
+    if (asset.status !== 'READY') throw new FerryError('ASSET_NOT_READY', `asset ${assetId} has not been uploaded yet`);
+    const wanted = range(asset.sizeBytes!);
+    const read = await served.read(assetId, wanted);
+    if (!read) throw new FerryError('NOT_FOUND', `the bytes of asset ${assetId} are gone from the blob store`);
+    return { asset, body: read.body, range: wanted };
+  }
+
+  /** Checks a served transfer's signature; the terms it grants, or FORBIDDEN. */
+  authorize(method: 'GET' | 'PUT', assetId: string, query: TransferQuery): TransferTerms {
+    return this.servedBlobs().authorize(method, assetId, query);
+  }
+
+  private servedBlobs(): NonNullable<BlobStore['served']> {
+    if (!this.blobs.served) throw new FerryError('ROUTE_NOT_FOUND', `this server keeps blobs in ${this.blobs.kind}: its transfer URLs point there`);
+    return this.blobs.served;
+  }
+
+  private async record(tenantId: string, assetId: string): Promise<AssetRecord> {
+    const asset = await this.store.assets.getAsset(tenantId, assetId);
+    if (!asset) throw notFound(assetId);
+    if (!asset.pinned && asset.expiresAt <= this.clock.now()) throw new FerryError('ASSET_NOT_FOUND', `asset ${assetId} expired at ${new Date(asset.expiresAt).toISOString()}`);
+    if (asset.status === 'PENDING' && !this.blobs.served) {
+      // URLs that point elsewhere tell Ferry nothing of an upload's end: the store is asked.
+      const stored = await this.blobs.stat(assetId);
+      if (stored && !uploadMismatch(asset, stored)) return (await this.store.assets.markAssetReady(assetId, stored, this.clock.now())) ?? asset;
+    }
+    return asset;
+  }
+
+  private async withUrls(asset: AssetRecord, origin: string): Promise<AssetWithUrls> {
+    const urlFor = this.clock.now() + LIMITS.transferUrlSeconds * 1000;
+    const urlExpiresAt = asset.pinned ? urlFor : Math.min(asset.expiresAt, urlFor);
+    if (asset.status === 'PENDING') {
+      const maxBytes = asset.sizeBytes ?? LIMITS.maxAssetBytes;
+      return { asset, uploadUrl: await this.blobs.uploadUrl(asset.id, { origin, expiresAt: urlExpiresAt, maxBytes, contentType: asset.contentType }), downloadUrl: null, urlExpiresAt };
+    }
+    return { asset, uploadUrl: null, downloadUrl: await this.blobs.downloadUrl(asset.id, { origin, expiresAt: urlExpiresAt }), urlExpiresAt };
+  }
+}
+
+const notFound = (assetId: string): FerryError => new FerryError('ASSET_NOT_FOUND', `no asset ${assetId}`);

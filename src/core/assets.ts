@@ -1,0 +1,70 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * An asset: a stored file (an input over the inline limit, model weights, a task's output file),
+ * moved in and out through pre-signed URLs. It is PENDING from its creation until an upload has
+ * completed with the declared size and checksum, then READY; it never goes back.
+ */
+export const ASSET_STATUSES = ['PENDING', 'READY'] as const;
+export type AssetStatus = (typeof ASSET_STATUSES)[number];
+
+export interface AssetRecord {
+  id: string;
+  tenantId: string;
+  status: AssetStatus;
+  contentType: string;
+  description: string;
+  /** The size in bytes: as declared at creation while PENDING (null if none was), as stored once READY. */
+  sizeBytes: number | null;
+  /** Hex SHA-256 of the bytes: as declared while PENDING (null if none was), as stored once READY. */
+  sha256: string | null;
+  /** The task that wrote it (an output asset), with the file's name in its output directory. */
+  taskId: string | null;
+  name: string | null;
+  /** Kept past its expiry only when pinned. */
+  pinned: boolean;
+  createdAt: number;
+  readyAt: number | null;
+  expiresAt: number;
+}
+
+/** What the bytes that arrived are: the upload's own count and checksum. */
+export interface BlobInfo {
+  sizeBytes: number;
+  sha256: string;
+}
+
+/** Why stored bytes do not make the asset READY, or null when they do. */
+export function uploadMismatch(asset: Pick<AssetRecord, 'sizeBytes' | 'sha256'>, got: BlobInfo): string | null {
+  if (asset.sizeBytes !== null && got.sizeBytes !== asset.sizeBytes) return `the upload carried ${got.sizeBytes} bytes where ${asset.sizeBytes} were declared`;
+  if (asset.sha256 !== null && got.sha256 !== asset.sha256) return `the upload's sha256 is ${got.sha256}, not the declared ${asset.sha256}`;
+  return null;
+}
+
+/**
+ * The terms a pre-signed transfer URL grants: one method on one asset until `expiresAt`, an
+ * upload at most `maxBytes` long. The signature is an HMAC-SHA256 over all of them, so changing
+ * any (a later expiry, a larger limit, GET for PUT, another asset) breaks it.
+ */
+export interface TransferTerms {
+  method: 'GET' | 'PUT';
+  assetId: string;
+  expiresAt: number;
+  maxBytes: number;
+}
+
+export function signTransfer(key: Buffer, terms: TransferTerms): string {
+  return createHmac('sha256', key).update(`${terms.method}\n${terms.assetId}\n${terms.expiresAt}\n${terms.maxBytes}`).digest('base64url');
+}
+
+/** Why a transfer is refused (tampered or expired), or null when its signature and expiry hold. */
+export function checkTransfer(key: Buffer, terms: TransferTerms, signature: string, now: number): string | null {
+  const expected = Buffer.from(signTransfer(key, terms));
+  const given = Buffer.from(signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'the URL signature does not match: the URL was altered or is not for this request';
+  if (now > terms.expiresAt) return `the URL expired at ${new Date(terms.expiresAt).toISOString()}`;
+  return null;
+}
+
+/** A plain MIME type (`type/subtype`, parameters allowed), as a Content-Type header takes it. */
+export const CONTENT_TYPE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\\s*;.{0,200})?$';
