@@ -3,6 +3,7 @@ import { FerryError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { EXIT, exitCodeOf } from './context.js';
 import { agentCommand } from './agent-command.js';
+import { assetsCommands } from './assets-commands.js';
 import { deployCommands } from './deploy-commands.js';
 import { fleetCommands } from './fleet-commands.js';
 import { functionsCommands } from './functions-commands.js';
@@ -27,6 +28,7 @@ deployCommands(program);
 invokeCommand(program);
 tasksCommands(program);
 fleetCommands(program);
+assetsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -22,6 +22,7 @@ import type {
   TaskStreamEvent,
   VersionInfo,
 } from './types.js';
+import { AssetsClient } from './assets-client.js';
 import { type ServerSentEvent, readServerSentEvents } from './sse.js';
 
 export * from './types.js';
@@ -56,6 +57,8 @@ function apiError(status: number, body: unknown, fallback: string): FerryError {
  */
 export class FerryClient {
   private readonly base: string;
+  /** Assets: create, upload and download (streamed), list, delete. */
+  readonly assets = new AssetsClient((method, path, body) => this.request(method, path, body));
 
   constructor(
     baseUrl: string,

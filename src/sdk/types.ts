@@ -151,3 +151,33 @@ export interface KeyInfo {
   scope: Scope;
   key: string;
 }
+
+export interface AssetInfo {
+  id: string;
+  status: 'PENDING' | 'READY';
+  contentType: string;
+  description: string;
+  sizeBytes: number | null;
+  sha256: string | null;
+  /** Set on a task's output asset, with its file name. */
+  taskId: string | null;
+  name: string | null;
+  pinned: boolean;
+  createdAt: string;
+  readyAt: string | null;
+  /** When the asset goes, unless pinned (null). */
+  keepUntil: string | null;
+  /** While PENDING: where to PUT the bytes. Once READY: where to GET them. Both until `expiresAt`. */
+  uploadUrl?: string;
+  downloadUrl?: string;
+  expiresAt?: string | null;
+}
+
+export interface CreateAssetRequest {
+  contentType: string;
+  description?: string;
+  sizeBytes?: number;
+  sha256?: string;
+  pinned?: boolean;
+  ttlSeconds?: number;
+}
