@@ -36,6 +36,8 @@ export interface ServerConfig {
   dockerHost: string | null;
   control: ControlConfig;
   agentTimers: AgentTimers;
+  /** FERRY_ASSET_CACHE_BYTES: bytes of input assets the local agent's node keeps. */
+  assetCacheBytes: number;
 }
 
 export type StoreConfig =
@@ -74,7 +76,11 @@ export interface RemoteAgentConfig {
   /** DOCKER_HOST for the docker runtime; null for the default socket. */
   dockerHost: string | null;
   timers: AgentTimers;
+  /** FERRY_ASSET_CACHE_BYTES: bytes of input assets the node keeps. */
+  assetCacheBytes: number;
 }
+
+const DEFAULT_ASSET_CACHE_BYTES = 20 * 1024 ** 3;
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name];
@@ -121,6 +127,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
       outcomeRetentionMs: int(env, 'FERRY_OUTCOME_RETENTION_MS', d.outcomeRetentionMs),
     },
     agentTimers: parseAgentTimers(env),
+    assetCacheBytes: int(env, 'FERRY_ASSET_CACHE_BYTES', DEFAULT_ASSET_CACHE_BYTES),
   });
 }
 
@@ -201,5 +208,6 @@ export function parseAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv): Rea
     gpus: gpuSpec === undefined ? null : parseGpuSpec(gpuSpec),
     dockerHost: env.DOCKER_HOST || null,
     timers: parseAgentTimers(env),
+    assetCacheBytes: int(env, 'FERRY_ASSET_CACHE_BYTES', DEFAULT_ASSET_CACHE_BYTES),
   });
 }

@@ -35,7 +35,7 @@ export async function startRemoteAgent(config: RemoteAgentConfig, log: Logger): 
   const workDir = join(config.dataDir, 'node');
   const runtimes = await nodeRuntimes({ workDir, dockerHost: config.dockerHost, gpus: config.gpus ? 'declared' : 'nvidia' }, (msg) => log.info(msg));
   const gpus = config.gpus ?? (await discoverGpus());
-  const agent = new Agent(client, runtimes, { nodeId, nodeName: config.nodeName, gpus, workDir, ...config.timers }, onError);
+  const agent = new Agent(client, runtimes, { nodeId, nodeName: config.nodeName, gpus, workDir, ...config.timers, assetCacheBytes: config.assetCacheBytes, controlUrl: config.servers[0]! }, onError);
   try {
     await agent.start();
   } catch (err) {

@@ -82,17 +82,19 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
     }
     api = await buildApi({ store, auth, functions, deployments, tasks, streams, fleet, assets, gateway, metrics, version: VERSION }, log);
     const address = await api.listen({ port: config.port, host: config.host });
+    const url = address.replace('0.0.0.0', '127.0.0.1');
     control.start();
     let nodeId: string | null = null;
     if (runtimes) {
       nodeId = await localNodeId(config.dataDir);
       const gpus = config.gpus ?? (await discoverGpus());
-      agent = new Agent(control.gateway, runtimes, { nodeId, nodeName: hostname(), gpus, workDir, ...config.agentTimers, onTaskStarted: metrics?.taskDispatched }, onError);
+      const agentConfig = { nodeId, nodeName: hostname(), gpus, workDir, ...config.agentTimers, assetCacheBytes: config.assetCacheBytes, controlUrl: url };
+      agent = new Agent(control.gateway, runtimes, { ...agentConfig, onTaskStarted: metrics?.taskDispatched, onAssetFetch: metrics?.assetFetched }, onError);
       await agent.start();
     }
     // Examples are created as the admin, whose key only the replica that created the store has.
     const examples = config.examples && existsSync(adminKeyFile) ? await deployExamples(adminKeyFile, control, log) : [];
-    return { url: address.replace('0.0.0.0', '127.0.0.1'), newAdminKey, adminKeyFile, nodeId, examples, close };
+    return { url, newAdminKey, adminKeyFile, nodeId, examples, close };
   } catch (err) {
     await close().catch(onError);
     throw err;

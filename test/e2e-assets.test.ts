@@ -5,7 +5,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadAsset, uploadAsset } from '../src/sdk/asset-files.js';
-import { FerryServer, eventually } from './helpers/ferry-server.js';
+import { FerryClient } from '../src/sdk/client.js';
+import { FerryServer, eventually, jobFunction } from './helpers/ferry-server.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 /** The JSON of an answer, loosely typed: the cases read the fields they check. */
@@ -146,5 +147,65 @@ describe('assets: pre-signed upload and download through the disk blob store', (
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toMatch(/contentType|sizeBytes/);
     expect((await api('POST', '/v1/assets', { contentType: 'text/plain', sha256: 'xyz' })).json.error.message).toMatch(/sha256/);
+  });
+});
+
+describe('input assets: named by a task, fetched by the node into its input-assets directory, through its cache', () => {
+  const server = new FerryServer();
+  let functionId = '';
+
+  beforeAll(async () => {
+    await server.start();
+    const fn = await server.client.createFunction(jobFunction('checksums', {}, { concurrency: 2 }));
+    functionId = fn.id;
+    await server.client.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
+  });
+  afterAll(() => server.dispose());
+
+  const fetches = async (): Promise<Record<string, number>> => {
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.adminKey}` } })).text();
+    const count = (result: string): number => Number(text.split('\n').find((l) => l.startsWith(`ferry_node_asset_fetches_total{result="${result}"}`))?.split(' ')[1] ?? 0);
+    return { download: count('download'), hit: count('hit') };
+  };
+
+  it('hands a job its assets byte for byte, downloads each once per node, and holds them while a task uses them', async () => {
+    const weights = randomBytes(2_000_000);
+    const shard = randomBytes(70_000);
+    const a = await uploadAsset(server.client, weights, { contentType: 'application/octet-stream' });
+    const b = await uploadAsset(server.client, shard, { contentType: 'application/octet-stream' });
+
+    const first = await server.client.submit({ functionId, input: { checksumInputs: true }, inputAssets: [a.id, b.id] });
+    expect(first.inputAssets).toEqual([a.id, b.id]);
+    const done = await server.client.wait(first.id, { timeoutMs: 20_000 });
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.output).toEqual({ assets: { [a.id]: { sizeBytes: weights.length, sha256: sha256(weights) }, [b.id]: { sizeBytes: shard.length, sha256: sha256(shard) } } });
+    expect(await fetches()).toEqual({ download: 2, hit: 0 });
+
+    // The same weights again, by invoke and its header: from the node's cache.
+    const again = await fetch(`${server.url}/v1/functions/${functionId}/invoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json', 'ferry-input-assets': a.id, prefer: 'wait=20' },
+      body: JSON.stringify({ checksumInputs: true }),
+    });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ assets: { [a.id]: { sizeBytes: weights.length, sha256: sha256(weights) } } });
+    expect(await fetches()).toEqual({ download: 2, hit: 1 });
+
+    // A queued task holds its assets: deleting one is refused until the task has ended.
+    const held = await server.client.submit({ functionId, input: { sleepMs: 1_500 }, inputAssets: [b.id] });
+    const refused = await fetch(`${server.url}/v1/assets/${b.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.adminKey}` } });
+    expect([refused.status, (await errorOf(refused)).code]).toEqual([409, 'ASSET_IN_USE']);
+    await server.client.wait(held.id, { timeoutMs: 20_000 });
+    await server.client.assets.delete(b.id);
+  });
+
+  it('refuses an unknown, foreign or unfinished asset, naming it', async () => {
+    const pending = await server.client.assets.create({ contentType: 'text/plain' });
+    const tenant = await server.client.createTenant('someone-else');
+    const theirs = await new FerryClient(server.url, tenant.adminKey.key).assets.create({ contentType: 'text/plain' });
+    for (const [id, why] of [['asset_0000000000nothere', `no asset asset_0000000000nothere`], [theirs.id, `no asset ${theirs.id}`], [pending.id, `asset ${pending.id} is PENDING`]] as const) {
+      await expect(server.client.submit({ functionId, input: {}, inputAssets: [id] })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining(why) });
+    }
+    await expect(server.client.submit({ functionId, input: {}, inputAssets: ['not-an-asset'] })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('inputAssets') });
   });
 });

@@ -1,8 +1,10 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTerminalTask } from '../src/core/states.js';
+import { uploadAsset } from '../src/sdk/asset-files.js';
 import type { TaskInfo } from '../src/sdk/client.js';
 import { FerryAgent } from './helpers/ferry-agent.js';
 import { FerryServer, eventually, jobFunction } from './helpers/ferry-server.js';
@@ -61,6 +63,17 @@ describe('remote agents over HTTP', () => {
     expect(logs.stdout).toContain('line 1');
     const instances = (await server.client.instances()).items.filter((i) => i.versionId === fn.version.id);
     expect(instances.map((i) => i.gpus.length)).toEqual([1, 1, 1]);
+    await server.client.undeploy(fn.id, fn.version.id);
+  });
+
+  it('fetches input assets over HTTP from the control plane the agent talks to', async () => {
+    const fn = await server.client.createFunction(jobFunction('remote-checksums', {}, { resources: { gpus: 1, gpuType: 'H200' } }));
+    await server.client.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
+    const bytes = randomBytes(500_000);
+    const asset = await uploadAsset(server.client, bytes);
+    const task = await server.client.submit({ functionId: fn.id, input: { checksumInputs: true }, inputAssets: [asset.id] });
+    const done = await server.client.wait(task.id, { timeoutMs: 20_000 });
+    expect(done.output).toEqual({ assets: { [asset.id]: { sizeBytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') } } });
     await server.client.undeploy(fn.id, fn.version.id);
   });
 

@@ -3,6 +3,7 @@ import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
 import { FerryError } from '../core/errors.js';
 import type { LeaseReport, TaskRecord, TaskRef } from '../core/types.js';
+import { type AssetFetch, AssetCache } from './asset-cache.js';
 import { LocalInstance } from './local-instance.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { TaskDirs } from './task-files.js';
@@ -19,8 +20,14 @@ export interface AgentConfig {
   claimWaitMs: number;
   logFlushMs: number;
   progressPollMs: number;
+  /** Bytes of input assets the node keeps (least recently used go first). */
+  assetCacheBytes: number;
+  /** The control plane the relative URLs of Ferry-served blobs are on. */
+  controlUrl: string;
   /** See ExecutorConfig.onTaskStarted. */
   onTaskStarted?: (task: TaskRecord) => void;
+  /** Told of each input asset fetched: from the network or from the node's cache. */
+  onAssetFetch?: (result: AssetFetch, sizeBytes: number) => void;
 }
 
 /**
@@ -37,6 +44,7 @@ export class Agent {
   private stopped = false;
   private rejoining: Promise<void> | null = null;
   private readonly taskDirs: TaskDirs;
+  private readonly assets: AssetCache;
 
   constructor(
     private readonly protocol: AgentProtocol,
@@ -45,12 +53,14 @@ export class Agent {
     private readonly onError: (err: unknown) => void,
   ) {
     this.taskDirs = new TaskDirs(join(config.workDir, 'tasks'));
+    this.assets = new AssetCache(join(config.workDir, 'assets'), config.assetCacheBytes, config.controlUrl, config.onAssetFetch);
   }
 
   async start(): Promise<void> {
     // Anything a crashed predecessor left running goes before this node says it is empty.
     for (const runtime of new Set(this.runtimes.values())) await runtime.reapLeftovers();
     await this.taskDirs.reset();
+    await this.assets.start();
     await this.register();
     this.unsubscribe = this.protocol.subscribe(this.config.nodeId, {
       assignmentsChanged: () => this.sync(),
@@ -119,6 +129,7 @@ export class Agent {
         {
           instancesDir: join(this.config.workDir, 'instances'),
           taskDirs: this.taskDirs,
+          assets: this.assets,
           claimWaitMs: this.config.claimWaitMs,
           logFlushMs: this.config.logFlushMs,
           progressPollMs: this.config.progressPollMs,

@@ -1,4 +1,5 @@
 import type { AgentNotifications, AgentProtocol, ClaimRequest, HeldLeases, InstanceAssignment } from '../core/agent-protocol.js';
+import type { AssetTransfer } from '../core/assets.js';
 import { sleep } from '../core/clock.js';
 import type { AttemptOutcome } from '../core/completion.js';
 import { FerryError } from '../core/errors.js';
@@ -77,6 +78,11 @@ export class HttpAgentClient implements AgentProtocol {
 
   async progress(ref: TaskRef, progress: TaskProgress): Promise<void> {
     await this.call('POST', `/v1/agent/tasks/${encodeURIComponent(ref.id)}/progress`, { attempt: ref.attempt, ...progress });
+  }
+
+  async inputAssets(task: Pick<TaskRecord, 'id' | 'attempt' | 'tenantId'>): Promise<AssetTransfer[]> {
+    const query = new URLSearchParams({ attempt: String(task.attempt), tenantId: task.tenantId });
+    return (await this.call<{ items: AssetTransfer[] }>('GET', `/v1/agent/tasks/${encodeURIComponent(task.id)}/input-assets?${query}`)).items;
   }
 
   async logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void> {

@@ -2,6 +2,7 @@ import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { AttemptOutcome } from '../core/completion.js';
 import { TASK_ERRORS } from '../core/task-errors.js';
 import type { TaskRecord, TaskRef } from '../core/types.js';
+import { type AssetCache, AssetUnavailable } from './asset-cache.js';
 import { LogCollector } from './log-collector.js';
 import type { RuntimeInstance } from './runtimes/runtime.js';
 import { type TaskDirs, type TaskFiles, readProgress } from './task-files.js';
@@ -12,6 +13,8 @@ export type StopReason = 'cancel' | 'timeout' | 'lost';
 export interface ExecutorConfig {
   /** The node's attempt directories. */
   taskDirs: TaskDirs;
+  /** The node's input assets. */
+  assets: AssetCache;
   logFlushMs: number;
   progressPollMs: number;
   /** Told as each attempt is handed to its instance, its files ready (the end of dispatch), for metrics. */
@@ -50,6 +53,7 @@ export class TaskRun {
     let files: TaskFiles | null = null;
     try {
       files = await this.config.taskDirs.acquire(this.task);
+      if (this.task.inputAssets.length > 0) await this.config.assets.provide(await this.protocol.inputAssets(this.task), files.inputAssetsDir, this.abort.signal);
       const progressFile = files.progressFile;
       let mtime = 0;
       let polling: Promise<void> = Promise.resolve();
@@ -76,10 +80,13 @@ export class TaskRun {
         await logs.flush(true);
       }
     } catch (err) {
-      this.onError(err);
+      const unavailable = err instanceof AssetUnavailable && this.stopReason === null;
+      if (unavailable) logs.system(`[ferry] attempt ${this.task.attempt}: input asset ${err.assetId} could not be fetched: ${err.message}`);
+      else this.onError(err);
       await logs.flush(true).catch(this.onError);
       if (this.stopReason !== 'lost') {
-        await this.report(this.ref, { status: 'FAILED', error: TASK_ERRORS.agentError((err as Error).message) }).catch(this.onError);
+        const error = unavailable ? TASK_ERRORS.assetUnavailable(err.assetId, err.message) : TASK_ERRORS.agentError((err as Error).message);
+        await this.report(this.ref, { status: 'FAILED', error }).catch(this.onError);
       }
     } finally {
       clearTimeout(timeout);

@@ -58,6 +58,8 @@ export const HeartbeatBody = Type.Object(
   strict,
 );
 
+export const InputAssetsQuery = Type.Object({ attempt: Attempt, tenantId: Type.String({ minLength: 1, maxLength: 128 }) }, strict);
+
 export const ProgressBody = Type.Object(
   {
     attempt: Attempt,

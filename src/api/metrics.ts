@@ -36,6 +36,7 @@ export class FerryMetrics {
     TASK_BUCKETS,
   );
   private readonly runTime = this.histogram('ferry_task_run_seconds', 'Time from the lease of a task’s last attempt to its end, by tenant, function and final status.', ['tenant', 'function', 'status'], TASK_BUCKETS);
+  private readonly assetFetches = this.counter('ferry_node_asset_fetches_total', 'Input assets handed to tasks on the local agent’s node, by whether they were downloaded or found in its cache.', ['result']);
   private readonly dispatch = this.histogram('ferry_task_dispatch_seconds', 'Time from a lease to the attempt reaching its instance on the local agent.', [], FAST_BUCKETS);
   readonly http = this.histogram('ferry_http_request_duration_seconds', 'HTTP requests served (not streams or long polls), by method, route template and status code.', ['method', 'route', 'status_code'], FAST_BUCKETS);
   private readonly storeLatency = this.histogram('ferry_store_operation_duration_seconds', 'Store calls, by operation.', ['operation'], FAST_BUCKETS);
@@ -70,6 +71,11 @@ export class FerryMetrics {
   readonly storeCall = (operation: string, secs: number, failed: boolean): void => {
     this.storeLatency.observe({ operation }, secs);
     if (failed) this.storeErrors.inc({ operation });
+  };
+
+  /** For the local agent: an input asset was handed to a task, downloaded or from the node's cache. */
+  readonly assetFetched = (result: 'download' | 'hit'): void => {
+    this.assetFetches.inc({ result });
   };
 
   /** For the local agent: an attempt reached its instance. */

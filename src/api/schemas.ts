@@ -94,6 +94,9 @@ export const SubmitTaskBody = Type.Object(
     priority: Type.Optional(Type.Integer({ minimum: LIMITS.minPriority, maximum: LIMITS.maxPriority })),
     timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxTimeoutSeconds })),
     idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    inputAssets: Type.Optional(
+      Type.Array(Type.String({ pattern: '^asset_[0-9a-z]{1,64}$' }), { maxItems: LIMITS.maxInputAssets, uniqueItems: true, description: 'READY assets the task finds in its input-assets directory' }),
+    ),
   },
   strict,
 );
@@ -221,6 +224,7 @@ export const TaskResponse = Type.Object(
     startedAt: Timestamp,
     finishedAt: Timestamp,
     expiresAt: Type.String({ format: 'date-time' }),
+    inputAssets: Type.Array(Type.String(), { description: 'asset ids the task holds as inputs' }),
     input: Type.Optional(Type.Unknown()),
     output: Type.Optional(Type.Unknown()),
     error: TaskError,

@@ -38,6 +38,7 @@ export function taskJson(t: TaskView | TaskRecord, detail: boolean) {
     startedAt: iso(t.startedAt),
     finishedAt: iso(t.finishedAt),
     expiresAt: iso(t.expiresAt),
+    inputAssets: t.inputAssets,
     ...(detail ? { input: t.input, output: t.output } : {}),
     error: t.error,
   };

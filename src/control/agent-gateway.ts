@@ -1,11 +1,13 @@
+import type { AssetTransfer } from '../core/assets.js';
 import type { AgentNotifications, AgentProtocol, ClaimRequest, HeldLeases, InstanceAssignment } from '../core/agent-protocol.js';
 import type { Clock } from '../core/clock.js';
 import { FerryError } from '../core/errors.js';
 import type { AttemptOutcome } from '../core/completion.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
-import { LIVE_INSTANCE_STATES, instanceStatesBefore } from '../core/states.js';
+import { LIVE_INSTANCE_STATES, instanceStatesBefore, isLeasedTask } from '../core/states.js';
 import type { LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef, VersionRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
+import type { AssetsService } from './assets/assets-service.js';
 import type { ControlConfig } from './control-config.js';
 import { recordDeploymentEvent } from './deployment-events.js';
 import type { TaskLifecycle } from './task-lifecycle.js';
@@ -28,6 +30,7 @@ export class AgentGateway implements AgentProtocol {
     private readonly lifecycle: TaskLifecycle,
     private readonly clock: Clock,
     private readonly config: ControlConfig,
+    private readonly assets: AssetsService,
   ) {}
 
   async registerNode(node: { id: string; name: string; gpus: GpuDevice[] }): Promise<void> {
@@ -133,6 +136,12 @@ export class AgentGateway implements AgentProtocol {
 
   async progress(ref: TaskRef, progress: TaskProgress): Promise<void> {
     if (await this.store.tasks.reportProgress(ref, progress)) this.watchers.changed(ref.id);
+  }
+
+  async inputAssets(task: Pick<TaskRecord, 'id' | 'attempt' | 'tenantId'>): Promise<AssetTransfer[]> {
+    const current = await this.store.tasks.getTask(task.tenantId, task.id);
+    if (!current || current.attempt !== task.attempt || !isLeasedTask(current.status)) throw new FerryError('TASK_NOT_FOUND', `attempt ${task.attempt} of task ${task.id} is not running`);
+    return this.assets.transfersFor(task.tenantId, current.inputAssets);
   }
 
   async logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void> {

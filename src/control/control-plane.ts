@@ -81,7 +81,7 @@ export class ControlPlane {
     this.streams = new StreamsService(store, this.tasks, watchers, wakeups, config.streamPollMs);
     this.fleet = new FleetService(store);
     this.assets = new AssetsService(store, options.blobs, clock);
-    this.gateway = new AgentGateway(store, wakeups, claimers, watchers, this.lifecycle, clock, config);
+    this.gateway = new AgentGateway(store, wakeups, claimers, watchers, this.lifecycle, clock, config, this.assets);
     this.reaper = new LeaseReaper(store, this.lifecycle, wakeups, clock, config, onError);
     this.outcomes = new OutcomeDispatcher(store, wakeups, clock, config, onError);
     for (const s of options.subscribers ?? []) this.outcomes.subscribe(s);

@@ -22,7 +22,7 @@ export type TaskView = TaskRecord & { position?: number };
 /** Submitting, reading, cancelling and waiting for tasks. */
 export class TasksService {
   constructor(
-    private readonly store: Pick<Store, 'deployments' | 'tasks'>,
+    private readonly store: Pick<Store, 'deployments' | 'tasks' | 'assets'>,
     private readonly functions: FunctionsService,
     private readonly claimers: ClaimWaiters,
     private readonly watchers: TaskWatchers,
@@ -102,6 +102,7 @@ export class TasksService {
     if (Buffer.byteLength(inputJson) > LIMITS.maxInputBytes) {
       throw new FerryError('PAYLOAD_TOO_LARGE', `input: ${Buffer.byteLength(inputJson)} bytes is over the ${LIMITS.maxInputBytes}-byte inline limit; upload it as an asset`);
     }
+    const inputAssets = req.inputAssets?.length ? await this.checkInputAssets(tenantId, req.inputAssets) : undefined;
     const task = newTask(
       {
         tenantId,
@@ -113,13 +114,25 @@ export class TasksService {
         maxAttempts: version.spec.retries + 1,
         timeoutSeconds: req.timeoutSeconds ?? version.spec.timeoutSeconds,
         idempotencyKey: req.idempotencyKey ?? null,
+        inputAssets,
         maxQueuedMs: version.spec.maxQueuedSeconds * 1000,
       },
       this.clock.now(),
     );
     // The hash covers what the caller asked, not the version picked for them, so a retry matches.
-    const requestHash = task.idempotencyKey === null ? null : hashRequest([fn.id, req.versionId ?? '', req.taskType ?? '', inputJson]);
+    const requestHash = task.idempotencyKey === null ? null : hashRequest([fn.id, req.versionId ?? '', req.taskType ?? '', inputJson, task.inputAssets.join(',')]);
     return { newTask: { task, requestHash }, versionId: version.id };
+  }
+
+  /** The ids, once each is a READY, unexpired asset of the tenant; else the first that is not, named. */
+  private async checkInputAssets(tenantId: string, ids: string[]): Promise<string[]> {
+    const now = this.clock.now();
+    for (const id of ids) {
+      const asset = await this.store.assets.getAsset(tenantId, id);
+      if (!asset || (!asset.pinned && asset.expiresAt <= now)) throw invalid(`inputAssets: no asset ${id}`);
+      if (asset.status !== 'READY') throw invalid(`inputAssets: asset ${id} is ${asset.status}: its upload has not completed`);
+    }
+    return ids;
   }
 
   /** A function with its serving deployments and their versions. */

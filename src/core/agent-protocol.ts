@@ -1,3 +1,4 @@
+import type { AssetTransfer } from './assets.js';
 import type { AttemptOutcome } from './completion.js';
 import type { GpuDevice } from './gpu-spec.js';
 import type { InstanceRecord, LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef, VersionRecord } from './types.js';
@@ -60,6 +61,11 @@ export interface AgentProtocol {
    */
   heartbeat(nodeId: string, held: HeldLeases[]): Promise<LeaseReport>;
   progress(ref: TaskRef, progress: TaskProgress): Promise<void>;
+  /**
+   * Where to fetch the input assets of a running attempt, with fresh pre-signed URLs. Throws
+   * TASK_NOT_FOUND unless the attempt is the task's current, leased one.
+   */
+  inputAssets(task: Pick<TaskRecord, 'id' | 'attempt' | 'tenantId'>): Promise<AssetTransfer[]>;
   logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void>;
   /**
    * Records the end of an attempt; a stale attempt's result is ignored. With `next`, also leases

@@ -28,6 +28,15 @@ export interface AssetRecord {
   expiresAt: number;
 }
 
+/** A READY input asset as an agent fetches it: what to check the bytes against, and where they are. */
+export interface AssetTransfer {
+  id: string;
+  sizeBytes: number;
+  sha256: string;
+  /** Pre-signed; relative (a path on the control plane) for the blobs Ferry serves itself. */
+  url: string;
+}
+
 /** What the bytes that arrived are: the upload's own count and checksum. */
 export interface BlobInfo {
   sizeBytes: number;

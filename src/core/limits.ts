@@ -4,6 +4,8 @@ export const LIMITS = {
   maxBodyBytes: 6 * 1024 * 1024,
   /** Largest task input kept inline. */
   maxInputBytes: 5 * 1024 * 1024,
+  /** Input assets one task may name. */
+  maxInputAssets: 64,
   /** Largest asset one upload may carry. */
   maxAssetBytes: 1024 ** 4,
   /** How long an asset is kept unless pinned (or given its own `ttlSeconds`). */

@@ -13,6 +13,7 @@ export interface NewTaskFields {
   maxAttempts: number;
   timeoutSeconds: number;
   idempotencyKey: string | null;
+  inputAssets?: string[];
   /** How long it may wait in the queue. */
   maxQueuedMs: number;
 }
@@ -28,6 +29,7 @@ export function newTask(f: NewTaskFields, now: number): TaskRecord {
     versionId: f.versionId,
     taskType: f.taskType,
     input: f.input,
+    inputAssets: f.inputAssets ?? [],
     priority: f.priority,
     maxAttempts: f.maxAttempts,
     timeoutSeconds: f.timeoutSeconds,

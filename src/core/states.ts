@@ -21,6 +21,10 @@ const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
   EXPIRED: [],
 };
 
+export function isLeasedTask(status: TaskStatus): boolean {
+  return (LEASED_TASK_STATUSES as readonly TaskStatus[]).includes(status);
+}
+
 export function isTerminalTask(status: TaskStatus): status is TerminalTaskStatus {
   return (TERMINAL_TASK_STATUSES as readonly TaskStatus[]).includes(status);
 }

@@ -19,6 +19,7 @@ export const TASK_ERROR_CODES = {
   CONNECTION: 'the function could not be reached, or closed the response early',
   OUTPUT_TOO_LARGE: 'the output is over the inline limit',
   AGENT_ERROR: 'the agent itself failed to run the attempt',
+  ASSET_UNAVAILABLE: 'an input asset could not be fetched to the node (or its bytes did not match its checksum)',
 } as const;
 
 export type TaskErrorCode = keyof typeof TASK_ERROR_CODES;
@@ -44,4 +45,5 @@ export const TASK_ERRORS = {
   outputTooLarge: (bytes: number): TaskError =>
     taskError('OUTPUT_TOO_LARGE', `output is ${bytes} bytes, over the ${LIMITS.maxInlineOutputBytes}-byte inline limit; larger outputs need assets, which this server does not offer yet`),
   agentError: (message: string): TaskError => taskError('AGENT_ERROR', `the agent could not run the task: ${message}`),
+  assetUnavailable: (assetId: string, why: string): TaskError => taskError('ASSET_UNAVAILABLE', `input asset ${assetId} could not be fetched: ${why}`),
 } as const;

@@ -151,6 +151,8 @@ export interface SubmitRequest {
   priority?: number;
   timeoutSeconds?: number;
   idempotencyKey?: string;
+  /** READY assets of the tenant the attempt finds in its input-assets directory, named by id. */
+  inputAssets?: string[];
 }
 
 export interface TaskError {
@@ -169,6 +171,8 @@ export interface TaskRecord {
   status: TaskStatus;
   priority: number;
   input: unknown;
+  /** Asset ids the task holds as inputs (none: an empty list). */
+  inputAssets: string[];
   output: unknown;
   error: TaskError | null;
   progress: number;

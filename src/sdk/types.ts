@@ -67,6 +67,8 @@ export interface TaskInfo {
   startedAt: string | null;
   finishedAt: string | null;
   expiresAt: string;
+  /** Asset ids the task holds as inputs. */
+  inputAssets: string[];
   input?: unknown;
   output?: unknown;
   error: TaskError | null;

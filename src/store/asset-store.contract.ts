@@ -72,6 +72,34 @@ export function assetStoreContract(fx: ContractFixture): void {
     expect((await fx.store.assets.listExpiredAssets(now, 1)).map((x) => x.id)).toEqual([early.id]);
   });
 
+  it('holds the input assets of a queued or running task, through each way a task is stored, and lets them go once it ended', async () => {
+    const [a, b, c] = [assetOf({ expiresAt: 0 }), assetOf(), assetOf()];
+    for (const x of [a, b, c]) await fx.store.assets.createAsset(x);
+    const single = fx.taskOf({ inputAssets: [a.id, b.id] });
+    await fx.store.tasks.enqueueTask({ task: single, requestHash: null });
+    const [batched] = await fx.store.tasks.enqueueBatch([{ task: fx.taskOf({ inputAssets: [c.id] }), requestHash: null }]);
+    expect((await fx.store.tasks.getTask(fx.tenantId, single.id))!.inputAssets).toEqual([a.id, b.id]);
+    expect((await fx.store.tasks.getTask(fx.tenantId, batched!.task.id))!.inputAssets).toEqual([c.id]);
+    for (const x of [a, b, c]) expect(await fx.store.assets.deleteAsset(fx.tenantId, x.id)).toBe('in-use');
+    // Expired, but held: not for the sweep yet.
+    expect((await fx.store.assets.listExpiredAssets(fx.clock.now(), 10)).map((x) => x.id)).not.toContain(a.id);
+
+    const inst = await fx.idleInstance();
+    const claimed = await fx.store.tasks.claimTasks({ instanceId: inst.id, limit: 1, leaseMs: 60_000 });
+    expect(claimed.map((t) => [t.id, t.status, t.inputAssets])).toEqual([[single.id, 'RUNNING', [a.id, b.id]]]);
+    expect(await fx.store.assets.deleteAsset(fx.tenantId, a.id)).toBe('in-use');
+    await fx.store.tasks.completeTask({ id: single.id, attempt: 1 }, { status: 'SUCCEEDED', output: null }, 1_000);
+    expect((await fx.store.assets.listExpiredAssets(fx.clock.now(), 10)).map((x) => x.id)).toContain(a.id);
+    expect(await fx.store.assets.deleteAsset(fx.tenantId, a.id)).toBe('deleted');
+    expect(await fx.store.assets.deleteAsset(fx.tenantId, b.id)).toBe('deleted');
+    await fx.store.tasks.requestCancel(fx.tenantId, batched!.task.id);
+    expect(await fx.store.assets.deleteAsset(fx.tenantId, c.id)).toBe('deleted');
+    // A task without assets has none.
+    const plain = fx.taskOf();
+    await fx.store.tasks.enqueueTask({ task: plain, requestHash: null });
+    expect((await fx.store.tasks.getTask(fx.tenantId, plain.id))!.inputAssets).toEqual([]);
+  });
+
   it('keeps one signing key, whoever asks first', async () => {
     const first = await fx.store.assets.signingKey(() => Buffer.alloc(32, 1));
     expect(first).toEqual(Buffer.alloc(32, 1));

@@ -113,6 +113,7 @@ export const toTask = (r: Row): TaskRecord => ({
   status: r.status as TaskStatus,
   priority: Number(r.priority),
   input: json(r.input),
+  inputAssets: r.input_assets ? (JSON.parse(r.input_assets as string) as string[]) : [],
   output: json(r.output),
   error: json(r.error) as TaskRecord['error'],
   progress: Number(r.progress),

@@ -48,7 +48,7 @@ export class InProcessFleet {
     const agent = new Agent(
       this.control.gateway,
       new Map([['process', new ProcessRuntime(workDir)]]),
-      { nodeId, nodeName: name, gpus: parseGpuSpec(gpus), workDir, heartbeatMs: 500, syncIntervalMs: 500, claimWaitMs: 1_000, logFlushMs: 50, progressPollMs: 50 },
+      { nodeId, nodeName: name, gpus: parseGpuSpec(gpus), workDir, heartbeatMs: 500, syncIntervalMs: 500, claimWaitMs: 1_000, logFlushMs: 50, progressPollMs: 50, assetCacheBytes: 1024 ** 3, controlUrl: 'http://127.0.0.1:1' },
       (err) => this.errors.push(err),
     );
     await agent.start();

@@ -5,6 +5,7 @@ import {
   ClaimBody,
   CompleteBody,
   HeartbeatBody,
+  InputAssetsQuery,
   InstanceEventBody,
   InstanceParams,
   InstanceStateBody,
@@ -100,6 +101,12 @@ export function agentRoutes({ gateway }: ApiServices) {
         await gateway.progress({ id: req.params.taskId, attempt }, progress);
         return reply.status(204).send();
       },
+    );
+
+    app.get<{ Params: Static<typeof TaskParams>; Querystring: Static<typeof InputAssetsQuery> }>(
+      '/v1/agent/tasks/:taskId/input-assets',
+      { config, schema: { tags, summary: "Where to fetch a running attempt's input assets (pre-signed URLs)", params: TaskParams, querystring: InputAssetsQuery } },
+      async (req) => ({ items: await gateway.inputAssets({ id: req.params.taskId, attempt: req.query.attempt, tenantId: req.query.tenantId }) }),
     );
 
     app.post<{ Params: Static<typeof TaskParams>; Body: Static<typeof LogsBody> }>(

@@ -12,7 +12,7 @@ const tags = ['invoke'];
 const description =
   'The body is the input (JSON, or text). Waits up to `Prefer: wait=N` seconds (default 5): 200 with the output when the task ' +
   'finished, an error status when it failed, else 202 with a Location to poll. `Prefer: respond-async` answers 202 at once. ' +
-  '`Idempotency-Key` returns the same task on a retry; `Ferry-Task-Type`, `Ferry-Priority` and `Ferry-Timeout-Seconds` set those task fields.';
+  '`Idempotency-Key` returns the same task on a retry; `Ferry-Task-Type`, `Ferry-Priority` and `Ferry-Timeout-Seconds` set those task fields; `Ferry-Input-Assets: id,id` names its input assets.';
 
 /** `Prefer: respond-async, wait=10` (RFC 7240). */
 export function parsePrefer(header: string | undefined): { async: boolean; waitSeconds: number } {
@@ -74,6 +74,18 @@ export function sendTaskResult(reply: FastifyReply, task: TaskView): FastifyRepl
   }
 }
 
+/** `Ferry-Input-Assets: asset_a, asset_b`: the task's input assets. */
+function inputAssetsHeader(req: FastifyRequest): string[] | undefined {
+  const header = req.headers['ferry-input-assets'];
+  if (header === undefined) return undefined;
+  const ids = [header].flat().join(',').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const bad = ids.find((id) => !/^asset_[0-9a-z]{1,64}$/.test(id));
+  if (bad !== undefined) throw invalid(`Ferry-Input-Assets: "${bad}" is not an asset id`);
+  if (ids.length > LIMITS.maxInputAssets) throw invalid(`Ferry-Input-Assets: at most ${LIMITS.maxInputAssets} assets`);
+  if (new Set(ids).size !== ids.length) throw invalid('Ferry-Input-Assets: an asset is named twice');
+  return ids;
+}
+
 export function invokeRoutes({ tasks }: ApiServices) {
   return async (app: FastifyInstance): Promise<void> => {
     const handle = async (req: FastifyRequest, reply: FastifyReply, functionId: string, versionId?: string): Promise<FastifyReply> => {
@@ -90,6 +102,7 @@ export function invokeRoutes({ tasks }: ApiServices) {
         priority: intHeader(req, 'Ferry-Priority', LIMITS.minPriority, LIMITS.maxPriority),
         timeoutSeconds: intHeader(req, 'Ferry-Timeout-Seconds', 1, LIMITS.maxTimeoutSeconds),
         idempotencyKey: key as string | undefined,
+        inputAssets: inputAssetsHeader(req),
       });
       if (prefer.async || prefer.waitSeconds === 0) return sendTaskResult(reply, task);
       return sendTaskResult(reply, await tasks.waitForEnd(req.principal.tenantId, task.id, prefer.waitSeconds * 1000));

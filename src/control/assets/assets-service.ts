@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BlobStore, ByteRange, TransferQuery } from '../../blobs/blob-store.js';
-import { type AssetRecord, type AssetStatus, type TransferTerms, uploadMismatch } from '../../core/assets.js';
+import { type AssetRecord, type AssetStatus, type AssetTransfer, type TransferTerms, uploadMismatch } from '../../core/assets.js';
 import type { Clock } from '../../core/clock.js';
 import { FerryError, invalid } from '../../core/errors.js';
 import { ID_PREFIX, newId } from '../../core/ids.js';
@@ -78,6 +78,18 @@ export class AssetsService {
     if (outcome === 'absent') throw notFound(assetId);
     if (outcome === 'in-use') throw new FerryError('ASSET_IN_USE', `asset ${assetId} is an input of a queued or running task; delete it once that task has ended`);
     await this.blobs.delete(assetId);
+  }
+
+  /** Download terms of READY assets for an agent; URLs Ferry serves itself are paths, resolved against the control plane it talks to. */
+  async transfersFor(tenantId: string, assetIds: string[]): Promise<AssetTransfer[]> {
+    const expiresAt = this.clock.now() + LIMITS.transferUrlSeconds * 1000;
+    return Promise.all(
+      assetIds.map(async (id) => {
+        const asset = await this.store.assets.getAsset(tenantId, id);
+        if (!asset || asset.status !== 'READY') throw new FerryError('ASSET_NOT_FOUND', `input asset ${id} is not there`);
+        return { id, sizeBytes: asset.sizeBytes!, sha256: asset.sha256!, url: await this.blobs.downloadUrl(id, { origin: '', expiresAt }) };
+      }),
+    );
   }
 
   /** The body of a PUT to a served upload URL: stored, checked against what was declared, and the asset made READY. */

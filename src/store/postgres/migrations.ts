@@ -385,6 +385,14 @@ CREATE TABLE store_secrets (
   name TEXT PRIMARY KEY,
   value BYTEA NOT NULL
 );
+-- A task's input assets (a JSON array; NULL for none), each held through task_input_assets.
+ALTER TABLE tasks ADD COLUMN input_assets TEXT;
+CREATE FUNCTION task_input_assets_hold() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO task_input_assets SELECT a, NEW.id FROM json_array_elements_text(NEW.input_assets::json) a ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER task_input_assets_hold AFTER INSERT ON tasks FOR EACH ROW WHEN (NEW.input_assets IS NOT NULL) EXECUTE FUNCTION task_input_assets_hold();
 `;
 
 /**

@@ -253,6 +253,11 @@ CREATE TABLE task_input_assets (
   task_id TEXT NOT NULL,
   PRIMARY KEY (asset_id, task_id)
 ) WITHOUT ROWID;
+-- A task's input assets (a JSON array; NULL for none), each held through task_input_assets.
+ALTER TABLE tasks ADD COLUMN input_assets TEXT;
+CREATE TRIGGER task_input_assets_hold AFTER INSERT ON tasks WHEN NEW.input_assets IS NOT NULL BEGIN
+  INSERT OR IGNORE INTO task_input_assets SELECT value, NEW.id FROM json_each(NEW.input_assets);
+END;
 CREATE TABLE store_secrets (
   name TEXT PRIMARY KEY,
   value BLOB NOT NULL
