@@ -32,6 +32,34 @@ describe('server mode, end to end through the HTTP API', () => {
     expect(gpus.items).toEqual([expect.objectContaining({ type: 'H200', total: 2, allocated: 1, free: 1 })]);
   });
 
+  it('passes a response through as the function gave it: its bytes and its content type, by invoke and by /output', async () => {
+    const invoke = (reply: { base64: string; contentType?: string }) =>
+      fetch(`${server.url}/v1/functions/model/invoke`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reply }),
+      });
+    const cases = [
+      { text: '{ "a": 1.50,\n  "b": [ ] }', contentType: 'application/json', shown: { a: 1.5, b: [] } },
+      { text: '{"not":"typed as json"}', contentType: undefined, shown: '{"not":"typed as json"}' },
+      { text: 'id,score\n1,0.9\n', contentType: 'text/csv; charset=utf-8', shown: 'id,score\n1,0.9\n' },
+      { text: 'naïve café ☕', contentType: 'text/plain; charset=utf-8', shown: 'naïve café ☕' },
+    ];
+    for (const c of cases) {
+      const res = await invoke({ base64: Buffer.from(c.text).toString('base64'), contentType: c.contentType });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe(c.contentType ?? 'text/plain; charset=utf-8');
+      expect(Buffer.from(await res.arrayBuffer()).toString()).toBe(c.text);
+      const taskId = res.headers.get('ferry-task-id')!;
+      const output = await fetch(`${server.url}/v1/tasks/${taskId}/output`, { headers: { authorization: `Bearer ${server.adminKey}` } });
+      expect([output.headers.get('content-type'), await output.text()]).toEqual([c.contentType ?? 'text/plain; charset=utf-8', c.text]);
+      expect((await server.client.getTask(taskId)).output).toEqual(c.shown);
+    }
+    // The SDK's invoke answers a text output as the text.
+    const viaSdk = await server.client.invoke('model', { reply: { base64: Buffer.from('plain words').toString('base64'), contentType: 'text/plain' } });
+    expect(viaSdk).toMatchObject({ done: true, output: 'plain words' });
+  });
+
   it('returns 202 with a Location for a long task, which is then polled to SUCCEEDED', async () => {
     const res = await fetch(`${server.url}/v1/functions/${functionId}/invoke`, {
       method: 'POST',

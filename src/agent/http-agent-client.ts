@@ -90,7 +90,7 @@ export class HttpAgentClient implements AgentProtocol {
   }
 
   async complete(ref: TaskRef, outcome: AttemptOutcome, next?: ClaimRequest): Promise<TaskRecord[]> {
-    const body = { attempt: ref.attempt, outcome: { status: outcome.status, output: outcome.output, error: outcome.error ?? null }, next };
+    const body = { attempt: ref.attempt, outcome: { status: outcome.status, output: outcome.output, outputType: outcome.outputType, error: outcome.error ?? null }, next };
     return (await this.call<{ items: TaskRecord[] }>('POST', `/v1/agent/tasks/${encodeURIComponent(ref.id)}/complete`, body)).items;
   }
 

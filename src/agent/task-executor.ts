@@ -109,7 +109,7 @@ export class TaskRun {
           return null;
       }
     }
-    if (result.kind === 'ok') return { status: 'SUCCEEDED', output: result.output };
+    if (result.kind === 'ok') return { status: 'SUCCEEDED', output: result.output, outputType: result.outputType };
     return { status: 'FAILED', error: result.error };
   }
 }

@@ -105,6 +105,7 @@ export const CompleteBody = Type.Object(
       {
         status: Type.Union([Type.Literal('SUCCEEDED'), Type.Literal('FAILED'), Type.Literal('TIMED_OUT'), Type.Literal('CANCELLED')]),
         output: Type.Optional(Type.Unknown()),
+        outputType: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
         error: Type.Optional(Nullable(TaskErrorBody)),
       },
       strict,

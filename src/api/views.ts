@@ -2,6 +2,7 @@ import type { DeploymentView, InstanceView } from '../control/deployments-servic
 import type { DeviceAllocation } from '../control/fleet-service.js';
 import type { TaskView } from '../control/tasks-service.js';
 import type { AssetRecord } from '../core/assets.js';
+import { outputValue } from '../core/outputs.js';
 import type { FleetEvent, FunctionRecord, LoadSample, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
 
 /** How records look on the wire: ISO timestamps, no tenant or internal scheduling fields. */
@@ -39,7 +40,7 @@ export function taskJson(t: TaskView | TaskRecord, detail: boolean) {
     finishedAt: iso(t.finishedAt),
     expiresAt: iso(t.expiresAt),
     inputAssets: t.inputAssets,
-    ...(detail ? { input: t.input, output: t.output } : {}),
+    ...(detail ? { input: t.input, output: outputValue(t) } : {}),
     error: t.error,
   };
 }

@@ -5,6 +5,8 @@ import type { TaskError } from './types.js';
 export interface AttemptOutcome {
   status: Extract<TerminalTaskStatus, 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED'>;
   output?: unknown;
+  /** Set for a server-mode response kept as given: `output` is then its text (see core/outputs.ts). */
+  outputType?: string;
   error?: TaskError | null;
 }
 

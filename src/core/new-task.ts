@@ -37,6 +37,7 @@ export function newTask(f: NewTaskFields, now: number): TaskRecord {
     id: newId(ID_PREFIX.task, now),
     status: 'QUEUED',
     output: null,
+    outputType: null,
     error: null,
     progress: 0,
     progressMessage: null,

@@ -18,6 +18,7 @@ export const TASK_ERROR_CODES = {
   HTTP_STATUS: 'a server-mode function answered with a status other than 2xx (httpStatus)',
   CONNECTION: 'the function could not be reached, or closed the response early',
   OUTPUT_TOO_LARGE: 'the output is over the inline limit',
+  OUTPUT_NOT_TEXT: 'a server-mode function answered bytes that are not UTF-8 text, which only output assets can keep',
   AGENT_ERROR: 'the agent itself failed to run the attempt',
   ASSET_UNAVAILABLE: 'an input asset could not be fetched to the node (or its bytes did not match its checksum)',
 } as const;
@@ -44,6 +45,7 @@ export const TASK_ERRORS = {
   timedOut: (timeoutSeconds: number): TaskError => taskError('TIMED_OUT', `ran longer than its timeout of ${timeoutSeconds} s`),
   outputTooLarge: (bytes: number): TaskError =>
     taskError('OUTPUT_TOO_LARGE', `output is ${bytes} bytes, over the ${LIMITS.maxInlineOutputBytes}-byte inline limit; larger outputs need assets, which this server does not offer yet`),
+  binaryOutput: (contentType: string): TaskError => taskError('OUTPUT_NOT_TEXT', `the function answered bytes that are not UTF-8 text (${contentType}); this server does not keep binary outputs yet`),
   agentError: (message: string): TaskError => taskError('AGENT_ERROR', `the agent could not run the task: ${message}`),
   assetUnavailable: (assetId: string, why: string): TaskError => taskError('ASSET_UNAVAILABLE', `input asset ${assetId} could not be fetched: ${why}`),
 } as const;

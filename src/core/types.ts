@@ -173,7 +173,10 @@ export interface TaskRecord {
   input: unknown;
   /** Asset ids the task holds as inputs (none: an empty list). */
   inputAssets: string[];
+  /** A JSON value; or, with `outputType`, a server-mode response's text (see core/outputs.ts). */
   output: unknown;
+  /** The MIME type of a server-mode response kept as it was given; null for a JSON value. */
+  outputType: string | null;
   error: TaskError | null;
   progress: number;
   progressMessage: string | null;

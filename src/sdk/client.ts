@@ -1,5 +1,6 @@
 import { sleep } from '../core/clock.js';
 import { FerryError, isErrorCode } from '../core/errors.js';
+import { isJsonType } from '../core/outputs.js';
 import type { ScalingSettings } from '../core/types.js';
 import type { VersionSpecInput } from '../core/version-spec.js';
 import type { TaskStatus } from '../core/states.js';
@@ -92,6 +93,9 @@ export class FerryClient {
       throw new FerryError('SERVER_UNREACHABLE', `cannot reach Ferry at ${this.base}: ${(err as Error).message}`, { cause: err });
     }
     let data: unknown = null;
+    // A function's own response (invoke, /output) comes with its own type: text that is not JSON stays text.
+    const type = res.headers.get('content-type');
+    if (res.ok && type !== null && !isJsonType(type)) return { status: res.status, data: text as T, headers: res.headers };
     try {
       data = text === '' ? null : JSON.parse(text);
     } catch {

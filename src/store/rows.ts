@@ -114,7 +114,9 @@ export const toTask = (r: Row): TaskRecord => ({
   priority: Number(r.priority),
   input: json(r.input),
   inputAssets: r.input_assets ? (JSON.parse(r.input_assets as string) as string[]) : [],
-  output: json(r.output),
+  // A response kept as given is its text; any other output is JSON (core/outputs.ts).
+  output: r.output_type ? r.output : json(r.output),
+  outputType: (r.output_type as string | null) ?? null,
   error: json(r.error) as TaskRecord['error'],
   progress: Number(r.progress),
   progressMessage: (r.progress_message as string | null) ?? null,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../../core/ids.js';
 import { newTask } from '../../core/new-task.js';
+import { outputValue } from '../../core/outputs.js';
 import type { TaskType } from '../../core/states.js';
 import type { GpuAssignment, TaskRecord, VersionRecord, VersionSpec } from '../../core/types.js';
 import { TaskDirs, type TaskFiles } from '../task-files.js';
@@ -158,7 +159,7 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
         const inst = await start(serverSpec({ init: fixtures.node(INIT), env: { HEALTHY_AFTER_MS: '300' } }));
         const first = await exec(inst, taskOf('query', { n: 1 }));
         expect(first.result.kind).toBe('ok');
-        const out = (first.result as { output: Record<string, unknown> }).output;
+        const out = valueOf(first.result);
         // Health answered 503 for the first 300 ms: start() must not have resolved before it turned 200.
         expect(out.healthy).toBe(true);
         expect(out.initSeen).toBe(true);
@@ -173,8 +174,8 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
         const input = { prompt: 'hello', list: [1, 2, 3], nested: { ok: true } };
         const task = taskOf('query', input, { attempt: 2 });
         const { result, files } = await exec(inst, task);
-        expect(result).toMatchObject({ kind: 'ok' });
-        const out = (result as { output: Record<string, unknown> }).output;
+        expect(result).toMatchObject({ kind: 'ok', outputType: expect.stringContaining('json') });
+        const out = valueOf(result);
         expect(out).toMatchObject({ method: 'POST', url: '/infer', headers: { taskId: task.id, attempt: '2' } });
         expect(JSON.parse(out.body as string)).toEqual(input);
         const headers = out.headers as Record<string, string>;
@@ -188,12 +189,12 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
 
       it('returns a text answer as text and a non-2xx answer as an error with its status', async () => {
         const inst = await start(serverSpec());
-        expect((await exec(inst, taskOf('query', { text: 'plain answer' }))).result).toEqual({ kind: 'ok', output: 'plain answer' });
+        expect((await exec(inst, taskOf('query', { text: 'plain answer' }))).result).toEqual({ kind: 'ok', output: 'plain answer', outputType: 'text/plain' });
         const bad = (await exec(inst, taskOf('query', { status: 422 }))).result;
         expect(bad).toMatchObject({ kind: 'error', error: { httpStatus: 422 } });
         expect((bad as { error: { code: string } }).error.code).toEqual(expect.any(String));
         // The instance still serves after an error.
-        expect((await exec(inst, taskOf('query', { text: 'again' }))).result).toEqual({ kind: 'ok', output: 'again' });
+        expect((await exec(inst, taskOf('query', { text: 'again' }))).result).toEqual({ kind: 'ok', output: 'again', outputType: 'text/plain' });
       });
 
       it('sets CUDA_VISIBLE_DEVICES to the assigned GPU indices, and to "" without GPUs', async () => {
@@ -203,7 +204,7 @@ export function runRuntimeContract(name: string, makeRuntime: (stateDir: string)
         ]);
         const none = await start(serverSpec());
         const envOf = async (inst: RuntimeInstance): Promise<unknown> =>
-          ((await exec(inst, taskOf('query', {}))).result as { output: { env: { CUDA_VISIBLE_DEVICES?: string } } }).output.env.CUDA_VISIBLE_DEVICES;
+          (valueOf((await exec(inst, taskOf('query', {}))).result).env as { CUDA_VISIBLE_DEVICES?: string }).CUDA_VISIBLE_DEVICES;
         expect(await envOf(two)).toBe('0,1');
         expect(await envOf(none)).toBe('');
       });
@@ -406,6 +407,12 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A server's answer as a task shows it: a JSON answer's value, other text as is (core/outputs.ts). */
+function valueOf(result: RunResult): Record<string, unknown> {
+  const ok = result as Extract<RunResult, { kind: 'ok' }>;
+  return outputValue({ output: ok.output, outputType: ok.outputType ?? null }) as Record<string, unknown>;
 }
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -26,7 +26,8 @@ export interface TaskContext {
   onLog(stream: LogStream, text: string): void;
 }
 
-export type RunResult = { kind: 'ok'; output: unknown } | { kind: 'error'; error: TaskError } | { kind: 'aborted' };
+/** `outputType`: a server-mode response's MIME type, `output` then its text. */
+export type RunResult = { kind: 'ok'; output: unknown; outputType?: string } | { kind: 'error'; error: TaskError } | { kind: 'aborted' };
 
 export interface RuntimeInstance {
   /** Resolves with a reason if the instance dies on its own; never rejects. */

@@ -3,8 +3,25 @@ import { type AddressInfo, createServer } from 'node:net';
 import { sleep } from '../../core/clock.js';
 import { LIMITS } from '../../core/limits.js';
 import { TASK_ERRORS, taskError } from '../../core/task-errors.js';
-import { parseOutput, taskHeaders } from '../task-files.js';
+import { taskHeaders } from '../task-files.js';
 import type { RunResult, TaskContext } from './runtime.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A 2xx response as the task's output, kept as the function gave it: its text and its content
+ * type (text/plain when it named none). No body is a null output.
+ */
+export function responseOutput(body: Buffer, contentType: string | undefined): RunResult {
+  if (body.length === 0) return { kind: 'ok', output: null };
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return { kind: 'error', error: TASK_ERRORS.binaryOutput(contentType ?? 'no content type') };
+  }
+  return { kind: 'ok', output: text, outputType: contentType || 'text/plain; charset=utf-8' };
+}
 
 /** How often a starting server's health path is tried: a refused connect costs next to nothing. */
 const HEALTH_POLL_MS = 20;
@@ -67,12 +84,11 @@ export class ServerClient {
             } else chunks.push(c);
           });
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
+            const body = Buffer.concat(chunks);
+            const text = body.toString('utf8');
             const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              const json = (res.headers['content-type'] ?? '').includes('json');
-              resolve({ kind: 'ok', output: text === '' ? null : json ? parseOutput(text) : text });
-            } else {
+            if (status >= 200 && status < 300) resolve(responseOutput(body, res.headers['content-type']));
+            else {
               resolve({ kind: 'error', error: taskError('HTTP_STATUS', `function answered ${status}: ${text.slice(0, 2000)}`, { httpStatus: status }) });
             }
           });

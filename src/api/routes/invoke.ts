@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { TaskView } from '../../control/tasks-service.js';
 import { FerryError, invalid } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
+import { outputBody } from '../../core/outputs.js';
 import { TASK_TYPES, type TaskType } from '../../core/states.js';
 import type { ApiServices } from '../app.js';
 import { FunctionParams, VersionParams } from '../schemas.js';
@@ -55,8 +56,10 @@ function inputOf(req: FastifyRequest): unknown {
 export function sendTaskResult(reply: FastifyReply, task: TaskView): FastifyReply {
   void reply.header('ferry-task-id', task.id).header('ferry-task-status', task.status);
   switch (task.status) {
-    case 'SUCCEEDED':
-      return reply.status(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(task.output ?? null));
+    case 'SUCCEEDED': {
+      const { contentType, body } = outputBody(task);
+      return reply.status(200).header('content-type', contentType).send(Buffer.from(body));
+    }
     case 'FAILED':
       throw new FerryError('TASK_FAILED', `task ${task.id} failed: ${task.error?.message ?? 'no reason given'}`, { details: { taskId: task.id, error: task.error } });
     case 'TIMED_OUT':

@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { FerryError, invalid } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
+import { outputBody } from '../../core/outputs.js';
 import { type TaskStatus, isTerminalTask } from '../../core/states.js';
 import { taskStreamId } from '../../control/streams-service.js';
 import type { ApiServices } from '../app.js';
@@ -83,7 +84,8 @@ export function taskRoutes({ tasks, streams }: ApiServices) {
       async (req, reply) => {
         const task = await tasks.get(req.principal.tenantId, req.params.taskId);
         if (task.status !== 'SUCCEEDED') throw new FerryError('TASK_OUTPUT_UNAVAILABLE', `task ${task.id} is ${task.status}; only a SUCCEEDED task has an output`);
-        return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(task.output ?? null));
+        const { contentType, body } = outputBody(task);
+        return reply.header('content-type', contentType).send(Buffer.from(body));
       },
     );
 

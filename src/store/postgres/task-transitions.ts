@@ -20,11 +20,12 @@ const OUTCOME_COLUMNS = 'task_id, attempt, tenant_id, function_id, version_id, s
 
 /**
  * Ends tasks: $1 ids, $2 status, $3 output, $4 error, $5 now, $6 error code, $7 whether the ended
- * attempt ran (false for a task ended in the queue, whose startedAt is an earlier attempt's).
+ * attempt ran (false for a task ended in the queue, whose startedAt is an earlier attempt's), $8
+ * the output's MIME type when it is a response kept as given.
  */
 function finish(guard: string): string {
   return `WITH moved AS (
-      UPDATE tasks SET status = $2, output = $3, error = $4, finished_at = $5, lease_expires_at = NULL,
+      UPDATE tasks SET status = $2, output = $3, output_type = $8, error = $4, finished_at = $5, lease_expires_at = NULL,
         progress = CASE WHEN $2::text = 'SUCCEEDED' THEN 100 ELSE progress END
       WHERE id = ANY($1) ${guard} RETURNING *
     ), recorded AS (
@@ -87,9 +88,10 @@ export const TRANSITIONS_SQL = {
 } as const;
 
 /** The parameters of `finish` for tasks whose attempt ends `status`. */
-export function finishArgs(ids: string[], status: TaskStatus, output: unknown, error: TaskError | null, now: number, ran: boolean): unknown[] {
+export function finishArgs(ids: string[], status: TaskStatus, output: unknown, error: TaskError | null, now: number, ran: boolean, outputType?: string): unknown[] {
   const succeeded = status === 'SUCCEEDED';
-  return [ids, status, succeeded ? encodeJson(output) : null, succeeded ? null : encodeJson(error), now, succeeded ? null : (error?.code ?? null), ran];
+  const stored = !succeeded ? null : outputType ? (output as string) : encodeJson(output);
+  return [ids, status, stored, succeeded ? null : encodeJson(error), now, succeeded ? null : (error?.code ?? null), ran, (succeeded && outputType) || null];
 }
 
 /** The parameters of `requeue`. */
@@ -106,7 +108,7 @@ export function requeueArgs(ids: string[], lost: boolean, runAt: number, error: 
  * reaper moved the task in between, and the caller reads it again.
  */
 export function recordAttempt(kind: 'finish' | 'requeue', claim: boolean): string {
-  const n = kind === 'finish' ? 7 : 6;
+  const n = kind === 'finish' ? 8 : 6;
   const guard = `AND attempt = $${n + 1} AND status = $${n + 2}`;
   const moved = kind === 'finish' ? finish(guard) : requeue(guard);
   if (!claim) return `${moved} SELECT * FROM moved`;

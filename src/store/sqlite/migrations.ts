@@ -255,6 +255,8 @@ CREATE TABLE task_input_assets (
 ) WITHOUT ROWID;
 -- A task's input assets (a JSON array; NULL for none), each held through task_input_assets.
 ALTER TABLE tasks ADD COLUMN input_assets TEXT;
+-- The MIME type of a server-mode response kept as given (output is then its text); NULL: output is JSON.
+ALTER TABLE tasks ADD COLUMN output_type TEXT;
 CREATE TRIGGER task_input_assets_hold AFTER INSERT ON tasks WHEN NEW.input_assets IS NOT NULL BEGIN
   INSERT OR IGNORE INTO task_input_assets SELECT value, NEW.id FROM json_each(NEW.input_assets);
 END;

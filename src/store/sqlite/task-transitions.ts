@@ -15,7 +15,7 @@ import type { Row, SqliteConnection } from './connection.js';
 export type TaskMove =
   | { to: 'QUEUED'; lost: boolean; runAt: number; error: TaskError | null }
   | { to: 'CANCELLING'; error: TaskError }
-  | { to: TerminalTaskStatus; output?: unknown; error: TaskError | null };
+  | { to: TerminalTaskStatus; output?: unknown; outputType?: string; error: TaskError | null };
 
 /*
  * Every write of a task's status is here: the enqueue, the lease, and the moves after them. The
@@ -39,7 +39,8 @@ export function moveTask(conn: SqliteConnection, task: TaskRecord, move: TaskMov
     return moved;
   }
   const succeeded = move.to === 'SUCCEEDED';
-  const moved = toTask(stmt.finish.get({ id: task.id, status: move.to, output: succeeded ? encodeJson(move.output) : null, error: succeeded ? null : encodeJson(move.error), now }) as Row);
+  const output = !succeeded ? null : move.outputType ? (move.output as string) : encodeJson(move.output);
+  const moved = toTask(stmt.finish.get({ id: task.id, status: move.to, output, outputType: (succeeded && move.outputType) || null, error: succeeded ? null : encodeJson(move.error), now }) as Row);
   // A task ended in the queue (cancelled there) never ran this attempt; its startedAt is an earlier one's.
   recordOutcome(conn, task, move.to, move.error, now, task.status !== 'QUEUED');
   return moved;
