@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTerminalTask } from '../src/core/states.js';
 import { FerryServer, eventually, serverFunction } from './helpers/ferry-server.js';
@@ -61,4 +62,20 @@ describe.skipIf(!available)('PostgreSQL outage', () => {
     expect(final.map((t) => t.status)).toEqual(ids.map(() => 'SUCCEEDED'));
     final.forEach((t, i) => expect((t.output as { echo: { n: number } }).echo.n).toBe(i));
   }, 60_000);
+
+  it('serves with an instance that became ready while the store was unreachable', async () => {
+    // Its server answers health 700 ms after start: inside the cut, so its ready report meets the outage.
+    const fn = await server.client.createFunction(serverFunction('outage-late', { runtime: { type: 'process', command: [process.execPath, join(import.meta.dirname, 'fixtures', 'server.mjs')], cwd: join(import.meta.dirname, 'fixtures'), env: { FIXTURE_START_MS: '700' } } }));
+    await server.client.deploy(fn.id, fn.version.id, { minInstances: 1, maxInstances: 1 });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await server.client.submit({ functionId: fn.id, input: { n: i } })).id);
+    await proxy.cut();
+    await new Promise((r) => setTimeout(r, 1_000));
+    await proxy.restore();
+    const final = await eventually(async () => {
+      const tasks = await Promise.all(ids.map((id) => server.client.getTask(id).catch(() => null)));
+      return tasks.every((t) => t !== null && isTerminalTask(t.status)) ? tasks : undefined;
+    }, 20_000, `every task to end\n${server.log}`);
+    expect(final.map((t) => t!.status)).toEqual(ids.map(() => 'SUCCEEDED'));
+  }, 40_000);
 });
