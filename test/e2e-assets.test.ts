@@ -199,6 +199,29 @@ describe('input assets: named by a task, fetched by the node into its input-asse
     await server.client.assets.delete(b.id);
   });
 
+  it('keeps the files a job leaves in its output directory, and an output file over the inline limit, as assets of the task', async () => {
+    const picture = randomBytes(30_000);
+    const task = await server.client.submit({ functionId, input: { writeFiles: { 'frame.png': picture.toString('base64'), 'logs/run.txt': Buffer.from('done').toString('base64') }, outputBytes: 2_000_000 } });
+    const done = await server.client.wait(task.id, { timeoutMs: 20_000 });
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.outputAssets.map((a) => [a.name, a.sizeBytes, a.contentType])).toEqual([
+      ['output', 2_000_000, 'application/octet-stream'],
+      ['frame.png', picture.length, 'image/png'],
+      ['logs/run.txt', 4, 'text/plain'],
+    ]);
+    const listed = await server.client.assets.list({ taskId: task.id });
+    expect(listed.items.map((a) => [a.name, a.status]).sort()).toEqual([['frame.png', 'READY'], ['logs/run.txt', 'READY'], ['output', 'READY']]);
+    const scratch = mkdtempSync(join(tmpdir(), 'ferry-outputs-'));
+    try {
+      await downloadAsset(server.client, done.outputAssets[1]!.id, join(scratch, 'frame.png'));
+      expect(readFileSync(join(scratch, 'frame.png')).equals(picture)).toBe(true);
+      const output = await server.client.taskOutputResponse(task.id);
+      expect(Buffer.from(await output.arrayBuffer()).equals(Buffer.alloc(2_000_000, 'y'))).toBe(true);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an unknown, foreign or unfinished asset, naming it', async () => {
     const pending = await server.client.assets.create({ contentType: 'text/plain' });
     const tenant = await server.client.createTenant('someone-else');

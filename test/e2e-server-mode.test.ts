@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryServer, eventually, serverFunction } from './helpers/ferry-server.js';
 
@@ -58,6 +61,33 @@ describe('server mode, end to end through the HTTP API', () => {
     // The SDK's invoke answers a text output as the text.
     const viaSdk = await server.client.invoke('model', { reply: { base64: Buffer.from('plain words').toString('base64'), contentType: 'text/plain' } });
     expect(viaSdk).toMatchObject({ done: true, output: 'plain words' });
+  });
+
+  it('keeps a binary or large response as the task’s output asset: the same bytes and type through invoke, /output and `ferry tasks output`', async () => {
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(40_000)]);
+    const big = Buffer.from('x'.repeat(1_500_000));
+    for (const [bytes, contentType] of [[png, 'image/png'], [big, 'text/plain']] as const) {
+      const input = JSON.stringify({ reply: { base64: bytes.toString('base64'), contentType } });
+      const headers = { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' };
+      // A client that does not follow redirects sees where the bytes are.
+      const manual = await fetch(`${server.url}/v1/functions/model/invoke`, { method: 'POST', headers, body: input, redirect: 'manual' });
+      expect(manual.status).toBe(302);
+      const taskId = manual.headers.get('ferry-task-id')!;
+      const followed = await fetch(manual.headers.get('location')!);
+      expect([followed.headers.get('content-type'), Buffer.from(await followed.arrayBuffer()).equals(bytes)]).toEqual([contentType, true]);
+      // fetch follows it by itself.
+      const invoked = await fetch(`${server.url}/v1/functions/model/invoke`, { method: 'POST', headers, body: input });
+      expect([invoked.status, invoked.headers.get('content-type'), Buffer.from(await invoked.arrayBuffer()).equals(bytes)]).toEqual([200, contentType, true]);
+
+      const task = await server.client.getTask(taskId);
+      expect(task).toMatchObject({ output: null, outputAssets: [{ name: 'response', sizeBytes: bytes.length, contentType }] });
+      const output = await server.client.taskOutputResponse(taskId);
+      expect(Buffer.from(await output.arrayBuffer()).equals(bytes)).toBe(true);
+      const file = join(server.dataDir, `out-${taskId}`);
+      const cli = await server.cli('tasks', 'output', taskId, '--out', file);
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+    }
   });
 
   it('returns 202 with a Location for a long task, which is then polled to SUCCEEDED', async () => {

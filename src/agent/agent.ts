@@ -130,6 +130,7 @@ export class Agent {
           instancesDir: join(this.config.workDir, 'instances'),
           taskDirs: this.taskDirs,
           assets: this.assets,
+          controlUrl: this.config.controlUrl,
           claimWaitMs: this.config.claimWaitMs,
           logFlushMs: this.config.logFlushMs,
           progressPollMs: this.config.progressPollMs,

@@ -1,5 +1,5 @@
 import type { AgentNotifications, AgentProtocol, ClaimRequest, HeldLeases, InstanceAssignment } from '../core/agent-protocol.js';
-import type { AssetTransfer } from '../core/assets.js';
+import type { AssetTransfer, OutputFileTerms } from '../core/assets.js';
 import { sleep } from '../core/clock.js';
 import type { AttemptOutcome } from '../core/completion.js';
 import { FerryError } from '../core/errors.js';
@@ -85,12 +85,16 @@ export class HttpAgentClient implements AgentProtocol {
     return (await this.call<{ items: AssetTransfer[] }>('GET', `/v1/agent/tasks/${encodeURIComponent(task.id)}/input-assets?${query}`)).items;
   }
 
+  async createOutputAsset(task: Pick<TaskRecord, 'id' | 'attempt' | 'tenantId'>, file: OutputFileTerms): Promise<{ id: string; uploadUrl: string }> {
+    return this.call('POST', `/v1/agent/tasks/${encodeURIComponent(task.id)}/output-assets`, { attempt: task.attempt, tenantId: task.tenantId, ...file });
+  }
+
   async logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void> {
     if (lines.length > 0) await this.call('POST', `/v1/agent/tasks/${encodeURIComponent(ref.id)}/logs`, { attempt: ref.attempt, lines });
   }
 
   async complete(ref: TaskRef, outcome: AttemptOutcome, next?: ClaimRequest): Promise<TaskRecord[]> {
-    const body = { attempt: ref.attempt, outcome: { status: outcome.status, output: outcome.output, outputType: outcome.outputType, error: outcome.error ?? null }, next };
+    const body = { attempt: ref.attempt, outcome: { ...outcome, error: outcome.error ?? null }, next };
     return (await this.call<{ items: TaskRecord[] }>('POST', `/v1/agent/tasks/${encodeURIComponent(ref.id)}/complete`, body)).items;
   }
 

@@ -1,10 +1,12 @@
 import type { AgentProtocol } from '../core/agent-protocol.js';
+import type { OutputAssetRef } from '../core/assets.js';
 import type { AttemptOutcome } from '../core/completion.js';
 import { TASK_ERRORS } from '../core/task-errors.js';
 import type { TaskRecord, TaskRef } from '../core/types.js';
 import { type AssetCache, AssetUnavailable } from './asset-cache.js';
 import { LogCollector } from './log-collector.js';
-import type { RuntimeInstance } from './runtimes/runtime.js';
+import { outputDirFiles, uploadOutputs } from './output-assets.js';
+import type { RunResult, RuntimeInstance } from './runtimes/runtime.js';
 import { type TaskDirs, type TaskFiles, readProgress } from './task-files.js';
 
 /** Why a run was stopped before it ended by itself. */
@@ -15,6 +17,8 @@ export interface ExecutorConfig {
   taskDirs: TaskDirs;
   /** The node's input assets. */
   assets: AssetCache;
+  /** The control plane the relative URLs of Ferry-served blobs are on. */
+  controlUrl: string;
   logFlushMs: number;
   progressPollMs: number;
   /** Told as each attempt is handed to its instance, its files ready (the end of dispatch), for metrics. */
@@ -71,7 +75,7 @@ export class TaskRun {
       clearInterval(progressTimer);
       await polling;
       await poll().catch(this.onError);
-      const outcome = this.outcome(result);
+      const outcome = this.outcome(result.kind === 'ok' && this.stopReason === null ? await this.keepOutputs(result, files) : result);
       if (outcome) {
         if (outcome.status !== 'SUCCEEDED' && outcome.error) logs.system(`[ferry] attempt ${this.task.attempt} ${outcome.status}: ${outcome.error.message}`);
         await logs.flush(true);
@@ -97,7 +101,20 @@ export class TaskRun {
     }
   }
 
-  private outcome(result: Awaited<ReturnType<RuntimeInstance['run']>>): AttemptOutcome | null {
+  /**
+   * Uploads what the attempt left as assets of the task: its output when that is a file (a large or
+   * binary response, a large output file), and every file of its output directory.
+   */
+  private async keepOutputs(result: Extract<RunResult, { kind: 'ok' }>, files: TaskFiles): Promise<RunResult & { outputAssets?: OutputAssetRef[]; outputAsset?: string }> {
+    const left = await outputDirFiles(files.outputDir);
+    if (result.outputFile) left.unshift(result.outputFile);
+    if (left.length === 0) return result;
+    const outputAssets = await uploadOutputs(this.protocol, this.task, left, this.config.controlUrl, this.abort.signal);
+    if (!result.outputFile) return { ...result, outputAssets };
+    return { kind: 'ok', output: null, outputType: result.outputFile.contentType, outputAssets, outputAsset: outputAssets[0]!.id };
+  }
+
+  private outcome(result: RunResult & { outputAssets?: OutputAssetRef[]; outputAsset?: string }): AttemptOutcome | null {
     if (result.kind === 'aborted' || this.stopReason !== null) {
       switch (this.stopReason) {
         case 'timeout':
@@ -109,7 +126,7 @@ export class TaskRun {
           return null;
       }
     }
-    if (result.kind === 'ok') return { status: 'SUCCEEDED', output: result.output, outputType: result.outputType };
+    if (result.kind === 'ok') return { status: 'SUCCEEDED', output: result.output, outputType: result.outputType, outputAssets: result.outputAssets, outputAsset: result.outputAsset };
     return { status: 'FAILED', error: result.error };
   }
 }

@@ -2,8 +2,8 @@ import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS } from '../core/limits.js';
-import { TASK_ERRORS } from '../core/task-errors.js';
-import type { TaskError, TaskProgress, TaskRecord } from '../core/types.js';
+import type { TaskProgress, TaskRecord } from '../core/types.js';
+import type { OutputFile } from './output-assets.js';
 
 /** Where one attempt's files live on the node; the same paths reach the work through env or headers. */
 export interface TaskFiles {
@@ -16,7 +16,7 @@ export interface TaskFiles {
 }
 
 /** What Ferry itself writes into an attempt's directory, and clears from it when it ends. */
-const OWN_FILES = new Set(['input.json', 'output', 'progress.json']);
+const OWN_FILES = new Set(['input.json', 'output', 'progress.json', 'response']);
 /** The directories every attempt gets, left in place between attempts while they are empty. */
 const OWN_DIRS = ['out', 'inputs'];
 
@@ -121,15 +121,15 @@ export function parseOutput(text: string): unknown {
   }
 }
 
-/** Reads the output file: absent means null; over the inline limit is an error. */
-export async function readOutputFile(path: string): Promise<{ output: unknown } | { error: TaskError }> {
+/** Reads the output file: absent means null; over the inline limit, the file itself is the output (an asset to be). */
+export async function readOutputFile(path: string): Promise<{ output: unknown } | { outputFile: OutputFile }> {
   let size: number;
   try {
     size = (await stat(path)).size;
   } catch {
     return { output: null };
   }
-  if (size > LIMITS.maxInlineOutputBytes) return { error: TASK_ERRORS.outputTooLarge(size) };
+  if (size > LIMITS.maxInlineOutputBytes) return { outputFile: { path, name: 'output', contentType: 'application/octet-stream' } };
   return { output: parseOutput(await readFile(path, 'utf8')) };
 }
 

@@ -60,6 +60,18 @@ export const HeartbeatBody = Type.Object(
 
 export const InputAssetsQuery = Type.Object({ attempt: Attempt, tenantId: Type.String({ minLength: 1, maxLength: 128 }) }, strict);
 
+export const OutputAssetBody = Type.Object(
+  {
+    attempt: Attempt,
+    tenantId: Type.String({ minLength: 1, maxLength: 128 }),
+    name: Type.String({ minLength: 1, maxLength: 1024 }),
+    contentType: Type.String({ minLength: 1, maxLength: 300 }),
+    sizeBytes: Type.Integer({ minimum: 0 }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  },
+  strict,
+);
+
 export const ProgressBody = Type.Object(
   {
     attempt: Attempt,
@@ -106,6 +118,10 @@ export const CompleteBody = Type.Object(
         status: Type.Union([Type.Literal('SUCCEEDED'), Type.Literal('FAILED'), Type.Literal('TIMED_OUT'), Type.Literal('CANCELLED')]),
         output: Type.Optional(Type.Unknown()),
         outputType: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+        outputAssets: Type.Optional(
+          Type.Array(Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }), name: Type.String({ minLength: 1, maxLength: 1024 }), sizeBytes: Type.Integer({ minimum: 0 }), contentType: Type.String({ minLength: 1, maxLength: 300 }) }, strict), { maxItems: 10_000 }),
+        ),
+        outputAsset: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
         error: Type.Optional(Nullable(TaskErrorBody)),
       },
       strict,

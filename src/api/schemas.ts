@@ -225,6 +225,7 @@ export const TaskResponse = Type.Object(
     finishedAt: Timestamp,
     expiresAt: Type.String({ format: 'date-time' }),
     inputAssets: Type.Array(Type.String(), { description: 'asset ids the task holds as inputs' }),
+    outputAssets: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), sizeBytes: Type.Integer(), contentType: Type.String() }), { description: 'files the attempt that succeeded left, as assets' }),
     input: Type.Optional(Type.Unknown()),
     output: Type.Optional(Type.Unknown()),
     error: TaskError,

@@ -40,6 +40,7 @@ export function taskJson(t: TaskView | TaskRecord, detail: boolean) {
     finishedAt: iso(t.finishedAt),
     expiresAt: iso(t.expiresAt),
     inputAssets: t.inputAssets,
+    outputAssets: t.outputAssets,
     ...(detail ? { input: t.input, output: outputValue(t) } : {}),
     error: t.error,
   };

@@ -1,3 +1,7 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
 import { isTerminalTask } from '../core/states.js';
 import type { LogLine, TaskInfo } from '../sdk/client.js';
@@ -25,6 +29,14 @@ export function tasksCommands(program: Command): void {
     .action(async (id: string, _o, cmd: Command) => {
       const t = await clientFor(cmd).getTask(id);
       print(cmd, t, [{ ...row(t), error: t.error?.message ?? null }]);
+    });
+  tasks
+    .command('output <task>')
+    .description('write a succeeded task’s output as the function gave it (bytes, any type) to a file, or to stdout')
+    .option('--out <file>', 'where to write it (default: stdout)')
+    .action(async (id: string, o: { out?: string }, cmd: Command) => {
+      const res = await clientFor(cmd).taskOutputResponse(id);
+      await pipeline(Readable.fromWeb(res.body! as WebReadableStream), o.out ? createWriteStream(o.out) : process.stdout);
     });
   tasks
     .command('cancel <task>')

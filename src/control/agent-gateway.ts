@@ -1,4 +1,4 @@
-import type { AssetTransfer } from '../core/assets.js';
+import type { AssetTransfer, OutputFileTerms } from '../core/assets.js';
 import type { AgentNotifications, AgentProtocol, ClaimRequest, HeldLeases, InstanceAssignment } from '../core/agent-protocol.js';
 import type { Clock } from '../core/clock.js';
 import { FerryError } from '../core/errors.js';
@@ -139,9 +139,18 @@ export class AgentGateway implements AgentProtocol {
   }
 
   async inputAssets(task: Pick<TaskRecord, 'id' | 'attempt' | 'tenantId'>): Promise<AssetTransfer[]> {
+    return this.assets.transfersFor(task.tenantId, (await this.runningAttempt(task)).inputAssets);
+  }
+
+  async createOutputAsset(task: Pick<TaskRecord, 'id' | 'attempt' | 'tenantId'>, file: OutputFileTerms): Promise<{ id: string; uploadUrl: string }> {
+    await this.runningAttempt(task);
+    return this.assets.createOutput(task.tenantId, task.id, file);
+  }
+
+  private async runningAttempt(task: Pick<TaskRecord, 'id' | 'attempt' | 'tenantId'>): Promise<TaskRecord> {
     const current = await this.store.tasks.getTask(task.tenantId, task.id);
     if (!current || current.attempt !== task.attempt || !isLeasedTask(current.status)) throw new FerryError('TASK_NOT_FOUND', `attempt ${task.attempt} of task ${task.id} is not running`);
-    return this.assets.transfersFor(task.tenantId, current.inputAssets);
+    return current;
   }
 
   async logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void> {

@@ -1,4 +1,4 @@
-import type { AssetTransfer } from './assets.js';
+import type { AssetTransfer, OutputFileTerms } from './assets.js';
 import type { AttemptOutcome } from './completion.js';
 import type { GpuDevice } from './gpu-spec.js';
 import type { InstanceRecord, LeaseReport, TaskLogLine, TaskProgress, TaskRecord, TaskRef, VersionRecord } from './types.js';
@@ -66,6 +66,12 @@ export interface AgentProtocol {
    * TASK_NOT_FOUND unless the attempt is the task's current, leased one.
    */
   inputAssets(task: Pick<TaskRecord, 'id' | 'attempt' | 'tenantId'>): Promise<AssetTransfer[]>;
+  /**
+   * Creates an output asset of a running attempt, PENDING until its bytes are PUT to `uploadUrl`
+   * (pre-signed; relative for the blobs Ferry serves itself). Throws TASK_NOT_FOUND unless the
+   * attempt is the task's current, leased one.
+   */
+  createOutputAsset(task: Pick<TaskRecord, 'id' | 'attempt' | 'tenantId'>, file: OutputFileTerms): Promise<{ id: string; uploadUrl: string }>;
   logs(ref: TaskRef, lines: Omit<TaskLogLine, 'seq' | 'attempt'>[]): Promise<void>;
   /**
    * Records the end of an attempt; a stale attempt's result is ignored. With `next`, also leases

@@ -37,6 +37,23 @@ export interface AssetTransfer {
   url: string;
 }
 
+/** An output asset as its task lists it. */
+export interface OutputAssetRef {
+  id: string;
+  /** Its path in the attempt's output directory; `response` for a server-mode response kept as an asset, `output` for a job's output file. */
+  name: string;
+  sizeBytes: number;
+  contentType: string;
+}
+
+/** What an agent declares of an output file before uploading it. */
+export interface OutputFileTerms {
+  name: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
 /** What the bytes that arrived are: the upload's own count and checksum. */
 export interface BlobInfo {
   sizeBytes: number;

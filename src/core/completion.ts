@@ -1,3 +1,4 @@
+import type { OutputAssetRef } from './assets.js';
 import type { TaskStatus, TerminalTaskStatus } from './states.js';
 import type { TaskError } from './types.js';
 
@@ -7,6 +8,10 @@ export interface AttemptOutcome {
   output?: unknown;
   /** Set for a server-mode response kept as given: `output` is then its text (see core/outputs.ts). */
   outputType?: string;
+  /** The files the attempt left, uploaded as assets of the task. */
+  outputAssets?: OutputAssetRef[];
+  /** The one of them that is the output itself (`output` is then null). */
+  outputAsset?: string;
   error?: TaskError | null;
 }
 

@@ -38,6 +38,8 @@ export function newTask(f: NewTaskFields, now: number): TaskRecord {
     status: 'QUEUED',
     output: null,
     outputType: null,
+    outputAssets: [],
+    outputAsset: null,
     error: null,
     progress: 0,
     progressMessage: null,

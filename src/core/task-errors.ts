@@ -17,8 +17,7 @@ export const TASK_ERROR_CODES = {
   EXEC_FAILED: 'the command could not be started in its container',
   HTTP_STATUS: 'a server-mode function answered with a status other than 2xx (httpStatus)',
   CONNECTION: 'the function could not be reached, or closed the response early',
-  OUTPUT_TOO_LARGE: 'the output is over the inline limit',
-  OUTPUT_NOT_TEXT: 'a server-mode function answered bytes that are not UTF-8 text, which only output assets can keep',
+  OUTPUT_TOO_LARGE: "a job's last stdout line, taken as its output, is over the inline limit",
   AGENT_ERROR: 'the agent itself failed to run the attempt',
   ASSET_UNAVAILABLE: 'an input asset could not be fetched to the node (or its bytes did not match its checksum)',
 } as const;
@@ -44,8 +43,7 @@ export const TASK_ERRORS = {
   instanceStopped: (): TaskError => taskError('INSTANCE_STOPPED', 'its instance was stopped; running again'),
   timedOut: (timeoutSeconds: number): TaskError => taskError('TIMED_OUT', `ran longer than its timeout of ${timeoutSeconds} s`),
   outputTooLarge: (bytes: number): TaskError =>
-    taskError('OUTPUT_TOO_LARGE', `output is ${bytes} bytes, over the ${LIMITS.maxInlineOutputBytes}-byte inline limit; larger outputs need assets, which this server does not offer yet`),
-  binaryOutput: (contentType: string): TaskError => taskError('OUTPUT_NOT_TEXT', `the function answered bytes that are not UTF-8 text (${contentType}); this server does not keep binary outputs yet`),
+    taskError('OUTPUT_TOO_LARGE', `the last stdout line is ${bytes} bytes, over the ${LIMITS.maxInlineOutputBytes}-byte inline limit; write a large output to FERRY_OUTPUT_FILE, which keeps it as an asset`),
   agentError: (message: string): TaskError => taskError('AGENT_ERROR', `the agent could not run the task: ${message}`),
   assetUnavailable: (assetId: string, why: string): TaskError => taskError('ASSET_UNAVAILABLE', `input asset ${assetId} could not be fetched: ${why}`),
 } as const;

@@ -1,3 +1,4 @@
+import type { OutputAssetRef } from './assets.js';
 import type { GpuDevice } from './gpu-spec.js';
 import type { RuntimeType } from './runtime-types.js';
 import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from './states.js';
@@ -177,6 +178,9 @@ export interface TaskRecord {
   output: unknown;
   /** The MIME type of a server-mode response kept as it was given; null for a JSON value. */
   outputType: string | null;
+  /** Files the attempt that succeeded left, as assets; `outputAsset` the one that is the output itself. */
+  outputAssets: OutputAssetRef[];
+  outputAsset: string | null;
   error: TaskError | null;
   progress: number;
   progressMessage: string | null;

@@ -211,12 +211,29 @@ export class FerryClient {
   getTask(taskId: string): Promise<TaskInfo> {
     return this.get(`/v1/tasks/${encodeURIComponent(taskId)}`);
   }
+  /**
+   * A succeeded task's output as the function gave it: the raw response, its bytes and content
+   * type (redirects to an output asset followed), for the caller to read or stream; for binary
+   * outputs, where `taskOutput` (JSON or text) does not fit.
+   */
+  async taskOutputResponse(taskId: string): Promise<Response> {
+    const path = `/v1/tasks/${encodeURIComponent(taskId)}/output`;
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, { headers: { authorization: `Bearer ${this.token}` } });
+    } catch (err) {
+      throw new FerryError('SERVER_UNREACHABLE', `cannot reach Ferry at ${this.base}: ${(err as Error).message}`, { cause: err });
+    }
+    if (!res.ok) await this.refused(res, path);
+    return res;
+  }
   listTasks(filter: { functionId?: string; versionId?: string; status?: string; createdAfter?: string; createdBefore?: string; limit?: number; cursor?: string } = {}): Promise<Page<TaskInfo>> {
     return this.get(`/v1/tasks${FerryClient.query(filter)}`);
   }
   async cancelTask(taskId: string): Promise<TaskInfo> {
     return (await this.request<TaskInfo>('POST', `/v1/tasks/${encodeURIComponent(taskId)}/cancel`)).data;
   }
+  /** A succeeded task's output: a JSON output's value, a text one's text (see taskOutputResponse for bytes). */
   taskOutput(taskId: string): Promise<unknown> {
     return this.get(`/v1/tasks/${encodeURIComponent(taskId)}/output`);
   }

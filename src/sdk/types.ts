@@ -69,6 +69,8 @@ export interface TaskInfo {
   expiresAt: string;
   /** Asset ids the task holds as inputs. */
   inputAssets: string[];
+  /** Files the attempt that succeeded left, as assets (`response` or `output`: the output itself, when large or binary). */
+  outputAssets: { id: string; name: string; sizeBytes: number; contentType: string }[];
   input?: unknown;
   output?: unknown;
   error: TaskError | null;

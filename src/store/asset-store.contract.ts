@@ -100,6 +100,18 @@ export function assetStoreContract(fx: ContractFixture): void {
     expect((await fx.store.tasks.getTask(fx.tenantId, plain.id))!.inputAssets).toEqual([]);
   });
 
+  it('records how a succeeded attempt kept its output: a response’s text and type, the files it left as assets', async () => {
+    const inst = await fx.idleInstance();
+    const [a, b] = [fx.taskOf(), fx.taskOf()];
+    for (const t of [a, b]) await fx.store.tasks.enqueueTask({ task: t, requestHash: null });
+    await fx.store.tasks.claimTasks({ instanceId: inst.id, limit: 2, leaseMs: 60_000 });
+    const files = [{ id: 'asset_r', name: 'response', sizeBytes: 5, contentType: 'image/png' }, { id: 'asset_f', name: 'out/f.txt', sizeBytes: 1, contentType: 'text/plain' }];
+    await fx.store.tasks.completeTask({ id: a.id, attempt: 1 }, { status: 'SUCCEEDED', output: null, outputType: 'image/png', outputAssets: files, outputAsset: 'asset_r' }, 1_000);
+    await fx.store.tasks.completeTask({ id: b.id, attempt: 1 }, { status: 'SUCCEEDED', output: '{ "a" : 1 }', outputType: 'application/json' }, 1_000);
+    expect(await fx.store.tasks.getTask(fx.tenantId, a.id)).toMatchObject({ output: null, outputType: 'image/png', outputAssets: files, outputAsset: 'asset_r' });
+    expect(await fx.store.tasks.getTask(fx.tenantId, b.id)).toMatchObject({ output: '{ "a" : 1 }', outputType: 'application/json', outputAssets: [], outputAsset: null });
+  });
+
   it('keeps one signing key, whoever asks first', async () => {
     const first = await fx.store.assets.signingKey(() => Buffer.alloc(32, 1));
     expect(first).toEqual(Buffer.alloc(32, 1));

@@ -117,6 +117,8 @@ export const toTask = (r: Row): TaskRecord => ({
   // A response kept as given is its text; any other output is JSON (core/outputs.ts).
   output: r.output_type ? r.output : json(r.output),
   outputType: (r.output_type as string | null) ?? null,
+  outputAssets: r.output_assets ? (JSON.parse(r.output_assets as string) as TaskRecord['outputAssets']) : [],
+  outputAsset: (r.output_asset as string | null) ?? null,
   error: json(r.error) as TaskRecord['error'],
   progress: Number(r.progress),
   progressMessage: (r.progress_message as string | null) ?? null,

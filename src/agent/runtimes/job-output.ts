@@ -47,7 +47,7 @@ export class JobOutput {
     }
     if (this.lastLine) return this.lastLine.result();
     const out = await readOutputFile(this.ctx.files.outputFile);
-    return 'error' in out ? { kind: 'error', error: out.error } : { kind: 'ok', output: out.output };
+    return 'outputFile' in out ? { kind: 'ok', output: null, outputFile: out.outputFile } : { kind: 'ok', output: out.output };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { RuntimeType } from '../../core/runtime-types.js';
 import type { GpuAssignment, TaskError, TaskRecord, VersionRecord } from '../../core/types.js';
+import type { OutputFile } from '../output-assets.js';
 import type { TaskFiles } from '../task-files.js';
 
 export type LogStream = 'stdout' | 'stderr';
@@ -26,8 +27,11 @@ export interface TaskContext {
   onLog(stream: LogStream, text: string): void;
 }
 
-/** `outputType`: a server-mode response's MIME type, `output` then its text. */
-export type RunResult = { kind: 'ok'; output: unknown; outputType?: string } | { kind: 'error'; error: TaskError } | { kind: 'aborted' };
+/**
+ * `outputType`: a server-mode response's MIME type, `output` then its text. `outputFile`: the
+ * output is that file's bytes instead (too large to keep inline, or not text), to become an asset.
+ */
+export type RunResult = { kind: 'ok'; output: unknown; outputType?: string; outputFile?: OutputFile } | { kind: 'error'; error: TaskError } | { kind: 'aborted' };
 
 export interface RuntimeInstance {
   /** Resolves with a reason if the instance dies on its own; never rejects. */

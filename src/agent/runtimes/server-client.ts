@@ -1,26 +1,48 @@
+import { type FileHandle, open, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
 import { sleep } from '../../core/clock.js';
 import { LIMITS } from '../../core/limits.js';
-import { TASK_ERRORS, taskError } from '../../core/task-errors.js';
+import { taskError } from '../../core/task-errors.js';
 import { taskHeaders } from '../task-files.js';
 import type { RunResult, TaskContext } from './runtime.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * A 2xx response as the task's output, kept as the function gave it: its text and its content
- * type (text/plain when it named none). No body is a null output.
+ * A 2xx response as the task's output, kept as the function gave it: up to the inline limit and
+ * valid UTF-8, its text and content type (text/plain when it named none); larger or binary, its
+ * bytes streamed into `spillPath`, to become the task's `response` asset. No body is a null output.
  */
-export function responseOutput(body: Buffer, contentType: string | undefined): RunResult {
-  if (body.length === 0) return { kind: 'ok', output: null };
-  let text: string;
+export async function responseOutput(res: http.IncomingMessage, spillPath: string): Promise<RunResult> {
+  const declared = res.headers['content-type'];
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let spill: FileHandle | null = null;
   try {
-    text = utf8.decode(body);
-  } catch {
-    return { kind: 'error', error: TASK_ERRORS.binaryOutput(contentType ?? 'no content type') };
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (!spill && size > LIMITS.maxInlineOutputBytes) {
+        spill = await open(spillPath, 'w');
+        for (const c of chunks.splice(0)) await spill.write(c);
+      }
+      if (spill) await spill.write(chunk);
+      else chunks.push(chunk);
+    }
+    if (!spill) {
+      const body = Buffer.concat(chunks);
+      if (body.length === 0) return { kind: 'ok', output: null };
+      try {
+        return { kind: 'ok', output: utf8.decode(body), outputType: declared || 'text/plain; charset=utf-8' };
+      } catch {
+        await writeFile(spillPath, body);
+      }
+    }
+  } finally {
+    await spill?.close();
   }
-  return { kind: 'ok', output: text, outputType: contentType || 'text/plain; charset=utf-8' };
+  return { kind: 'ok', output: null, outputFile: { path: spillPath, name: 'response', contentType: declared || 'application/octet-stream' } };
 }
 
 /** How often a starting server's health path is tried: a refused connect costs next to nothing. */
@@ -74,25 +96,16 @@ export class ServerClient {
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...taskHeaders(ctx.task, ctx.files) },
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > LIMITS.maxInlineOutputBytes) {
-              res.destroy();
-              resolve({ kind: 'error', error: TASK_ERRORS.outputTooLarge(size) });
-            } else chunks.push(c);
-          });
-          res.on('end', () => {
-            const body = Buffer.concat(chunks);
-            const text = body.toString('utf8');
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) resolve(responseOutput(body, res.headers['content-type']));
-            else {
-              resolve({ kind: 'error', error: taskError('HTTP_STATUS', `function answered ${status}: ${text.slice(0, 2000)}`, { httpStatus: status }) });
-            }
-          });
-          res.on('error', () => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: taskError('CONNECTION', 'the function closed the response early') }));
+          const status = res.statusCode ?? 0;
+          const broken = (): void => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: taskError('CONNECTION', 'the function closed the response early') });
+          if (status >= 200 && status < 300) {
+            void responseOutput(res, join(ctx.files.dir, 'response')).then(resolve, broken);
+            return;
+          }
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text = (text + c).slice(0, 2000)));
+          res.on('end', () => resolve({ kind: 'error', error: taskError('HTTP_STATUS', `function answered ${status}: ${text}`, { httpStatus: status }) }));
+          res.on('error', broken);
         },
       );
       const abort = (): void => {

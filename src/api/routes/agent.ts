@@ -6,6 +6,7 @@ import {
   CompleteBody,
   HeartbeatBody,
   InputAssetsQuery,
+  OutputAssetBody,
   InstanceEventBody,
   InstanceParams,
   InstanceStateBody,
@@ -107,6 +108,15 @@ export function agentRoutes({ gateway }: ApiServices) {
       '/v1/agent/tasks/:taskId/input-assets',
       { config, schema: { tags, summary: "Where to fetch a running attempt's input assets (pre-signed URLs)", params: TaskParams, querystring: InputAssetsQuery } },
       async (req) => ({ items: await gateway.inputAssets({ id: req.params.taskId, attempt: req.query.attempt, tenantId: req.query.tenantId }) }),
+    );
+
+    app.post<{ Params: Static<typeof TaskParams>; Body: Static<typeof OutputAssetBody> }>(
+      '/v1/agent/tasks/:taskId/output-assets',
+      { config, schema: { tags, summary: 'Create an output asset of a running attempt: its id and a pre-signed URL to PUT the bytes to', params: TaskParams, body: OutputAssetBody } },
+      async (req, reply) => {
+        const { attempt, tenantId, ...file } = req.body;
+        return reply.status(201).send(await gateway.createOutputAsset({ id: req.params.taskId, attempt, tenantId }, file));
+      },
     );
 
     app.post<{ Params: Static<typeof TaskParams>; Body: Static<typeof LogsBody> }>(

@@ -1,17 +1,16 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { AssetWithUrls } from '../../control/assets/assets-service.js';
 import { FerryError } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
 import type { ApiServices } from '../app.js';
 import { parseRange } from '../byte-range.js';
+import { originOf } from '../task-output.js';
 import { AssetListQuery, AssetParams, CreateAssetBody, TransferQuerySchema } from '../schemas.js';
 import { assetJson } from '../views.js';
 
 const tags = ['assets'];
 
-/** Where the caller reached this server: the base of the transfer URLs Ferry serves itself. */
-const originOf = (req: FastifyRequest): string => `${req.protocol}://${req.host}`;
 
 const withUrls = (a: AssetWithUrls) => ({
   ...assetJson(a.asset),

@@ -3,10 +3,11 @@ import type { Static } from '@sinclair/typebox';
 import type { TaskView } from '../../control/tasks-service.js';
 import { FerryError, invalid } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
-import { outputBody } from '../../core/outputs.js';
+import type { AssetsService } from '../../control/assets/assets-service.js';
 import { TASK_TYPES, type TaskType } from '../../core/states.js';
 import type { ApiServices } from '../app.js';
 import { FunctionParams, VersionParams } from '../schemas.js';
+import { sendOutput } from '../task-output.js';
 import { taskJson } from '../views.js';
 
 const tags = ['invoke'];
@@ -53,13 +54,11 @@ function inputOf(req: FastifyRequest): unknown {
 }
 
 /** Answers an invoke from the task as it stands after the wait. */
-export function sendTaskResult(reply: FastifyReply, task: TaskView): FastifyReply {
+async function sendTaskResult(req: FastifyRequest, reply: FastifyReply, assets: AssetsService, task: TaskView): Promise<FastifyReply> {
   void reply.header('ferry-task-id', task.id).header('ferry-task-status', task.status);
   switch (task.status) {
-    case 'SUCCEEDED': {
-      const { contentType, body } = outputBody(task);
-      return reply.status(200).header('content-type', contentType).send(Buffer.from(body));
-    }
+    case 'SUCCEEDED':
+      return sendOutput(req, reply, assets, task);
     case 'FAILED':
       throw new FerryError('TASK_FAILED', `task ${task.id} failed: ${task.error?.message ?? 'no reason given'}`, { details: { taskId: task.id, error: task.error } });
     case 'TIMED_OUT':
@@ -89,7 +88,7 @@ function inputAssetsHeader(req: FastifyRequest): string[] | undefined {
   return ids;
 }
 
-export function invokeRoutes({ tasks }: ApiServices) {
+export function invokeRoutes({ tasks, assets }: ApiServices) {
   return async (app: FastifyInstance): Promise<void> => {
     const handle = async (req: FastifyRequest, reply: FastifyReply, functionId: string, versionId?: string): Promise<FastifyReply> => {
       const prefer = parsePrefer([req.headers.prefer ?? []].flat().join(","));
@@ -107,8 +106,8 @@ export function invokeRoutes({ tasks }: ApiServices) {
         idempotencyKey: key as string | undefined,
         inputAssets: inputAssetsHeader(req),
       });
-      if (prefer.async || prefer.waitSeconds === 0) return sendTaskResult(reply, task);
-      return sendTaskResult(reply, await tasks.waitForEnd(req.principal.tenantId, task.id, prefer.waitSeconds * 1000));
+      if (prefer.async || prefer.waitSeconds === 0) return sendTaskResult(req, reply, assets, task);
+      return sendTaskResult(req, reply, assets, await tasks.waitForEnd(req.principal.tenantId, task.id, prefer.waitSeconds * 1000));
     };
 
     app.post<{ Params: Static<typeof FunctionParams> }>(

@@ -3,12 +3,12 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { FerryError, invalid } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
-import { outputBody } from '../../core/outputs.js';
 import { type TaskStatus, isTerminalTask } from '../../core/states.js';
 import { taskStreamId } from '../../control/streams-service.js';
 import type { ApiServices } from '../app.js';
 import { BatchItemResponse, LogsQuery, SubmitBatchBody, SubmitTaskBody, TaskListQuery, TaskParams, TaskResponse, errorResponses } from '../schemas.js';
 import { lastEventId, lastSequence, streamEvents } from '../sse.js';
+import { sendOutput } from '../task-output.js';
 import { logLineJson, taskJson } from '../views.js';
 
 const tags = ['tasks'];
@@ -16,7 +16,7 @@ const tags = ['tasks'];
 /** The `id` of a log stream's last event: a follower that saw it has everything. */
 const LOGS_END_ID = 'end';
 
-export function taskRoutes({ tasks, streams }: ApiServices) {
+export function taskRoutes({ tasks, streams, assets }: ApiServices) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post<{ Body: Static<typeof SubmitTaskBody> }>(
       '/v1/tasks',
@@ -80,12 +80,11 @@ export function taskRoutes({ tasks, streams }: ApiServices) {
 
     app.get<{ Params: Static<typeof TaskParams> }>(
       '/v1/tasks/:taskId/output',
-      { config: { scope: 'read' }, schema: { tags, summary: 'The output of a succeeded task', params: TaskParams } },
+      { config: { scope: 'read' }, schema: { tags, summary: 'The output of a succeeded task, as the function gave it (a 302 to a download when it is an asset)', params: TaskParams } },
       async (req, reply) => {
         const task = await tasks.get(req.principal.tenantId, req.params.taskId);
         if (task.status !== 'SUCCEEDED') throw new FerryError('TASK_OUTPUT_UNAVAILABLE', `task ${task.id} is ${task.status}; only a SUCCEEDED task has an output`);
-        const { contentType, body } = outputBody(task);
-        return reply.header('content-type', contentType).send(Buffer.from(body));
+        return sendOutput(req, reply, assets, task);
       },
     );
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BlobStore, ByteRange, TransferQuery } from '../../blobs/blob-store.js';
-import { type AssetRecord, type AssetStatus, type AssetTransfer, type TransferTerms, uploadMismatch } from '../../core/assets.js';
+import { type AssetRecord, type AssetStatus, type AssetTransfer, type OutputFileTerms, type TransferTerms, uploadMismatch } from '../../core/assets.js';
 import type { Clock } from '../../core/clock.js';
 import { FerryError, invalid } from '../../core/errors.js';
 import { ID_PREFIX, newId } from '../../core/ids.js';
@@ -90,6 +90,29 @@ export class AssetsService {
         return { id, sizeBytes: asset.sizeBytes!, sha256: asset.sha256!, url: await this.blobs.downloadUrl(id, { origin: '', expiresAt }) };
       }),
     );
+  }
+
+  /** A PENDING output asset of a task, as its agent declares it, with the URL (a path when Ferry serves it) to PUT the bytes to. */
+  async createOutput(tenantId: string, taskId: string, file: OutputFileTerms): Promise<{ id: string; uploadUrl: string }> {
+    const now = this.clock.now();
+    const asset: AssetRecord = {
+      id: newId(ID_PREFIX.asset, now),
+      tenantId,
+      status: 'PENDING',
+      contentType: file.contentType,
+      description: '',
+      sizeBytes: file.sizeBytes,
+      sha256: file.sha256.toLowerCase(),
+      taskId,
+      name: file.name,
+      pinned: false,
+      createdAt: now,
+      readyAt: null,
+      expiresAt: now + LIMITS.defaultAssetTtlSeconds * 1000,
+    };
+    await this.store.assets.createAsset(asset);
+    const expiresAt = now + LIMITS.transferUrlSeconds * 1000;
+    return { id: asset.id, uploadUrl: await this.blobs.uploadUrl(asset.id, { origin: '', expiresAt, maxBytes: file.sizeBytes, contentType: file.contentType }) };
   }
 
   /** The body of a PUT to a served upload URL: stored, checked against what was declared, and the asset made READY. */

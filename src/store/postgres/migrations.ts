@@ -389,6 +389,9 @@ CREATE TABLE store_secrets (
 ALTER TABLE tasks ADD COLUMN input_assets TEXT;
 -- The MIME type of a server-mode response kept as given (output is then its text); NULL: output is JSON.
 ALTER TABLE tasks ADD COLUMN output_type TEXT;
+-- The files the attempt that succeeded left, as assets (a JSON array), and the one that is the output itself.
+ALTER TABLE tasks ADD COLUMN output_assets TEXT;
+ALTER TABLE tasks ADD COLUMN output_asset TEXT;
 CREATE FUNCTION task_input_assets_hold() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO task_input_assets SELECT a, NEW.id FROM json_array_elements_text(NEW.input_assets::json) a ON CONFLICT DO NOTHING;

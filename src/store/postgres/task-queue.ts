@@ -142,7 +142,7 @@ export class PgTaskQueue implements TaskQueue {
       const args =
         decision.kind === 'retry'
           ? requeueArgs([task.id], false, now + decision.delayMs, outcome.error ?? null, now)
-          : finishArgs([task.id], decision.status, outcome.output, decision.status === 'CANCELLED' ? TASK_ERRORS.cancelled() : (outcome.error ?? null), now, true, outcome.outputType);
+          : finishArgs([task.id], decision.status, outcome.output, decision.status === 'CANCELLED' ? TASK_ERRORS.cancelled() : (outcome.error ?? null), now, true, outcome);
       // A retry goes back to the queue, a change of its queue counter (migration 2); a claim in the
       // same statement would change others in a second batch, out of key order, and could deadlock
       // with another claim. So a retry, the rarer path, claims on its own afterwards, which also lets

@@ -1,4 +1,4 @@
-import { decideReclaim } from '../../core/completion.js';
+import { type AttemptOutcome, decideReclaim } from '../../core/completion.js';
 import { LIMITS } from '../../core/limits.js';
 import type { TaskStatus } from '../../core/states.js';
 import { TASK_ERRORS } from '../../core/task-errors.js';
@@ -21,11 +21,12 @@ const OUTCOME_COLUMNS = 'task_id, attempt, tenant_id, function_id, version_id, s
 /**
  * Ends tasks: $1 ids, $2 status, $3 output, $4 error, $5 now, $6 error code, $7 whether the ended
  * attempt ran (false for a task ended in the queue, whose startedAt is an earlier attempt's), $8
- * the output's MIME type when it is a response kept as given.
+ * the output's MIME type when it is a response kept as given, $9 the output assets (JSON), $10
+ * the one that is the output itself.
  */
 function finish(guard: string): string {
   return `WITH moved AS (
-      UPDATE tasks SET status = $2, output = $3, output_type = $8, error = $4, finished_at = $5, lease_expires_at = NULL,
+      UPDATE tasks SET status = $2, output = $3, output_type = $8, output_assets = $9, output_asset = $10, error = $4, finished_at = $5, lease_expires_at = NULL,
         progress = CASE WHEN $2::text = 'SUCCEEDED' THEN 100 ELSE progress END
       WHERE id = ANY($1) ${guard} RETURNING *
     ), recorded AS (
@@ -88,11 +89,15 @@ export const TRANSITIONS_SQL = {
 } as const;
 
 /** The parameters of `finish` for tasks whose attempt ends `status`. */
-export function finishArgs(ids: string[], status: TaskStatus, output: unknown, error: TaskError | null, now: number, ran: boolean, outputType?: string): unknown[] {
+export function finishArgs(ids: string[], status: TaskStatus, output: unknown, error: TaskError | null, now: number, ran: boolean, kept: OutputKept = {}): unknown[] {
   const succeeded = status === 'SUCCEEDED';
-  const stored = !succeeded ? null : outputType ? (output as string) : encodeJson(output);
-  return [ids, status, stored, succeeded ? null : encodeJson(error), now, succeeded ? null : (error?.code ?? null), ran, (succeeded && outputType) || null];
+  const stored = !succeeded ? null : kept.outputType ? (output as string) : encodeJson(output);
+  const assets = succeeded && kept.outputAssets?.length ? JSON.stringify(kept.outputAssets) : null;
+  return [ids, status, stored, succeeded ? null : encodeJson(error), now, succeeded ? null : (error?.code ?? null), ran, (succeeded && kept.outputType) || null, assets, (succeeded && kept.outputAsset) || null];
 }
+
+/** How a succeeded attempt's output is kept besides its value: a response's type, the files it left as assets. */
+export type OutputKept = Pick<AttemptOutcome, 'outputType' | 'outputAssets' | 'outputAsset'>;
 
 /** The parameters of `requeue`. */
 export function requeueArgs(ids: string[], lost: boolean, runAt: number, error: TaskError | null, now: number): unknown[] {
@@ -108,7 +113,7 @@ export function requeueArgs(ids: string[], lost: boolean, runAt: number, error: 
  * reaper moved the task in between, and the caller reads it again.
  */
 export function recordAttempt(kind: 'finish' | 'requeue', claim: boolean): string {
-  const n = kind === 'finish' ? 8 : 6;
+  const n = kind === 'finish' ? 10 : 6;
   const guard = `AND attempt = $${n + 1} AND status = $${n + 2}`;
   const moved = kind === 'finish' ? finish(guard) : requeue(guard);
   if (!claim) return `${moved} SELECT * FROM moved`;

@@ -257,6 +257,9 @@ CREATE TABLE task_input_assets (
 ALTER TABLE tasks ADD COLUMN input_assets TEXT;
 -- The MIME type of a server-mode response kept as given (output is then its text); NULL: output is JSON.
 ALTER TABLE tasks ADD COLUMN output_type TEXT;
+-- The files the attempt that succeeded left, as assets (a JSON array), and the one that is the output itself.
+ALTER TABLE tasks ADD COLUMN output_assets TEXT;
+ALTER TABLE tasks ADD COLUMN output_asset TEXT;
 CREATE TRIGGER task_input_assets_hold AFTER INSERT ON tasks WHEN NEW.input_assets IS NOT NULL BEGIN
   INSERT OR IGNORE INTO task_input_assets SELECT value, NEW.id FROM json_each(NEW.input_assets);
 END;

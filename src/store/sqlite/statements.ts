@@ -31,7 +31,7 @@ export function prepareHotStatements(db: Database.Database) {
     progress: db.prepare(`UPDATE tasks SET progress = @progress, progress_message = @message, partial_output = @partialOutput
       WHERE id = @id AND attempt = @attempt AND status IN ${LEASED}`),
     insertLog: db.prepare('INSERT INTO task_logs (task_id, attempt, stream, text, at) VALUES (?, ?, ?, ?, ?)'),
-    finish: db.prepare(`UPDATE tasks SET status = @status, output = @output, output_type = @outputType, error = @error, finished_at = @now,
+    finish: db.prepare(`UPDATE tasks SET status = @status, output = @output, output_type = @outputType, output_assets = @outputAssets, output_asset = @outputAsset, error = @error, finished_at = @now,
       lease_expires_at = NULL, progress = CASE WHEN @status = 'SUCCEEDED' THEN 100 ELSE progress END
       WHERE id = @id RETURNING *`),
     requeue: db.prepare(`UPDATE tasks SET status = 'QUEUED', attempt = attempt + 1, lost_attempts = lost_attempts + @lost,

@@ -138,7 +138,7 @@ export class SqliteTaskQueue implements TaskQueue {
     const move: TaskMove =
       decision.kind === 'retry'
         ? { to: 'QUEUED', lost: false, runAt: now + decision.delayMs, error: outcome.error ?? null }
-        : { to: decision.status, output: outcome.output, outputType: outcome.outputType, error: decision.status === 'CANCELLED' ? TASK_ERRORS.cancelled() : (outcome.error ?? null) };
+        : { to: decision.status, output: outcome.output, outputType: outcome.outputType, outputAssets: outcome.outputAssets, outputAsset: outcome.outputAsset, error: decision.status === 'CANCELLED' ? TASK_ERRORS.cancelled() : (outcome.error ?? null) };
     return { accepted: true, task: moveTask(this.conn, task, move, now) };
   }
 

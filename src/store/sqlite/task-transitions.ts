@@ -1,3 +1,4 @@
+import type { OutputAssetRef } from '../../core/assets.js';
 import { decideReclaim } from '../../core/completion.js';
 import { LIMITS } from '../../core/limits.js';
 import type { TerminalTaskStatus } from '../../core/states.js';
@@ -15,7 +16,7 @@ import type { Row, SqliteConnection } from './connection.js';
 export type TaskMove =
   | { to: 'QUEUED'; lost: boolean; runAt: number; error: TaskError | null }
   | { to: 'CANCELLING'; error: TaskError }
-  | { to: TerminalTaskStatus; output?: unknown; outputType?: string; error: TaskError | null };
+  | { to: TerminalTaskStatus; output?: unknown; outputType?: string; outputAssets?: OutputAssetRef[]; outputAsset?: string; error: TaskError | null };
 
 /*
  * Every write of a task's status is here: the enqueue, the lease, and the moves after them. The
@@ -40,7 +41,9 @@ export function moveTask(conn: SqliteConnection, task: TaskRecord, move: TaskMov
   }
   const succeeded = move.to === 'SUCCEEDED';
   const output = !succeeded ? null : move.outputType ? (move.output as string) : encodeJson(move.output);
-  const moved = toTask(stmt.finish.get({ id: task.id, status: move.to, output, outputType: (succeeded && move.outputType) || null, error: succeeded ? null : encodeJson(move.error), now }) as Row);
+  const outputAssets = succeeded && move.outputAssets?.length ? JSON.stringify(move.outputAssets) : null;
+  const outputAsset = (succeeded && move.outputAsset) || null;
+  const moved = toTask(stmt.finish.get({ id: task.id, status: move.to, output, outputType: (succeeded && move.outputType) || null, outputAssets, outputAsset, error: succeeded ? null : encodeJson(move.error), now }) as Row);
   // A task ended in the queue (cancelled there) never ran this attempt; its startedAt is an earlier one's.
   recordOutcome(conn, task, move.to, move.error, now, task.status !== 'QUEUED');
   return moved;
