@@ -1,4 +1,5 @@
-import { type FileHandle, open, writeFile } from 'node:fs/promises';
+import { type WriteStream, createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -14,35 +15,39 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * A 2xx response as the task's output, kept as the function gave it: up to the inline limit and
  * valid UTF-8, its text and content type (text/plain when it named none); larger or binary, its
  * bytes streamed into `spillPath`, to become the task's `response` asset. No body is a null output.
+ * Events rather than an async iterator: this runs for every server-mode task.
  */
-export async function responseOutput(res: http.IncomingMessage, spillPath: string): Promise<RunResult> {
+export function responseOutput(res: http.IncomingMessage, spillPath: string): Promise<RunResult> {
   const declared = res.headers['content-type'];
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let spill: FileHandle | null = null;
-  try {
-    for await (const chunk of res as AsyncIterable<Buffer>) {
+  const asFile: RunResult = { kind: 'ok', output: null, outputFile: { path: spillPath, name: 'response', contentType: declared || 'application/octet-stream' } };
+  return new Promise<RunResult>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let spill: WriteStream | null = null;
+    res.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (!spill && size > LIMITS.maxInlineOutputBytes) {
-        spill = await open(spillPath, 'w');
-        for (const c of chunks.splice(0)) await spill.write(c);
+        spill = createWriteStream(spillPath).on('error', reject);
+        for (const c of chunks.splice(0)) spill.write(c);
       }
-      if (spill) await spill.write(chunk);
-      else chunks.push(chunk);
-    }
-    if (!spill) {
+      if (!spill) chunks.push(chunk);
+      else if (!spill.write(chunk)) {
+        res.pause();
+        spill.once('drain', () => res.resume());
+      }
+    });
+    res.on('error', reject);
+    res.on('end', () => {
+      if (spill) return void spill.end(() => resolve(asFile));
       const body = Buffer.concat(chunks);
-      if (body.length === 0) return { kind: 'ok', output: null };
+      if (body.length === 0) return resolve({ kind: 'ok', output: null });
       try {
-        return { kind: 'ok', output: utf8.decode(body), outputType: declared || 'text/plain; charset=utf-8' };
+        resolve({ kind: 'ok', output: utf8.decode(body), outputType: declared || 'text/plain; charset=utf-8' });
       } catch {
-        await writeFile(spillPath, body);
+        writeFile(spillPath, body).then(() => resolve(asFile), reject);
       }
-    }
-  } finally {
-    await spill?.close();
-  }
-  return { kind: 'ok', output: null, outputFile: { path: spillPath, name: 'response', contentType: declared || 'application/octet-stream' } };
+    });
+  });
 }
 
 /** How often a starting server's health path is tried: a refused connect costs next to nothing. */
