@@ -14,7 +14,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const errorOf = async (res: Response): Promise<{ code: string; message: string }> => ((await res.json()) as Json).error;
 
 describe('assets: pre-signed upload and download through the disk blob store', () => {
-  const server = new FerryServer();
+  const server = new FerryServer(['--gpus', 'none'], { FERRY_ASSET_SWEEP_MS: '200' });
   let api: (method: string, path: string, body?: unknown, token?: string) => Promise<{ status: number; json: Json }>;
 
   beforeAll(async () => {
@@ -140,6 +140,20 @@ describe('assets: pre-signed upload and download through the disk blob store', (
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
+  });
+
+  it('deletes an asset past its time with its bytes, and keeps a pinned one', async () => {
+    const [brief, pinned] = await Promise.all([
+      uploadAsset(server.client, Buffer.from('brief'), { ttlSeconds: 1 }),
+      uploadAsset(server.client, Buffer.from('kept'), { ttlSeconds: 1, pinned: true }),
+    ]);
+    expect(pinned.keepUntil).toBeNull();
+    const blob = (id: string): boolean => readdirSync(join(server.dataDir, 'blobs')).includes(id);
+    expect(blob(brief.id)).toBe(true);
+    await eventually(async () => (blob(brief.id) ? undefined : true), 5_000, 'the expired asset’s bytes to go');
+    expect((await api('GET', `/v1/assets/${brief.id}`)).status).toBe(404);
+    expect((await server.client.assets.list()).items.map((a) => a.id)).not.toContain(brief.id);
+    expect([blob(pinned.id), (await server.client.assets.get(pinned.id)).status]).toEqual([true, 'READY']);
   });
 
   it('refuses a bad asset request naming the field', async () => {

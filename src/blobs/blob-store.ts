@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { BlobInfo, TransferTerms } from '../core/assets.js';
+import type { BlobInfo } from '../core/assets.js';
+import type { TransferTerms } from '../core/transfer-signing.js';
 
 /** What a pre-signed upload URL allows: one PUT of at most `maxBytes`, until `expiresAt`. */
 export interface UploadTerms {

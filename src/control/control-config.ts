@@ -24,6 +24,8 @@ export interface ControlConfig {
   outcomePollMs: number;
   /** Outcomes older than this are pruned even when a consumer has not read them. */
   outcomeRetentionMs: number;
+  /** How often assets past their expiry (not pinned, held by no live task) are deleted with their bytes. */
+  assetSweepMs: number;
 }
 
 export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
@@ -39,4 +41,5 @@ export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
   outcomeBatch: 100,
   outcomePollMs: 1_000,
   outcomeRetentionMs: 7 * 24 * 3_600_000,
+  assetSweepMs: 60_000,
 };

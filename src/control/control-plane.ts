@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { type Leadership, type SignalBus, soleLeader } from '../core/replicas.js';
 import type { Store } from '../store/store.js';
 import { AgentGateway } from './agent-gateway.js';
+import { AssetSweeper } from './assets/asset-sweeper.js';
 import { AssetsService } from './assets/assets-service.js';
 import { AuthService } from './auth-service.js';
 import type { ControlConfig } from './control-config.js';
@@ -38,7 +39,7 @@ export interface ControlPlaneOptions {
 /**
  * The control plane's parts wired over one store: the services the API calls, the gateway
  * agents talk to (any number of nodes, in-process or remote), and the loops that keep
- * deployments, leases and the outcome feed's consumers going, which run on the leader replica only.
+ * deployments, leases, the outcome feed's consumers and asset expiry going, which run on the leader replica only.
  */
 export class ControlPlane {
   readonly wakeups: Wakeups;
@@ -58,6 +59,7 @@ export class ControlPlane {
   private readonly reconciler: Reconciler;
   private readonly reaper: LeaseReaper;
   private readonly outcomes: OutcomeDispatcher;
+  private readonly assetSweeper: AssetSweeper;
   private readonly leadership: Leadership;
   /** Loop starts and stops in the order leadership changed. */
   private loops: Promise<void> = Promise.resolve();
@@ -81,6 +83,7 @@ export class ControlPlane {
     this.streams = new StreamsService(store, this.tasks, watchers, wakeups, config.streamPollMs);
     this.fleet = new FleetService(store);
     this.assets = new AssetsService(store, options.blobs, clock);
+    this.assetSweeper = new AssetSweeper(this.assets, config, onError);
     this.gateway = new AgentGateway(store, wakeups, claimers, watchers, this.lifecycle, clock, config, this.assets);
     this.reaper = new LeaseReaper(store, this.lifecycle, wakeups, clock, config, onError);
     this.outcomes = new OutcomeDispatcher(store, wakeups, clock, config, onError);
@@ -119,6 +122,7 @@ export class ControlPlane {
     this.reconciler.start();
     this.reaper.start();
     this.outcomes.start();
+    this.assetSweeper.start();
   }
 
   private async stopLoops(): Promise<void> {
@@ -127,5 +131,6 @@ export class ControlPlane {
     await this.reconciler.stop();
     await this.reaper.stop();
     await this.outcomes.stop();
+    await this.assetSweeper.stop();
   }
 }

@@ -1,5 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-
 /**
  * An asset: a stored file (an input over the inline limit, model weights, a task's output file),
  * moved in and out through pre-signed URLs. It is PENDING from its creation until an upload has
@@ -64,31 +62,6 @@ export interface BlobInfo {
 export function uploadMismatch(asset: Pick<AssetRecord, 'sizeBytes' | 'sha256'>, got: BlobInfo): string | null {
   if (asset.sizeBytes !== null && got.sizeBytes !== asset.sizeBytes) return `the upload carried ${got.sizeBytes} bytes where ${asset.sizeBytes} were declared`;
   if (asset.sha256 !== null && got.sha256 !== asset.sha256) return `the upload's sha256 is ${got.sha256}, not the declared ${asset.sha256}`;
-  return null;
-}
-
-/**
- * The terms a pre-signed transfer URL grants: one method on one asset until `expiresAt`, an
- * upload at most `maxBytes` long. The signature is an HMAC-SHA256 over all of them, so changing
- * any (a later expiry, a larger limit, GET for PUT, another asset) breaks it.
- */
-export interface TransferTerms {
-  method: 'GET' | 'PUT';
-  assetId: string;
-  expiresAt: number;
-  maxBytes: number;
-}
-
-export function signTransfer(key: Buffer, terms: TransferTerms): string {
-  return createHmac('sha256', key).update(`${terms.method}\n${terms.assetId}\n${terms.expiresAt}\n${terms.maxBytes}`).digest('base64url');
-}
-
-/** Why a transfer is refused (tampered or expired), or null when its signature and expiry hold. */
-export function checkTransfer(key: Buffer, terms: TransferTerms, signature: string, now: number): string | null {
-  const expected = Buffer.from(signTransfer(key, terms));
-  const given = Buffer.from(signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'the URL signature does not match: the URL was altered or is not for this request';
-  if (now > terms.expiresAt) return `the URL expired at ${new Date(terms.expiresAt).toISOString()}`;
   return null;
 }
 

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { BlobStore, ByteRange, TransferQuery } from '../../blobs/blob-store.js';
-import { type AssetRecord, type AssetStatus, type AssetTransfer, type OutputFileTerms, type TransferTerms, uploadMismatch } from '../../core/assets.js';
+import { type AssetRecord, type AssetStatus, type AssetTransfer, type OutputFileTerms, uploadMismatch } from '../../core/assets.js';
+import type { TransferTerms } from '../../core/transfer-signing.js';
 import type { Clock } from '../../core/clock.js';
 import { FerryError, invalid } from '../../core/errors.js';
 import { ID_PREFIX, newId } from '../../core/ids.js';
@@ -113,6 +114,18 @@ export class AssetsService {
     await this.store.assets.createAsset(asset);
     const expiresAt = now + LIMITS.transferUrlSeconds * 1000;
     return { id: asset.id, uploadUrl: await this.blobs.uploadUrl(asset.id, { origin: '', expiresAt, maxBytes: file.sizeBytes, contentType: file.contentType }) };
+  }
+
+  /** Deletes up to `limit` expired assets (not pinned, held by no live task) with their bytes; how many went. */
+  async sweepExpired(limit: number): Promise<number> {
+    let deleted = 0;
+    for (const asset of await this.store.assets.listExpiredAssets(this.clock.now(), limit)) {
+      // Held since it was listed (a submit named it): kept.
+      if ((await this.store.assets.deleteAsset(asset.tenantId, asset.id)) !== 'deleted') continue;
+      await this.blobs.delete(asset.id);
+      deleted++;
+    }
+    return deleted;
   }
 
   /** The body of a PUT to a served upload URL: stored, checked against what was declared, and the asset made READY. */
