@@ -66,11 +66,12 @@ describe('job mode, end to end through the HTTP API', () => {
     await expect(server.client.cancelTask(id)).rejects.toMatchObject({ code: 'TASK_NOT_CANCELLABLE' });
   });
 
-  it('refuses an output over the inline limit with a clear error', async () => {
-    const res = await server.client.submit({ functionId, input: { outputText: 'x'.repeat(1024 * 1024 + 1) } });
+  it('keeps an output over the inline limit as the task’s output asset, answered whole by /output', async () => {
+    const text = 'x'.repeat(1024 * 1024 + 1);
+    const res = await server.client.submit({ functionId, input: { outputText: text } });
     const task = await server.client.wait(res.id, { timeoutMs: 20_000 });
-    expect(task.status).toBe('FAILED');
-    expect(task.error).toMatchObject({ code: 'OUTPUT_TOO_LARGE' });
+    expect(task).toMatchObject({ status: 'SUCCEEDED', output: null, outputAssets: [{ name: 'output', sizeBytes: text.length }] });
+    expect(await (await server.client.taskOutputResponse(res.id)).text()).toBe(text);
   });
 
   it('scales from zero for queued work and reports the queue', async () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeploymentView } from '../src/control/deployments-service.js';
+import { outputValue } from '../src/core/outputs.js';
 import { InProcessFleet } from './helpers/in-process-fleet.js';
 import { FIXTURES, eventually, serverFunction } from './helpers/ferry-server.js';
 
@@ -47,7 +48,7 @@ describe('GPU placement across nodes', () => {
     // The instance process sees its device, and nothing of the H200 node.
     const { task } = await fleet.control.tasks.submit(fleet.tenantId, { functionId: shared.functionId, input: {} });
     const done = await fleet.control.tasks.waitForEnd(fleet.tenantId, task.id, 10_000);
-    expect(done.output).toMatchObject({ devices: '0' });
+    expect(outputValue(done)).toMatchObject({ devices: '0' });
     // The decision to run five is recorded once, not again on every pass that still cannot place the fifth.
     await new Promise((r) => setTimeout(r, 700));
     const later = await fleet.control.deployments.get(fleet.tenantId, shared.functionId, shared.versionId);
