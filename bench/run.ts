@@ -1,5 +1,6 @@
-// `npm run bench -- [--quick] [--no-peers] [--depth N] [dispatch|throughput|batch|costs|scale|scaling|runtimes|streams]`: runs
+// `npm run bench -- [--quick] [--no-peers] [--depth N] [dispatch|throughput|batch|costs|assets|scale|scaling|runtimes|streams]`: runs
 // the benchmarks, all unless some are named (see bench/README.md).
+import { main as assets } from './assets.js';
 import { main as batch } from './batch.js';
 import { main as costs } from './costs.js';
 import { main as dispatch } from './dispatch.js';
@@ -9,7 +10,7 @@ import { main as scaling } from './scaling.js';
 import { main as streams } from './streams.js';
 import { main as throughput } from './throughput.js';
 
-const BENCHMARKS: Record<string, (argv: readonly string[]) => Promise<void>> = { dispatch, throughput, batch, costs, scale, scaling, runtimes, streams };
+const BENCHMARKS: Record<string, (argv: readonly string[]) => Promise<void>> = { dispatch, throughput, batch, costs, assets, scale, scaling, runtimes, streams };
 
 const argv = process.argv.slice(2);
 const named = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--depth');
