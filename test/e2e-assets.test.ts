@@ -236,6 +236,20 @@ describe('input assets: named by a task, fetched by the node into its input-asse
     }
   });
 
+  it('uploads a file and hands it to the task in one `ferry invoke --input-asset`', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'ferry-invoke-asset-'));
+    try {
+      const bytes = randomBytes(300_000);
+      writeFileSync(join(scratch, 'clip.bin'), bytes);
+      const run = await server.cli('--output', 'json', 'invoke', 'checksums', '--data', '{"checksumInputs":true}', '--input-asset', join(scratch, 'clip.bin'));
+      expect(run.code, run.stderr).toBe(0);
+      const sums = Object.values((JSON.parse(run.stdout) as { assets: Record<string, { sha256: string }> }).assets);
+      expect(sums).toEqual([{ sizeBytes: bytes.length, sha256: sha256(bytes) }]);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an unknown, foreign or unfinished asset, naming it', async () => {
     const pending = await server.client.assets.create({ contentType: 'text/plain' });
     const tenant = await server.client.createTenant('someone-else');

@@ -9,7 +9,7 @@ import { clientFor, globals, print } from './context.js';
 const row = (a: AssetInfo) => ({ id: a.id, status: a.status, type: a.contentType, bytes: a.sizeBytes ?? '-', name: a.name ?? '-', description: a.description || '-', keepUntil: a.keepUntil ?? 'pinned' });
 
 /** A byte progress bar on a terminal (stderr), none otherwise; `stop` ends it (again is nothing). */
-function progressBar(cmd: Command, what: string): { onProgress: TransferProgress | undefined; stop: () => void } {
+export function byteProgress(cmd: Command, what: string): { onProgress: TransferProgress | undefined; stop: () => void } {
   if (!process.stderr.isTTY || globals(cmd).output === 'json') return { onProgress: undefined, stop: () => {} };
   const bar = new SingleBar({ format: `${what} |{bar}| {percentage}% {value}/{total} bytes`, stream: process.stderr, hideCursor: true });
   let started = false;
@@ -38,7 +38,7 @@ export function assetsCommands(program: Command): void {
     .action(async (file: string, o: { type: string; description?: string; pin?: boolean; ttl?: string }, cmd: Command) => {
       const ttlSeconds = o.ttl === undefined ? undefined : Number(o.ttl);
       if (ttlSeconds !== undefined && !(Number.isInteger(ttlSeconds) && ttlSeconds > 0)) throw new FerryError('INVALID_REQUEST', `--ttl: "${o.ttl}" is not a whole number of seconds`);
-      const bar = progressBar(cmd, `uploading ${basename(file)}`);
+      const bar = byteProgress(cmd, `uploading ${basename(file)}`);
       try {
         const asset = await uploadAsset(clientFor(cmd), file, { contentType: o.type, description: o.description, pinned: o.pin, ttlSeconds, onProgress: bar.onProgress });
         bar.stop();
@@ -69,7 +69,7 @@ export function assetsCommands(program: Command): void {
     .description('download an asset to a file, checking its SHA-256')
     .requiredOption('--out <file>', 'where to write it')
     .action(async (id: string, o: { out: string }, cmd: Command) => {
-      const bar = progressBar(cmd, `downloading ${id}`);
+      const bar = byteProgress(cmd, `downloading ${id}`);
       try {
         const asset = await downloadAsset(clientFor(cmd), id, o.out, bar.onProgress);
         bar.stop();

@@ -1,4 +1,7 @@
+import { basename } from 'node:path';
 import type { Command } from 'commander';
+import { uploadAsset } from '../sdk/asset-files.js';
+import { byteProgress } from './assets-commands.js';
 import { isTerminalTask } from '../core/states.js';
 import { submitBatchFile } from './batch-submit.js';
 import { EXIT, clientFor, globals, intOption, print, readInput } from './context.js';
@@ -16,7 +19,8 @@ export function invokeCommand(program: Command): void {
     .option('--wait <seconds>', 'give up waiting after this many seconds (the task goes on)', intOption('--wait'))
     .option('--priority <n>', 'higher runs first (-100..100)', intOption('--priority'))
     .option('--idempotency-key <key>', 'a retry with the same key returns the same task')
-    .action(async (fn: string, o: { data?: string; file?: string; batch?: string; version?: string; async?: boolean; wait?: number; priority?: number; idempotencyKey?: string }, cmd: Command) => {
+    .option('--input-asset <file>', 'upload a file as an asset and give it to the task (in its input-assets directory); may be repeated', (f: string, all: string[]) => [...all, f], [] as string[])
+    .action(async (fn: string, o: { data?: string; file?: string; batch?: string; version?: string; async?: boolean; wait?: number; priority?: number; idempotencyKey?: string; inputAsset: string[] }, cmd: Command) => {
       const client = clientFor(cmd);
       if (o.batch !== undefined) {
         const lines = await submitBatchFile(client, fn, o.batch, { versionId: o.version, priority: o.priority, idempotencyKey: o.idempotencyKey }, globals(cmd).output !== 'json');
@@ -25,7 +29,16 @@ export function invokeCommand(program: Command): void {
         return;
       }
       const input = await readInput(o.data, o.file);
-      const first = await client.invoke(fn, input, { versionId: o.version, async: o.async, waitSeconds: 5, priority: o.priority, idempotencyKey: o.idempotencyKey });
+      const inputAssets: string[] = [];
+      for (const file of o.inputAsset) {
+        const bar = byteProgress(cmd, `uploading ${basename(file)}`);
+        try {
+          inputAssets.push((await uploadAsset(client, file, { onProgress: bar.onProgress })).id);
+        } finally {
+          bar.stop();
+        }
+      }
+      const first = await client.invoke(fn, input, { versionId: o.version, async: o.async, waitSeconds: 5, priority: o.priority, idempotencyKey: o.idempotencyKey, inputAssets });
       if (first.done) return print(cmd, first.output);
       if (o.async) return print(cmd, first.task, [{ taskId: first.taskId, status: first.task.status, position: first.task.position }]);
       const display = progressDisplay(globals(cmd).output !== 'json');

@@ -39,6 +39,8 @@ export interface InvokeOptions {
   async?: boolean;
   idempotencyKey?: string;
   priority?: number;
+  /** READY assets the task finds in its input-assets directory. */
+  inputAssets?: string[];
 }
 
 /** Consecutive failed connections after which a stream gives up. */
@@ -190,6 +192,7 @@ export class FerryClient {
     const headers: Record<string, string> = { prefer };
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
     if (options.priority !== undefined) headers['ferry-priority'] = String(options.priority);
+    if (options.inputAssets?.length) headers['ferry-input-assets'] = options.inputAssets.join(',');
     const res = await this.request<unknown>('POST', path, input ?? null, headers);
     const taskId = res.headers.get('ferry-task-id') ?? '';
     if (res.status === 200) return { done: true, taskId, output: res.data };
