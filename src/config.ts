@@ -45,8 +45,8 @@ export type StoreConfig =
   /** `schema` holds Ferry's tables; `leaderPollMs` is how often a replica tries to become the leader. */
   | { kind: 'postgres'; url: string; schema: string; leaderPollMs: number };
 
-/** Where assets' bytes live: files under a directory Ferry serves. */
-export type BlobsConfig = { kind: 'disk'; path: string };
+/** Where assets' bytes live: files under a directory Ferry serves, or an S3-compatible bucket. */
+export type BlobsConfig = { kind: 'disk'; path: string } | { kind: 's3'; bucket: string; prefix: string; endpoint?: string; region: string };
 
 export interface AgentTimers {
   heartbeatMs: number;
@@ -162,7 +162,17 @@ function parseStore(url: string, dataDir: string, env: NodeJS.ProcessEnv): Store
 function parseBlobs(spec: string, dataDir: string): BlobsConfig {
   if (spec === '') return { kind: 'disk', path: resolve(dataDir, 'blobs') };
   if (spec.startsWith('disk:')) return { kind: 'disk', path: resolve(spec.slice(5)) };
-  throw invalid(`--blobs: "${spec}" is not disk:PATH`);
+  if (spec.startsWith('s3://')) {
+    const url = new URL(spec);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(url.hostname)) throw invalid(`--blobs: "${url.hostname}" is not an S3 bucket name`);
+    const unknown = [...url.searchParams.keys()].find((k) => k !== 'endpoint' && k !== 'region');
+    if (unknown) throw invalid(`--blobs: unknown parameter "${unknown}" (endpoint and region are known)`);
+    const endpoint = url.searchParams.get('endpoint') ?? undefined;
+    if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) throw invalid(`--blobs: endpoint "${endpoint}" is not an http(s) URL`);
+    const prefix = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    return { kind: 's3', bucket: url.hostname, prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`, endpoint, region: url.searchParams.get('region') ?? 'us-east-1' };
+  }
+  throw invalid(`--blobs: "${spec}" is not disk:PATH or s3://BUCKET/PREFIX?endpoint=…&region=…`);
 }
 
 /** The store for a log line: the SQLite file, or the PostgreSQL URL without its password. */

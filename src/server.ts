@@ -11,9 +11,10 @@ import { discoverGpus } from './agent/gpu-discovery.js';
 import { localNodeId } from './agent/node-id.js';
 import { nodeRuntimes } from './agent/node-runtimes.js';
 import { buildApi } from './api/app.js';
+import type { BlobStore } from './blobs/blob-store.js';
 import { DiskBlobStore } from './blobs/disk/disk-blob-store.js';
 import { FerryMetrics } from './api/metrics.js';
-import type { ServerConfig, StoreConfig } from './config.js';
+import type { BlobsConfig, ServerConfig, StoreConfig } from './config.js';
 import { ControlPlane } from './control/control-plane.js';
 import type { CreateFunctionInput } from './control/functions-service.js';
 import type { OutcomeSubscriber } from './control/outcomes/outcome-dispatcher.js';
@@ -58,8 +59,7 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
   // A pure control plane cannot know its remote agents' runtimes: it accepts every type, and a node
   // without the one a version needs fails its instance with the reason.
   const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : RUNTIME_TYPES);
-  // Every replica signs transfer URLs with the one key the store keeps.
-  const blobs = await DiskBlobStore.open(config.blobs.path, await store.assets.signingKey(() => randomBytes(32)), clock);
+  const blobs = await openBlobs(config.blobs, store, clock);
   const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, blobs, onError, bus: opened.bus, leadership: opened.leadership, subscribers: parts.subscribers });
   metrics = config.metrics ? new FerryMetrics(control) : null;
   const { auth, functions, deployments, tasks, streams, fleet, assets, gateway } = control;
@@ -99,6 +99,14 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
     await close().catch(onError);
     throw err;
   }
+}
+
+/** The disk blob store (its URLs signed with the one key the store keeps, so every replica accepts every replica's), or a bucket. */
+async function openBlobs(config: BlobsConfig, store: Store, clock: Clock): Promise<BlobStore> {
+  if (config.kind === 'disk') return DiskBlobStore.open(config.path, await store.assets.signingKey(() => randomBytes(32)), clock);
+  // Loaded only here, so the default never loads the AWS SDK.
+  const { S3BlobStore } = await import('./blobs/s3/s3-blob-store.js');
+  return S3BlobStore.open(config);
 }
 
 interface OpenedStore {

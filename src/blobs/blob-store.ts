@@ -9,6 +9,9 @@ export interface UploadTerms {
   expiresAt: number;
   maxBytes: number;
   contentType: string;
+  /** As declared, when they were: a store that can sign them in makes its service refuse other bytes. */
+  sizeBytes: number | null;
+  sha256: string | null;
 }
 
 /** What a pre-signed download URL allows: GETs (ranges too) until `expiresAt`. */

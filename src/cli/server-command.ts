@@ -11,7 +11,7 @@ export function serverCommand(program: Command): void {
     .option('--port <port>', 'HTTP port (env FERRY_PORT; default 7700)')
     .option('--host <host>', 'address to listen on (env FERRY_HOST; default 127.0.0.1)')
     .option('--store <url>', 'sqlite:PATH (default: <data-dir>/ferry.db) or postgres://USER@HOST:PORT/DB for a fleet')
-    .option('--blobs <spec>', 'where assets are kept: disk:PATH (env FERRY_BLOBS; default disk:<data-dir>/blobs)')
+    .option('--blobs <spec>', 'where assets are kept: disk:PATH or s3://BUCKET/PREFIX?endpoint=URL&region=R (env FERRY_BLOBS; default disk:<data-dir>/blobs)')
     .option('--gpus <spec>', 'declared GPUs, e.g. 2xH200:143771 or none (default: nvidia-smi)')
     .option('--no-agent', 'run a pure control plane, without a local agent')
     .option('--examples', 'create and deploy the functions in examples/')

@@ -38,7 +38,9 @@ export async function uploadAsset(client: FerryClient, source: string | Buffer, 
     body: Readable.toWeb(body.pipe(counting(sizeBytes, onProgress))) as ReadableStream,
     duplex: 'half',
   } as RequestInit);
-  return (await res.json()) as AssetInfo;
+  await res.arrayBuffer();
+  // The record, READY now (a bucket's upload URL tells Ferry nothing: reading the asset makes it look).
+  return client.assets.get(asset.id);
 }
 
 /** Downloads a READY asset to a file, checking its SHA-256; answers the asset. */

@@ -113,7 +113,7 @@ export class AssetsService {
     };
     await this.store.assets.createAsset(asset);
     const expiresAt = now + LIMITS.transferUrlSeconds * 1000;
-    return { id: asset.id, uploadUrl: await this.blobs.uploadUrl(asset.id, { origin: '', expiresAt, maxBytes: file.sizeBytes, contentType: file.contentType }) };
+    return { id: asset.id, uploadUrl: await this.blobs.uploadUrl(asset.id, { origin: '', expiresAt, maxBytes: file.sizeBytes, contentType: file.contentType, sizeBytes: file.sizeBytes, sha256: asset.sha256 }) };
   }
 
   /** Deletes up to `limit` expired assets (not pinned, held by no live task) with their bytes; how many went. */
@@ -188,7 +188,7 @@ export class AssetsService {
     const urlExpiresAt = asset.pinned ? urlFor : Math.min(asset.expiresAt, urlFor);
     if (asset.status === 'PENDING') {
       const maxBytes = asset.sizeBytes ?? LIMITS.maxAssetBytes;
-      return { asset, uploadUrl: await this.blobs.uploadUrl(asset.id, { origin, expiresAt: urlExpiresAt, maxBytes, contentType: asset.contentType }), downloadUrl: null, urlExpiresAt };
+      return { asset, uploadUrl: await this.blobs.uploadUrl(asset.id, { origin, expiresAt: urlExpiresAt, maxBytes, contentType: asset.contentType, sizeBytes: asset.sizeBytes, sha256: asset.sha256 }), downloadUrl: null, urlExpiresAt };
     }
     return { asset, uploadUrl: null, downloadUrl: await this.blobs.downloadUrl(asset.id, { origin, expiresAt: urlExpiresAt }), urlExpiresAt };
   }
