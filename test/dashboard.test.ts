@@ -7,10 +7,12 @@ import { FerryServer, ROOT, eventually } from './helpers/ferry-server.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
 
-// A job that prints one log line and reports progress every `ms`, then writes its output.
+// A job that prints one log line and reports progress every `ms`, then writes its output (and,
+// with png, a 2x2 PNG into its output directory).
 const STEPS = `
 const fs = require('fs');
-const { lines = 4, ms = 400 } = JSON.parse(fs.readFileSync(0, 'utf8') || '{}');
+const { lines = 4, ms = 400, png } = JSON.parse(fs.readFileSync(0, 'utf8') || '{}');
+if (png) fs.writeFileSync(process.env.FERRY_OUTPUT_DIR + '/dot.png', Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==', 'base64'));
 const progress = process.env.FERRY_PROGRESS_FILE;
 let i = 0;
 (function step() {
@@ -123,6 +125,19 @@ describe.skipIf(!chromiumAvailable())('the dashboard in a headless browser', () 
     await page.getByLabel('Task id').fill(id);
     await page.getByRole('button', { name: 'Open' }).click();
     await page.locator('.crumbs', { hasText: id }).waitFor();
+  });
+
+  it('lists the files a task left, with download links and a preview of an image', async () => {
+    const task = await server.client.submit({ functionId, input: { lines: 1, ms: 10, png: true } });
+    await server.client.wait(task.id, { timeoutMs: 20_000 });
+    await go(`#/tasks/${task.id}`);
+    const link = page.locator('.output-assets a', { hasText: 'dot.png' });
+    await link.waitFor();
+    const preview = page.locator('.output-assets img.preview');
+    await eventually(async () => ((await preview.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth)) === 2 ? true : undefined), 10_000, 'the preview to load');
+    const res = await fetch((await link.getAttribute('href'))!);
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'image/png']);
+    await shot('task-output-files');
   });
 
   it('cancels a running task from its page', async () => {

@@ -29,6 +29,18 @@ export function formatMiB(mib: number | undefined): string {
   return mib >= 1024 ? `${(mib / 1024).toFixed(mib % 1024 === 0 ? 0 : 1)} GiB` : `${mib} MiB`;
 }
 
+/** A byte count for people: 812 B, 4.2 KiB, 1.5 GiB. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
 /** A JSON value for a <pre>: strings as they are, everything else indented. */
 export function formatJson(value: unknown): string {
   if (value === undefined) return '';

@@ -4,6 +4,7 @@ import type { LogLine, TaskInfo } from '../../../src/sdk/client.ts';
 import { ErrorNote } from '../components/error-note.tsx';
 import { JsonBlock } from '../components/json-block.tsx';
 import { LogView } from '../components/log-view.tsx';
+import { OutputAssets } from '../components/output-assets.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { between, formatDuration, formatTime, shortId } from '../format.ts';
@@ -121,6 +122,7 @@ export function TaskPage({ taskId }: { taskId: string }) {
             <JsonBlock title="Input" value={task.input} />
             <JsonBlock title={isTerminalTask(task.status) ? 'Output' : 'Partial output'} value={isTerminalTask(task.status) ? task.output : task.partialOutput} empty={isTerminalTask(task.status) ? 'none' : 'nothing yet'} />
           </div>
+          {task.outputAssets.length > 0 && <OutputAssets taskId={task.id} assets={task.outputAssets} />}
         </>
       )}
       <section className="card">
