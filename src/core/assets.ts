@@ -52,6 +52,39 @@ export interface OutputFileTerms {
   sha256: string;
 }
 
+/** An asset as asked for (POST /v1/assets), or as an agent declares an output file. */
+export interface CreateAssetRequest {
+  contentType: string;
+  description?: string;
+  /** Declared size: the upload must carry exactly this many bytes. */
+  sizeBytes?: number;
+  /** Declared hex SHA-256: the upload's bytes must hash to it. */
+  sha256?: string;
+  /** Kept past its expiry. */
+  pinned?: boolean;
+  /** Kept this long after its creation (default LIMITS.defaultAssetTtlSeconds). */
+  ttlSeconds?: number;
+}
+
+/** A new asset's record, PENDING; `output` names the task and file it is an output of. */
+export function newAsset(id: string, tenantId: string, req: CreateAssetRequest, now: number, defaultTtlSeconds: number, output?: { taskId: string; name: string }): AssetRecord {
+  return {
+    id,
+    tenantId,
+    status: 'PENDING',
+    contentType: req.contentType,
+    description: req.description ?? '',
+    sizeBytes: req.sizeBytes ?? null,
+    sha256: req.sha256?.toLowerCase() ?? null,
+    taskId: output?.taskId ?? null,
+    name: output?.name ?? null,
+    pinned: req.pinned ?? false,
+    createdAt: now,
+    readyAt: null,
+    expiresAt: now + (req.ttlSeconds ?? defaultTtlSeconds) * 1000,
+  };
+}
+
 /** What the bytes that arrived are: the upload's own count and checksum. */
 export interface BlobInfo {
   sizeBytes: number;

@@ -1,8 +1,9 @@
 import type { FerryError } from '../core/errors.js';
 import type { DeploymentState, InstanceState, Scope, TaskStatus, TaskType } from '../core/states.js';
+import type { CreateAssetRequest } from '../core/assets.js';
 import type { ScalingSettings, SubmitRequest, TaskError, VersionSpec } from '../core/types.js';
 
-export type { SubmitRequest };
+export type { CreateAssetRequest, SubmitRequest };
 import type { VersionSpecInput } from '../core/version-spec.js';
 
 /** Wire shapes of the API, as the SDK returns them (timestamps are ISO strings). */
@@ -175,13 +176,4 @@ export interface AssetInfo {
   uploadUrl?: string;
   downloadUrl?: string;
   expiresAt?: string | null;
-}
-
-export interface CreateAssetRequest {
-  contentType: string;
-  description?: string;
-  sizeBytes?: number;
-  sha256?: string;
-  pinned?: boolean;
-  ttlSeconds?: number;
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BlobStore, ByteRange, TransferQuery } from '../../blobs/blob-store.js';
-import { type AssetRecord, type AssetStatus, type AssetTransfer, type OutputFileTerms, uploadMismatch } from '../../core/assets.js';
+import { type AssetRecord, type AssetStatus, type AssetTransfer, type CreateAssetRequest, type OutputFileTerms, newAsset, uploadMismatch } from '../../core/assets.js';
 import type { TransferTerms } from '../../core/transfer-signing.js';
 import type { Clock } from '../../core/clock.js';
 import { FerryError, invalid } from '../../core/errors.js';
@@ -9,19 +9,6 @@ import { LIMITS } from '../../core/limits.js';
 import type { Page } from '../../core/types.js';
 import type { PageRequest } from '../../store/paging.js';
 import type { Store } from '../../store/store.js';
-
-export interface CreateAssetRequest {
-  contentType: string;
-  description?: string;
-  /** Declared size: the upload must carry exactly this many bytes. */
-  sizeBytes?: number;
-  /** Declared hex SHA-256: the upload's bytes must hash to it. */
-  sha256?: string;
-  /** Kept past its expiry. */
-  pinned?: boolean;
-  /** Kept this long after its creation (default LIMITS.defaultAssetTtlSeconds). */
-  ttlSeconds?: number;
-}
 
 /** An asset with what its caller may do next: an upload URL while PENDING, a download URL once READY. */
 export interface AssetWithUrls {
@@ -47,21 +34,7 @@ export class AssetsService {
   async create(tenantId: string, req: CreateAssetRequest, origin: string): Promise<AssetWithUrls> {
     if (req.sizeBytes !== undefined && req.sizeBytes > LIMITS.maxAssetBytes) throw new FerryError('PAYLOAD_TOO_LARGE', `sizeBytes: an asset holds at most ${LIMITS.maxAssetBytes} bytes`);
     const now = this.clock.now();
-    const asset: AssetRecord = {
-      id: newId(ID_PREFIX.asset, now),
-      tenantId,
-      status: 'PENDING',
-      contentType: req.contentType,
-      description: req.description ?? '',
-      sizeBytes: req.sizeBytes ?? null,
-      sha256: req.sha256?.toLowerCase() ?? null,
-      taskId: null,
-      name: null,
-      pinned: req.pinned ?? false,
-      createdAt: now,
-      readyAt: null,
-      expiresAt: now + (req.ttlSeconds ?? LIMITS.defaultAssetTtlSeconds) * 1000,
-    };
+    const asset = newAsset(newId(ID_PREFIX.asset, now), tenantId, req, now, LIMITS.defaultAssetTtlSeconds);
     await this.store.assets.createAsset(asset);
     return this.withUrls(asset, origin);
   }
@@ -96,21 +69,7 @@ export class AssetsService {
   /** A PENDING output asset of a task, as its agent declares it, with the URL (a path when Ferry serves it) to PUT the bytes to. */
   async createOutput(tenantId: string, taskId: string, file: OutputFileTerms): Promise<{ id: string; uploadUrl: string }> {
     const now = this.clock.now();
-    const asset: AssetRecord = {
-      id: newId(ID_PREFIX.asset, now),
-      tenantId,
-      status: 'PENDING',
-      contentType: file.contentType,
-      description: '',
-      sizeBytes: file.sizeBytes,
-      sha256: file.sha256.toLowerCase(),
-      taskId,
-      name: file.name,
-      pinned: false,
-      createdAt: now,
-      readyAt: null,
-      expiresAt: now + LIMITS.defaultAssetTtlSeconds * 1000,
-    };
+    const asset = newAsset(newId(ID_PREFIX.asset, now), tenantId, file, now, LIMITS.defaultAssetTtlSeconds, { taskId, name: file.name });
     await this.store.assets.createAsset(asset);
     const expiresAt = now + LIMITS.transferUrlSeconds * 1000;
     return { id: asset.id, uploadUrl: await this.blobs.uploadUrl(asset.id, { origin: '', expiresAt, maxBytes: file.sizeBytes, contentType: file.contentType, sizeBytes: file.sizeBytes, sha256: asset.sha256 }) };
