@@ -87,12 +87,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     void (env?.teardown() ?? Promise.resolve([])).finally(() => process.exit(1));
   }, sizes.budget.total);
   watchdog.unref();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    log(`${sig}: stopping`);
-    void (env?.teardown() ?? Promise.resolve([])).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
   const failures = new Failures();
   const notes: string[] = [];
@@ -138,8 +132,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     for (const peer of peers) await peer.close().catch((err: unknown) => log(`closing ${peer.name}: ${(err as Error).message}`));
     if (env) for (const n of await env.teardown()) log(n);
     clearTimeout(watchdog);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
   }
 }
 

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { onInterrupt } from './interrupts.js';
 import { FerryServer } from './ferry-server.js';
 import { httpRequest, keepAliveAgent } from './http-client.js';
 import { Receipts, functionProcesses, startDirectFunction, writeNoopFunction } from './noop-function.js';
@@ -38,6 +39,7 @@ export class BenchEnv {
   private tornDown: Promise<string[]> | null = null;
   /** Names of every function deployed here: their instance processes are checked at teardown. */
   private readonly deployed: string[] = [];
+  private forgetInterrupt: () => void = () => {};
   private script = '';
   private notifyPort = 0;
 
@@ -52,6 +54,7 @@ export class BenchEnv {
   static async create(repoRoot: string, log: Log, deadline: number, serverEnv: Record<string, string> = {}): Promise<BenchEnv> {
     const tmp = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
     const env = new BenchEnv(tmp, join(tmp, 'fn'), join(tmp, 'data'), log);
+    env.forgetInterrupt = onInterrupt(() => env.teardown());
     try {
       await env.setUp(repoRoot, deadline, serverEnv);
       return env;
@@ -162,6 +165,7 @@ export class BenchEnv {
 
   /** Stops everything this benchmark started and removes the temp dir; returns notes on what it had to force. */
   teardown(): Promise<string[]> {
+    this.forgetInterrupt();
     this.tornDown ??= this.doTeardown();
     return this.tornDown;
   }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BenchStore, benchStore } from './bench-store.js';
+import { onInterrupt } from './interrupts.js';
 import { LOOPBACK, httpRequest, keepAliveAgent, type HttpResult } from './http-client.js';
 
 /** A real `ferry server` child process on a free port, with its admin key and a keep-alive client. */
@@ -11,6 +12,7 @@ export class FerryServer {
   errorCount = 0;
   private readonly agent = keepAliveAgent(50);
   private stderrTail = '';
+  private forgetInterrupt: () => void = () => {};
 
   private constructor(
     readonly child: ChildProcess,
@@ -64,6 +66,7 @@ export class FerryServer {
     if (parsed.hostname !== LOOPBACK) throw new Error(`ferry server listens on ${url}, not on ${LOOPBACK}`);
     const adminKey = (await readFile(join(dataDir, 'admin.key'), 'utf8')).trim();
     const server = new FerryServer(child, url, Number(parsed.port), adminKey, store);
+    server.forgetInterrupt = onInterrupt(() => server.stop(2_000));
     server.stderrTail = stderr;
     child.stderr!.removeAllListeners('data');
     child.stderr!.on('data', (d: string) => server.onStderr(d));
@@ -101,6 +104,7 @@ export class FerryServer {
 
   /** SIGTERM, then SIGKILL when it has not exited after `graceMs`. */
   async stop(graceMs: number): Promise<'exited' | 'killed'> {
+    this.forgetInterrupt();
     const outcome = await this.end(graceMs);
     // What the server kept in a shared database (its PostgreSQL schema) goes once it stopped.
     await this.store.drop();
