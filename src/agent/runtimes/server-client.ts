@@ -86,11 +86,14 @@ export class ServerClient {
 
   /**
    * Sends one task to the inference path. `onAbort` runs when the task is stopped mid-request:
-   * the server may still be busy with it (see `freedWithin`).
+   * the server may still be busy with it (see `freedWithin`). A request on a kept-alive socket
+   * that the server closed as it was sent (reset before any answer: the server had let the idle
+   * socket go, and read nothing) goes once more on a fresh socket, as Node's documentation advises.
    */
-  query(ctx: TaskContext, inferencePath: string, onAbort: () => void): Promise<RunResult> {
+  query(ctx: TaskContext, inferencePath: string, onAbort: () => void, firstTry = true): Promise<RunResult> {
     const body = JSON.stringify(ctx.task.input ?? null);
     return new Promise<RunResult>((resolve) => {
+      let answered = false;
       const req = http.request(
         {
           host: '127.0.0.1',
@@ -101,6 +104,7 @@ export class ServerClient {
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...taskHeaders(ctx.task, ctx.files) },
         },
         (res) => {
+          answered = true;
           const status = res.statusCode ?? 0;
           const broken = (): void => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: taskError('CONNECTION', 'the function closed the response early') });
           if (status >= 200 && status < 300) {
@@ -120,7 +124,11 @@ export class ServerClient {
       };
       ctx.signal.addEventListener('abort', abort, { once: true });
       req.on('close', () => ctx.signal.removeEventListener('abort', abort));
-      req.on('error', (err) => resolve(ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'error', error: taskError('CONNECTION', `cannot reach the function: ${err.message}`) }));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (ctx.signal.aborted) return resolve({ kind: 'aborted' });
+        if (firstTry && !answered && req.reusedSocket && err.code === 'ECONNRESET') return resolve(this.query(ctx, inferencePath, onAbort, false));
+        resolve({ kind: 'error', error: taskError('CONNECTION', `cannot reach the function: ${err.message}`) });
+      });
       req.end(body);
     });
   }
