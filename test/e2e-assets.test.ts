@@ -82,6 +82,20 @@ describe('assets: pre-signed upload and download through the disk blob store', (
     expect((await api('GET', `/v1/assets/${asset.id}`)).json).toMatchObject({ status: 'READY', sha256: sha256(bytes) });
   });
 
+  it('takes one upload of an asset at a time', async () => {
+    const bytes = randomBytes(100_000);
+    const { json: asset } = await api('POST', '/v1/assets', { contentType: 'application/octet-stream', sizeBytes: bytes.length });
+    const first = request(asset.uploadUrl, { method: 'PUT', headers: { 'content-length': bytes.length } });
+    const answered = new Promise<number>((resolve) => first.on('response', (res) => resolve(res.statusCode ?? 0)));
+    first.write(bytes.subarray(0, 50_000));
+    await eventually(async () => (parts().length > 0 ? true : undefined), 5_000, 'the first upload to start landing');
+    const second = await put(asset.uploadUrl, bytes);
+    expect([second.status, (await errorOf(second)).code]).toEqual([409, 'ASSET_UPLOADING']);
+    first.end(bytes.subarray(50_000));
+    expect(await answered).toBe(200);
+    expect((await api('GET', `/v1/assets/${asset.id}`)).json.status).toBe('READY');
+  });
+
   it('refuses an altered, unsigned or expired transfer URL with 403', async () => {
     const { json: asset } = await api('POST', '/v1/assets', { contentType: 'text/plain', ttlSeconds: 1 });
     const url = new URL(asset.uploadUrl);

@@ -54,11 +54,12 @@ export interface ServedBlobs {
   /** The terms a served transfer URL's query grants; throws FORBIDDEN naming why (altered, expired, unsigned). */
   authorize(method: 'GET' | 'PUT', assetId: string, query: TransferQuery): TransferTerms;
   /**
-   * Stores the body under the id, streaming, hashing as it goes: the bytes replace what was
-   * stored only once the whole body arrived and is on disk. A body longer than `maxBytes` is cut
-   * off and nothing is kept (throws PAYLOAD_TOO_LARGE); one that ends early keeps nothing.
+   * Stores the body under the id, streaming, hashing as it goes: the bytes are put under the id
+   * only once the whole body arrived, is on disk, and `accept` (told what arrived) throws nothing.
+   * A body longer than `maxBytes` is cut off and nothing is kept (throws PAYLOAD_TOO_LARGE); one
+   * that ends early, or that `accept` refuses, keeps nothing either.
    */
-  write(assetId: string, body: Readable, maxBytes: number): Promise<BlobInfo>;
+  write(assetId: string, body: Readable, maxBytes: number, accept: (arrived: BlobInfo) => Promise<void>): Promise<BlobInfo>;
   /** The stored bytes, or a range of them; null when nothing is stored. */
   read(assetId: string, range: ByteRange | null): Promise<{ body: Readable; sizeBytes: number } | null>;
 }

@@ -21,7 +21,7 @@ async function open() {
   const transport = {
     put: async (url: string, body: Buffer) => {
       const { id, granted } = terms(url, 'PUT');
-      await blobs.write(id, Readable.from([body]), granted.maxBytes);
+      await blobs.write(id, Readable.from([body]), granted.maxBytes, async () => {});
     },
     get: async (url: string) => {
       const { id } = terms(url, 'GET');
@@ -41,8 +41,14 @@ it('refuses a served transfer whose terms were altered, and an upload over its l
     const query = Object.fromEntries(url.searchParams);
     expect(() => blobs.authorize('PUT', 'asset_x1', { ...query, max: '5' })).toThrow(/signature/);
     expect(() => blobs.authorize('GET', 'asset_x1', query)).toThrow(/signature/);
-    await expect(blobs.write('asset_x1', Readable.from([Buffer.from('12345')]), 4)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await expect(blobs.write('asset_x1', Readable.from([Buffer.from('12345')]), 4, async () => {})).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect(await blobs.stat('asset_x1')).toBeNull();
+    // Bytes refused once they arrived replace nothing already stored.
+    await blobs.write('asset_x1', Readable.from([Buffer.from('good')]), 4, async () => {});
+    await expect(blobs.write('asset_x1', Readable.from([Buffer.from('evil')]), 4, async () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    expect((await blobs.stat('asset_x1'))?.sizeBytes).toBe(4);
+    const read = await blobs.read('asset_x1', null);
+    expect((await buffer(read!.body)).toString()).toBe('good');
   } finally {
     await close();
   }

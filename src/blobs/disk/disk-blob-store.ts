@@ -71,7 +71,7 @@ export class DiskBlobStore implements BlobStore, ServedBlobs {
     await rm(this.pathOf(assetId), { force: true });
   }
 
-  async write(assetId: string, body: Readable, maxBytes: number): Promise<BlobInfo> {
+  async write(assetId: string, body: Readable, maxBytes: number, accept: (arrived: BlobInfo) => Promise<void>): Promise<BlobInfo> {
     const part = join(this.dir, 'parts', `${assetId}.${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
@@ -83,8 +83,11 @@ export class DiskBlobStore implements BlobStore, ServedBlobs {
         done(null, chunk);
       },
     });
+    let arrived: BlobInfo;
     try {
       await pipeline(body, measure, createWriteStream(part));
+      arrived = { sizeBytes: size, sha256: hash.digest('hex') };
+      await accept(arrived);
       // Synced before the rename: an asset READY in the store has its bytes on disk.
       const handle = await open(part, 'r');
       await handle.sync().finally(() => handle.close());
@@ -93,7 +96,7 @@ export class DiskBlobStore implements BlobStore, ServedBlobs {
       await rm(part, { force: true });
       throw err;
     }
-    return { sizeBytes: size, sha256: hash.digest('hex') };
+    return arrived;
   }
 
   async read(assetId: string, range: ByteRange | null): Promise<{ body: Readable; sizeBytes: number } | null> {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BlobStore, ByteRange, TransferQuery } from '../../blobs/blob-store.js';
-import { type AssetRecord, type AssetStatus, type AssetTransfer, type CreateAssetRequest, type OutputFileTerms, newAsset, uploadMismatch } from '../../core/assets.js';
+import { type AssetRecord, type AssetStatus, type AssetTransfer, type BlobInfo, type CreateAssetRequest, type OutputFileTerms, newAsset, uploadMismatch } from '../../core/assets.js';
 import type { TransferTerms } from '../../core/transfer-signing.js';
 import type { Clock } from '../../core/clock.js';
 import { FerryError, invalid } from '../../core/errors.js';
@@ -25,6 +25,9 @@ export interface AssetWithUrls {
  * is READY only once bytes of the declared size and checksum are stored.
  */
 export class AssetsService {
+  /** Assets whose upload this replica is receiving. */
+  private readonly receiving = new Set<string>();
+
   constructor(
     private readonly store: Pick<Store, 'assets'>,
     private readonly blobs: BlobStore,
@@ -92,12 +95,21 @@ export class AssetsService {
     const served = this.servedBlobs();
     const asset = await this.store.assets.assetById(assetId);
     if (!asset) throw notFound(assetId);
-    if (asset.status === 'READY') throw new FerryError('ASSET_READY', `asset ${assetId} is already uploaded; create another asset for other bytes`);
-    const stored = await served.write(assetId, body, maxBytes);
-    const mismatch = uploadMismatch(asset, stored);
-    if (mismatch) {
-      await this.blobs.delete(assetId);
-      throw invalid(`${mismatch}; nothing was kept, the upload may be retried`);
+    const alreadyReady = (): FerryError => new FerryError('ASSET_READY', `asset ${assetId} is already uploaded; create another asset for other bytes`);
+    if (asset.status === 'READY') throw alreadyReady();
+    // One upload of an asset at a time here: a second would race the first to the asset's name.
+    if (this.receiving.has(assetId)) throw new FerryError('ASSET_UPLOADING', `an upload of asset ${assetId} is already in progress; retry once it has ended`);
+    this.receiving.add(assetId);
+    let stored: BlobInfo;
+    try {
+      // Checked before the bytes take the asset's name: refused bytes never replace anything.
+      stored = await served.write(assetId, body, maxBytes, async (arrived) => {
+        const mismatch = uploadMismatch(asset, arrived);
+        if (mismatch) throw invalid(`${mismatch}; nothing was kept, the upload may be retried`);
+        if ((await this.store.assets.assetById(assetId))?.status === 'READY') throw alreadyReady();
+      });
+    } finally {
+      this.receiving.delete(assetId);
     }
     const ready = await this.store.assets.markAssetReady(assetId, stored, this.clock.now());
     if (!ready) {
