@@ -74,7 +74,7 @@ describe.skipIf(!available)('docker functions end to end', () => {
     const cancelled = await server.client.submit({ functionId: fn.id, input: { n: 2, ms: 60_000 } });
     const timedOut = await server.client.submit({ functionId: fn.id, input: { n: 3, ms: 60_000 }, timeoutSeconds: 1 });
 
-    expect(await ended(quick.id)).toMatchObject({ status: 'SUCCEEDED', output: { done: 1, attempt: '1' } });
+    expect(await ended(quick.id)).toMatchObject({ status: 'SUCCEEDED', output: { done: 1, attempt: '1' }, error: null });
     const pid = Number(
       await eventually(async () => (await server.client.getTask(cancelled.id)).progressMessage ?? undefined, 20_000, 'the job to report its pid'),
     );

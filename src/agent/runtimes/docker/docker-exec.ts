@@ -72,7 +72,7 @@ export async function startExec(container: Docker.Container, req: Omit<ExecReque
       return open;
     },
     detach: () => stream.destroy(),
-    exitCode: async () => (await exec.inspect()).ExitCode ?? null,
+    exitCode: () => exitCodeOf(exec),
   };
 }
 
@@ -108,6 +108,19 @@ export async function runExec(container: Docker.Container, req: ExecRequest, sig
   }
   signal.removeEventListener('abort', stop);
   return { exitCode: await run.exitCode(), stopped };
+}
+
+/**
+ * An exec's exit code once the engine has recorded its end. Its output can close, and its process
+ * be gone, a moment before that (under load, tens of ms): until then it still reads as running
+ * with no code, which would pass for a kill by a signal.
+ */
+async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
+  for (let i = 0; ; i++) {
+    const { Running, ExitCode } = await exec.inspect();
+    if (!Running || i >= 200) return ExitCode ?? null;
+    await sleep(10);
+  }
 }
 
 /** The host pid of a started exec; the engine reports it once the process runs. */
