@@ -10,6 +10,7 @@ import { Agent } from './agent/agent.js';
 import { discoverGpus } from './agent/gpu-discovery.js';
 import { localNodeId } from './agent/node-id.js';
 import { nodeRuntimes } from './agent/node-runtimes.js';
+import { retryWhileStoreUnavailable } from './agent/store-outage-retry.js';
 import { buildApi } from './api/app.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { DiskBlobStore } from './blobs/disk/disk-blob-store.js';
@@ -68,7 +69,10 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
   let newAdminKey: string | null = null;
   let api: FastifyInstance | null = null;
   let agent: Agent | null = null;
+  // Ends the local agent's waiting out of a store outage, so it can stop.
+  const agentStopped = new AbortController();
   const close = async (): Promise<void> => {
+    agentStopped.abort();
     await agent?.stop();
     await api?.close();
     await control.stop();
@@ -89,7 +93,7 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
       nodeId = await localNodeId(config.dataDir);
       const gpus = config.gpus ?? (await discoverGpus());
       const agentConfig = { nodeId, nodeName: hostname(), gpus, workDir, ...config.agentTimers, assetCacheBytes: config.assetCacheBytes, controlUrl: url };
-      agent = new Agent(control.gateway, runtimes, { ...agentConfig, onTaskStarted: metrics?.taskDispatched, onAssetFetch: metrics?.assetFetched }, onError);
+      agent = new Agent(retryWhileStoreUnavailable(control.gateway, agentStopped.signal), runtimes, { ...agentConfig, onTaskStarted: metrics?.taskDispatched, onAssetFetch: metrics?.assetFetched }, onError);
       await agent.start();
     }
     // Examples are created as the admin, whose key only the replica that created the store has.

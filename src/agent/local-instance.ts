@@ -1,15 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentProtocol, InstanceAssignment } from '../core/agent-protocol.js';
-import { sleep } from '../core/clock.js';
 import type { AttemptOutcome } from '../core/completion.js';
-import { FerryError } from '../core/errors.js';
 import type { TaskRecord, TaskRef } from '../core/types.js';
 import type { Runtime, RuntimeInstance } from './runtimes/runtime.js';
 import { type ExecutorConfig, type StopReason, TaskRun } from './task-executor.js';
-
-/** Back-off between tries of the ready report while the store is out of reach. */
-const READY_RETRY_MS = { min: 100, max: 2_000 };
 
 export interface LocalInstanceConfig extends ExecutorConfig {
   instancesDir: string;
@@ -80,32 +75,9 @@ export class LocalInstance {
     void rt.exited.then((reason) => {
       if (!this.ended && reason !== 'stopped') void this.fail(reason);
     });
-    if (!(await this.reportReady())) return;
+    await this.protocol.instanceState(instance.id, 'IDLE', null);
     if (this.draining) return this.finishDrain();
     void this.claimLoop();
-  }
-
-  /**
-   * Reports the instance ready (IDLE). Until that is heard the control plane sees it STARTING and
-   * nothing starts its claim loop, so a report the store could not take (an outage: the in-process
-   * gateway does not retry as the HTTP client does) is tried again until heard; another error
-   * fails the instance, so it is replaced. False when the instance ended meanwhile.
-   */
-  private async reportReady(): Promise<boolean> {
-    for (let failures = 0; !this.ended; failures++) {
-      try {
-        await this.protocol.instanceState(this.id, 'IDLE', null);
-        return true;
-      } catch (err) {
-        this.onError(err);
-        if (!(err instanceof FerryError && err.code === 'STORE_UNAVAILABLE')) {
-          await this.fail(`could not report ready: ${(err as Error).message}`);
-          return false;
-        }
-        await sleep(Math.min(READY_RETRY_MS.max, READY_RETRY_MS.min * 2 ** failures), this.lifecycle.signal);
-      }
-    }
-    return false;
   }
 
   /**
