@@ -1,5 +1,5 @@
 import { type TSchema, Type } from '@sinclair/typebox';
-import { ASSET_STATUSES, CONTENT_TYPE_PATTERN } from '../core/assets.js';
+import { ASSET_ID, ASSET_STATUSES, CONTENT_TYPE_PATTERN } from '../core/assets.js';
 import { LIMITS } from '../core/limits.js';
 import { RUNTIME_TYPES } from '../core/runtime-types.js';
 import { DEPLOYMENT_STATES, INSTANCE_STATES, SCOPES, TASK_STATUSES, TASK_TYPES } from '../core/states.js';
@@ -95,7 +95,7 @@ export const SubmitTaskBody = Type.Object(
     timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxTimeoutSeconds })),
     idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     inputAssets: Type.Optional(
-      Type.Array(Type.String({ pattern: '^asset_[0-9a-z]{1,64}$' }), { maxItems: LIMITS.maxInputAssets, uniqueItems: true, description: 'READY assets the task finds in its input-assets directory' }),
+      Type.Array(Type.String({ pattern: ASSET_ID.source }), { maxItems: LIMITS.maxInputAssets, uniqueItems: true, description: 'READY assets the task finds in its input-assets directory' }),
     ),
   },
   strict,

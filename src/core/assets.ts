@@ -98,5 +98,8 @@ export function uploadMismatch(asset: Pick<AssetRecord, 'sizeBytes' | 'sha256'>,
   return null;
 }
 
+/** An asset id as `newId` makes it (`asset_` and base32); anything else names no asset. */
+export const ASSET_ID = /^asset_[0-9a-z]{1,64}$/;
+
 /** A plain MIME type (`type/subtype`, parameters allowed), as a Content-Type header takes it. */
 export const CONTENT_TYPE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\\s*;.{0,200})?$';

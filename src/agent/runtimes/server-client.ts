@@ -17,7 +17,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * bytes streamed into `spillPath`, to become the task's `response` asset. No body is a null output.
  * Events rather than an async iterator: this runs for every server-mode task.
  */
-export function responseOutput(res: http.IncomingMessage, spillPath: string): Promise<RunResult> {
+function responseOutput(res: http.IncomingMessage, spillPath: string): Promise<RunResult> {
   const declared = res.headers['content-type'];
   const asFile: RunResult = { kind: 'ok', output: null, outputFile: { path: spillPath, name: 'response', contentType: declared || 'application/octet-stream' } };
   return new Promise<RunResult>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { TaskView } from '../../control/tasks-service.js';
+import { ASSET_ID } from '../../core/assets.js';
 import { FerryError, invalid } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
 import type { AssetsService } from '../../control/assets/assets-service.js';
@@ -81,7 +82,7 @@ function inputAssetsHeader(req: FastifyRequest): string[] | undefined {
   const header = req.headers['ferry-input-assets'];
   if (header === undefined) return undefined;
   const ids = [header].flat().join(',').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const bad = ids.find((id) => !/^asset_[0-9a-z]{1,64}$/.test(id));
+  const bad = ids.find((id) => !ASSET_ID.test(id));
   if (bad !== undefined) throw invalid(`Ferry-Input-Assets: "${bad}" is not an asset id`);
   if (ids.length > LIMITS.maxInputAssets) throw invalid(`Ferry-Input-Assets: at most ${LIMITS.maxInputAssets} assets`);
   if (new Set(ids).size !== ids.length) throw invalid('Ferry-Input-Assets: an asset is named twice');

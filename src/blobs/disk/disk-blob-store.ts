@@ -4,7 +4,7 @@ import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobInfo } from '../../core/assets.js';
+import { ASSET_ID, type BlobInfo } from '../../core/assets.js';
 import { type TransferTerms, checkTransfer, signTransfer } from '../../core/transfer-signing.js';
 import type { Clock } from '../../core/clock.js';
 import { FerryError } from '../../core/errors.js';
@@ -109,7 +109,7 @@ export class DiskBlobStore implements BlobStore, ServedBlobs {
   }
 
   private pathOf(assetId: string): string {
-    if (!/^asset_[0-9a-z]+$/.test(assetId)) throw new FerryError('NOT_FOUND', `no asset ${assetId}`);
+    if (!ASSET_ID.test(assetId)) throw new FerryError('NOT_FOUND', `no asset ${assetId}`);
     return join(this.dir, assetId);
   }
 
