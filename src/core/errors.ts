@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   TASK_NOT_FOUND: 404,
   TENANT_NOT_FOUND: 404,
   ASSET_NOT_FOUND: 404,
+  TRIGGER_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   FUNCTION_EXISTS: 409,
   TENANT_EXISTS: 409,
@@ -30,6 +31,9 @@ export const ERROR_CODES = {
   ASSET_NOT_READY: 409,
   ASSET_READY: 409,
   ASSET_UPLOADING: 409,
+  TRIGGER_EXISTS: 409,
+  TRIGGER_PAUSED: 409,
+  WEBHOOK_REPLAYED: 409,
   TASK_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -74,4 +78,8 @@ export function invalid(message: string): FerryError {
 
 export function tenantExists(name: string): FerryError {
   return new FerryError('TENANT_EXISTS', `a tenant named "${name}" already exists`);
+}
+
+export function triggerExists(name: string): FerryError {
+  return new FerryError('TRIGGER_EXISTS', `a trigger named "${name}" already exists`);
 }

@@ -42,4 +42,5 @@ export const ID_PREFIX = {
   node: 'node',
   task: 'task',
   asset: 'asset',
+  trigger: 'trg',
 } as const;

@@ -1,4 +1,6 @@
 import type { AssetRecord, AssetStatus } from '../core/assets.js';
+import type { Destinations } from '../core/destinations.js';
+import type { TaskTemplate, TriggerConfig, TriggerParts, TriggerRecord, TriggerState } from '../core/triggers.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
 import { type TaskOutcome, outcomeId } from '../core/outcomes.js';
 import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from '../core/states.js';
@@ -168,3 +170,28 @@ export const toAsset = (r: Row): AssetRecord => ({
   readyAt: num(r.ready_at),
   expiresAt: Number(r.expires_at),
 });
+
+/** The column that keeps a trigger's kind-specific part (its schedule, source, secret or filter). */
+export function triggerConfigJson(t: TriggerParts): string {
+  return JSON.stringify(t.cron ? { cron: t.cron } : t.source ? { source: t.source } : t.webhook ? { webhook: t.webhook } : { filter: t.filter ?? {} });
+}
+
+export const toTrigger = (r: Row): TriggerRecord =>
+  ({
+    id: r.id as string,
+    tenantId: r.tenant_id as string,
+    name: r.name as string,
+    functionId: r.function_id as string,
+    versionId: (r.version_id as string | null) ?? null,
+    kind: r.kind as TriggerRecord['kind'],
+    ...(json(r.config) as Omit<TriggerConfig, 'kind'>),
+    task: json(r.task) as TaskTemplate,
+    destinations: json(r.destinations) as Destinations | null,
+    state: r.state as TriggerState,
+    lastFiredAt: num(r.last_fired_at),
+    lastError: (r.last_error as string | null) ?? null,
+    fired: Number(r.fired),
+    cursor: (r.cursor as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  }) as TriggerRecord;

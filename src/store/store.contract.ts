@@ -8,6 +8,7 @@ import { outcomeFeedContract } from './outcome-feed.contract.js';
 import type { Store } from './store.js';
 import { taskQueueContract } from './task-queue.contract.js';
 import { tenantStoreContract } from './tenant-store.contract.js';
+import { triggerStoreContract } from './trigger-store.contract.js';
 
 /**
  * The store contract: every adapter must pass it unchanged (STYLE.md 2), one part per slice.
@@ -23,5 +24,6 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
     taskQueueContract(fx);
     outcomeFeedContract(fx);
     assetStoreContract(fx);
+    triggerStoreContract(fx);
   });
 }

@@ -5,6 +5,7 @@ import type { FleetStore } from './fleet-store.js';
 import type { OutcomeFeed } from './outcome-feed.js';
 import type { TaskQueue } from './task-queue.js';
 import type { TenantStore } from './tenant-store.js';
+import type { TriggerStore } from './trigger-store.js';
 
 /** The store's slices, each a small port of its own (one file each, with its contract). */
 export interface StoreSlices {
@@ -15,6 +16,7 @@ export interface StoreSlices {
   tasks: TaskQueue;
   outcomes: OutcomeFeed;
   assets: AssetStore;
+  triggers: TriggerStore;
 }
 
 /**
@@ -32,4 +34,4 @@ export interface Store extends StoreSlices {
   close(): Promise<void>;
 }
 
-export const STORE_SLICES = ['tenants', 'catalog', 'deployments', 'fleet', 'tasks', 'outcomes', 'assets'] as const satisfies readonly (keyof StoreSlices)[];
+export const STORE_SLICES = ['tenants', 'catalog', 'deployments', 'fleet', 'tasks', 'outcomes', 'assets', 'triggers'] as const satisfies readonly (keyof StoreSlices)[];

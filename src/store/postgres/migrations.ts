@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { type Sql, transaction } from './connection.js';
+import { LATER_POSTGRES_MIGRATIONS } from './later-migrations.js';
 
 /** Migration 1: the tables and indexes of SQLite migration 1, translated. */
 const CORE_SQL = `
@@ -418,6 +419,7 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   { version: 4, name: 'load samples', sql: LOAD_SAMPLES_SQL },
   { version: 5, name: 'outcome feed', sql: OUTCOME_FEED_SQL },
   { version: 6, name: 'assets', sql: ASSETS_SQL },
+  ...LATER_POSTGRES_MIGRATIONS,
 ];
 
 /**

@@ -11,6 +11,7 @@ import { PgOutcomeFeed } from './outcome-feed.js';
 import { toStoreError } from './store-errors.js';
 import { PgTaskQueue } from './task-queue.js';
 import { PgTenantStore } from './tenant-store.js';
+import { PgTriggerStore } from './trigger-store.js';
 
 export interface PostgresStoreOptions extends PoolOptions {
   /**
@@ -37,6 +38,7 @@ export class PostgresStore implements Store {
   readonly tasks: PgTaskQueue;
   readonly outcomes: PgOutcomeFeed;
   readonly assets: PgAssetStore;
+  readonly triggers: PgTriggerStore;
   private readonly conn: PgConnection;
   private closed = false;
 
@@ -53,6 +55,7 @@ export class PostgresStore implements Store {
     this.tasks = new PgTaskQueue(this.conn);
     this.outcomes = new PgOutcomeFeed(this.conn);
     this.assets = new PgAssetStore(this.conn);
+    this.triggers = new PgTriggerStore(this.conn);
   }
 
   /** Connects and applies missing migrations. Throws STORE_UNAVAILABLE when the server cannot be reached. */

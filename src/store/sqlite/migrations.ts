@@ -269,4 +269,42 @@ CREATE TABLE store_secrets (
 );
 `,
   },
+  {
+    version: 6,
+    name: 'triggers',
+    // A trigger's kind-specific part (schedule, broker source, secret, asset filter) is one JSON
+    // column: it is read whole, never queried into. A fire is unique per event, so an event
+    // reported twice counts once.
+    sql: `
+CREATE TABLE triggers (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  function_id TEXT NOT NULL,
+  version_id TEXT,
+  kind TEXT NOT NULL,
+  config TEXT NOT NULL,
+  task TEXT NOT NULL,
+  destinations TEXT,
+  state TEXT NOT NULL,
+  last_fired_at INTEGER,
+  last_error TEXT,
+  fired INTEGER NOT NULL,
+  cursor TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+CREATE TABLE trigger_fires (
+  seq INTEGER PRIMARY KEY,
+  trigger_id TEXT NOT NULL,
+  event_key TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  UNIQUE (trigger_id, event_key)
+);
+CREATE INDEX trigger_fires_by_trigger ON trigger_fires (trigger_id, seq);
+`,
+  },
 ];

@@ -8,6 +8,7 @@ import { SqliteFleetStore } from './fleet-store.js';
 import { SqliteOutcomeFeed } from './outcome-feed.js';
 import { SqliteTaskQueue } from './task-queue.js';
 import { SqliteTenantStore } from './tenant-store.js';
+import { SqliteTriggerStore } from './trigger-store.js';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` for a throw-away store. */
@@ -27,6 +28,7 @@ export class SqliteStore implements Store {
   readonly tasks: SqliteTaskQueue;
   readonly outcomes: SqliteOutcomeFeed;
   readonly assets: SqliteAssetStore;
+  readonly triggers: SqliteTriggerStore;
   private readonly conn: SqliteConnection;
 
   constructor(options: SqliteStoreOptions) {
@@ -38,6 +40,7 @@ export class SqliteStore implements Store {
     this.tasks = new SqliteTaskQueue(this.conn);
     this.outcomes = new SqliteOutcomeFeed(this.conn);
     this.assets = new SqliteAssetStore(this.conn);
+    this.triggers = new SqliteTriggerStore(this.conn);
   }
 
   async now(): Promise<number> {
