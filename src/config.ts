@@ -126,6 +126,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
       outcomePollMs: int(env, 'FERRY_OUTCOME_POLL_MS', d.outcomePollMs),
       outcomeRetentionMs: int(env, 'FERRY_OUTCOME_RETENTION_MS', d.outcomeRetentionMs),
       assetSweepMs: int(env, 'FERRY_ASSET_SWEEP_MS', d.assetSweepMs),
+      triggerPollMs: int(env, 'FERRY_TRIGGER_POLL_MS', d.triggerPollMs),
     },
     agentTimers: parseAgentTimers(env),
     assetCacheBytes: int(env, 'FERRY_ASSET_CACHE_BYTES', DEFAULT_ASSET_CACHE_BYTES),

@@ -9,6 +9,7 @@ import type { FleetService } from '../control/fleet-service.js';
 import type { FunctionsService } from '../control/functions-service.js';
 import type { StreamsService } from '../control/streams-service.js';
 import type { TasksService } from '../control/tasks-service.js';
+import type { TriggersService } from '../control/triggers/triggers-service.js';
 import { FerryError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { type Scope, scopeAllows } from '../core/states.js';
@@ -25,6 +26,7 @@ import { healthRoutes } from './routes/health.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { taskRoutes } from './routes/tasks.js';
 import { tenancyRoutes } from './routes/tenancy.js';
+import { triggerRoutes } from './routes/triggers.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { formatValidationErrors, validatorCompiler } from './validation.js';
 
@@ -37,6 +39,7 @@ export interface ApiServices {
   streams: StreamsService;
   fleet: FleetService;
   assets: AssetsService;
+  triggers: TriggersService;
   /** Null when the server keeps no metrics (FERRY_METRICS=off). */
   metrics: FerryMetrics | null;
   /** The control plane's side of the agent protocol, for remote agents. */
@@ -128,6 +131,7 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger): P
   await app.register(tenancyRoutes(services));
   await app.register(agentRoutes(services));
   await app.register(assetRoutes(services));
+  await app.register(triggerRoutes(services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(dashboardRoutes());
   return app;

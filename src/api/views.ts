@@ -2,6 +2,8 @@ import type { DeploymentView, InstanceView } from '../control/deployments-servic
 import type { DeviceAllocation } from '../control/fleet-service.js';
 import type { TaskView } from '../control/tasks-service.js';
 import type { AssetRecord } from '../core/assets.js';
+import type { TriggerRecord } from '../core/triggers.js';
+import type { TriggerFire } from '../store/trigger-store.js';
 import { outputValue } from '../core/outputs.js';
 import type { FleetEvent, FunctionRecord, LoadSample, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
 
@@ -121,4 +123,36 @@ export function assetJson(a: AssetRecord) {
     // `expiresAt` in an answer is its URL's; the asset's own end is `keepUntil` (null: pinned).
     keepUntil: a.pinned ? null : iso(a.expiresAt),
   };
+}
+
+/** A trigger; its secret (a webhook trigger's) only where `withSecret` (its creation, for its owner to copy). */
+export function triggerJson(t: TriggerRecord, nextFires: number[], withSecret: boolean) {
+  const parts =
+    t.kind === 'cron'
+      ? { schedule: t.cron.schedule, timezone: t.cron.timezone, catchUp: t.cron.catchUp, nextFires: nextFires.map((ms) => iso(ms)) }
+      : t.kind === 'webhook'
+        ? { hookPath: `/v1/hooks/${t.id}`, ...(withSecret ? { secret: t.webhook.secret } : {}) }
+        : t.kind === 'asset'
+          ? { filter: t.filter }
+          : { source: t.source };
+  return {
+    id: t.id,
+    name: t.name,
+    kind: t.kind,
+    functionId: t.functionId,
+    versionId: t.versionId,
+    ...parts,
+    task: t.task,
+    destinations: t.destinations,
+    state: t.state,
+    lastFiredAt: iso(t.lastFiredAt),
+    lastError: t.lastError,
+    fired: t.fired,
+    createdAt: iso(t.createdAt),
+    updatedAt: iso(t.updatedAt),
+  };
+}
+
+export function triggerFireJson(f: TriggerFire) {
+  return { eventKey: f.eventKey, taskId: f.taskId, at: iso(f.at) };
 }

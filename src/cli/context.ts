@@ -102,3 +102,8 @@ export function closeOnSignal(close: () => Promise<void>): void {
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 }
+
+/** A JSON file's value (`-`: stdin). */
+export function readJsonFile<T>(file: string): T {
+  return JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as T;
+}

@@ -1,11 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CreateFunctionRequest } from '../sdk/client.js';
-import { clientFor, print } from './context.js';
-
-function readJsonFile<T>(file: string): T {
-  return JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as T;
-}
+import { clientFor, print, readJsonFile } from './context.js';
 
 export function functionsCommands(program: Command): void {
   const fns = program.command('functions').description('create, list, inspect and delete functions');

@@ -4,6 +4,7 @@ import { VERSION } from '../core/version.js';
 import { EXIT, exitCodeOf } from './context.js';
 import { agentCommand } from './agent-command.js';
 import { assetsCommands } from './assets-commands.js';
+import { triggersCommands } from './triggers-commands.js';
 import { deployCommands } from './deploy-commands.js';
 import { fleetCommands } from './fleet-commands.js';
 import { functionsCommands } from './functions-commands.js';
@@ -29,6 +30,7 @@ invokeCommand(program);
 tasksCommands(program);
 fleetCommands(program);
 assetsCommands(program);
+triggersCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -26,6 +26,8 @@ export interface ControlConfig {
   outcomeRetentionMs: number;
   /** How often assets past their expiry (not pinned, held by no live task) are deleted with their bytes. */
   assetSweepMs: number;
+  /** How often the leader reads the triggers again when no change woke its runners. */
+  triggerPollMs: number;
 }
 
 export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
@@ -42,4 +44,5 @@ export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
   outcomePollMs: 1_000,
   outcomeRetentionMs: 7 * 24 * 3_600_000,
   assetSweepMs: 60_000,
+  triggerPollMs: 5_000,
 };

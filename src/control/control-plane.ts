@@ -18,6 +18,9 @@ import { StreamsService } from './streams-service.js';
 import { TaskLifecycle } from './task-lifecycle.js';
 import { TaskObservers } from './task-observers.js';
 import { TasksService } from './tasks-service.js';
+import { CronRunner } from './triggers/cron-runner.js';
+import { TriggerRunners } from './triggers/trigger-runners.js';
+import { TriggersService } from './triggers/triggers-service.js';
 import { ClaimWaiters } from './wakeups/claim-waiters.js';
 import { TaskWatchers } from './wakeups/task-watchers.js';
 import { Wakeups } from './wakeups/wakeups.js';
@@ -39,7 +42,7 @@ export interface ControlPlaneOptions {
 /**
  * The control plane's parts wired over one store: the services the API calls, the gateway
  * agents talk to (any number of nodes, in-process or remote), and the loops that keep
- * deployments, leases, the outcome feed's consumers and asset expiry going, which run on the leader replica only.
+ * deployments, leases, the outcome feed's consumers, asset expiry and triggers going, which run on the leader replica only.
  */
 export class ControlPlane {
   readonly wakeups: Wakeups;
@@ -51,6 +54,7 @@ export class ControlPlane {
   readonly streams: StreamsService;
   readonly fleet: FleetService;
   readonly assets: AssetsService;
+  readonly triggers: TriggersService;
   readonly gateway: AgentGateway;
   readonly auth: AuthService;
   /** The clock leases are judged by (the database's, on PostgreSQL). */
@@ -60,6 +64,7 @@ export class ControlPlane {
   private readonly reaper: LeaseReaper;
   private readonly outcomes: OutcomeDispatcher;
   private readonly assetSweeper: AssetSweeper;
+  private readonly triggerRunners: TriggerRunners;
   private readonly leadership: Leadership;
   /** Loop starts and stops in the order leadership changed. */
   private loops: Promise<void> = Promise.resolve();
@@ -89,6 +94,14 @@ export class ControlPlane {
     this.outcomes = new OutcomeDispatcher(store, wakeups, clock, config, onError);
     for (const s of options.subscribers ?? []) this.outcomes.subscribe(s);
     this.auth = new AuthService(store, clock);
+    const triggers = (this.triggers = new TriggersService(store, this.functions, this.tasks, wakeups, clock));
+    this.triggerRunners = new TriggerRunners(
+      store,
+      wakeups,
+      { cron: (t) => new CronRunner(t as Extract<typeof t, { kind: 'cron' }>, triggers, store, clock, onError) },
+      config.triggerPollMs,
+      onError,
+    );
   }
 
   /** Whether this replica runs the reconciler, the reaper and the outcome feed's consumers now. */
@@ -123,6 +136,7 @@ export class ControlPlane {
     this.reaper.start();
     this.outcomes.start();
     this.assetSweeper.start();
+    this.triggerRunners.start();
   }
 
   private async stopLoops(): Promise<void> {
@@ -132,5 +146,6 @@ export class ControlPlane {
     await this.reaper.stop();
     await this.outcomes.stop();
     await this.assetSweeper.stop();
+    await this.triggerRunners.stop();
   }
 }

@@ -215,7 +215,7 @@ function asTaskRefusal(err: unknown): FerryError {
 }
 
 function keyReused(asked: TaskRecord, earlier: TaskRecord): FerryError {
-  return new FerryError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${asked.idempotencyKey}" was used for a different request (task ${earlier.id})`);
+  return new FerryError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${asked.idempotencyKey}" was used for a different request (task ${earlier.id})`, { details: { taskId: earlier.id } });
 }
 
 function notFound(taskId: string): FerryError {

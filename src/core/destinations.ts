@@ -3,14 +3,15 @@ import type { TerminalTaskStatus } from './states.js';
 
 /**
  * Where a task's outcome goes when it ends: a signed webhook, a broker message, or the next task
- * of another function. Set on a version (the default of its tasks), over it on a trigger, and over
- * both on a submit.
+ * of another function (exactly one of the three fields is set). Set on a version (the default of
+ * its tasks), over it on a trigger, and over both on a submit.
  */
-export type Destination =
-  | { webhook: { url: string; secret: string } }
-  | { publish: { broker: BrokerKind; url: string; subject: string } }
+export interface Destination {
+  webhook?: { url: string; secret: string };
+  publish?: { broker: BrokerKind; url: string; subject: string };
   /** `input` is a template over the ended task's outcome (see input-template.ts); by default the next task's input is the output. */
-  | { function: { functionId: string; versionId?: string; input?: unknown } };
+  function?: { functionId: string; versionId?: string; input?: unknown };
+}
 
 export interface Destinations {
   onSuccess?: Destination;

@@ -18,7 +18,8 @@ export type Signal =
   | { kind: 'capacity' }
   | { kind: 'fleet' }
   | { kind: 'deployment-reset'; versionId: string }
-  | { kind: 'outcomes' };
+  | { kind: 'outcomes' }
+  | { kind: 'triggers' };
 
 /**
  * Carries signals between control-plane replicas. Delivery is best effort: a lost signal costs

@@ -24,6 +24,7 @@ import type {
   VersionInfo,
 } from './types.js';
 import { AssetsClient } from './assets-client.js';
+import { TriggersClient } from './triggers-client.js';
 import { type ServerSentEvent, readServerSentEvents } from './sse.js';
 
 export * from './types.js';
@@ -62,6 +63,7 @@ export class FerryClient {
   private readonly base: string;
   /** Assets: create, upload and download (streamed), list, delete. */
   readonly assets = new AssetsClient((method, path, body) => this.request(method, path, body));
+  readonly triggers = new TriggersClient((method, path, body) => this.request(method, path, body));
 
   constructor(
     baseUrl: string,

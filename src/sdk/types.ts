@@ -1,9 +1,11 @@
 import type { FerryError } from '../core/errors.js';
 import type { DeploymentState, InstanceState, Scope, TaskStatus, TaskType } from '../core/states.js';
 import type { CreateAssetRequest } from '../core/assets.js';
+import type { Destinations } from '../core/destinations.js';
+import type { AssetFilter, BrokerSource, TaskTemplate, TriggerChanges, TriggerInput, TriggerKind, TriggerState } from '../core/triggers.js';
 import type { ScalingSettings, SubmitRequest, TaskError, VersionSpec } from '../core/types.js';
 
-export type { CreateAssetRequest, SubmitRequest };
+export type { CreateAssetRequest, Destinations, SubmitRequest, TriggerChanges, TriggerInput };
 import type { VersionSpecInput } from '../core/version-spec.js';
 
 /** Wire shapes of the API, as the SDK returns them (timestamps are ISO strings). */
@@ -176,4 +178,42 @@ export interface AssetInfo {
   uploadUrl?: string;
   downloadUrl?: string;
   expiresAt?: string | null;
+}
+
+/** A trigger as the API shows it; the fields of its kind only (see TriggerInput). */
+export interface TriggerInfo {
+  id: string;
+  name: string;
+  kind: TriggerKind;
+  functionId: string;
+  versionId: string | null;
+  /** cron */
+  schedule?: string;
+  timezone?: string;
+  catchUp?: boolean;
+  /** cron: the next ticks, while not paused. */
+  nextFires?: string[];
+  /** nats, redis, amqp, mqtt */
+  source?: BrokerSource;
+  /** webhook: where to POST, and (only in the answer to its creation) the secret to sign with. */
+  hookPath?: string;
+  secret?: string;
+  /** asset */
+  filter?: AssetFilter;
+  task: TaskTemplate;
+  destinations: Destinations | null;
+  state: TriggerState;
+  lastFiredAt: string | null;
+  lastError: string | null;
+  /** Tasks it has made. */
+  fired: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A task a trigger made, for the event it made it for. */
+export interface TriggerFireInfo {
+  eventKey: string;
+  taskId: string;
+  at: string;
 }

@@ -58,12 +58,12 @@ export function triggerStoreContract(fx: ContractFixture): void {
     const a = triggerOf();
     const w = triggerOf({ kind: 'webhook', cron: undefined, webhook: { secret: 'whsec_s' } } as Partial<TriggerRecord>);
     for (const t of [a, w]) await fx.store.triggers.createTrigger(t);
-    await fx.store.triggers.setTriggerHealth(a.id, 'ERROR', 'broker down', 10);
-    expect(await fx.store.triggers.getTrigger(fx.tenantId, a.id)).toMatchObject({ state: 'ERROR', lastError: 'broker down' });
+    await fx.store.triggers.setTriggerHealth(a.id, 'ERROR', 'broker down');
+    expect(await fx.store.triggers.getTrigger(fx.tenantId, a.id)).toMatchObject({ state: 'ERROR', lastError: 'broker down', updatedAt: a.updatedAt });
     expect((await fx.store.triggers.listRunnableTriggers(['cron'])).map((t) => t.id)).toContain(a.id);
 
     expect(await fx.store.triggers.setTriggerPaused(fx.tenantId, a.id, true, 11)).toMatchObject({ state: 'PAUSED', lastError: 'broker down' });
-    await fx.store.triggers.setTriggerHealth(a.id, 'ACTIVE', null, 12);
+    await fx.store.triggers.setTriggerHealth(a.id, 'ACTIVE', null);
     expect(await fx.store.triggers.getTrigger(fx.tenantId, a.id)).toMatchObject({ state: 'PAUSED' });
     expect((await fx.store.triggers.listRunnableTriggers(['cron', 'webhook'])).map((t) => t.id)).toEqual([w.id]);
     expect(await fx.store.triggers.listRunnableTriggers([])).toEqual([]);

@@ -36,8 +36,11 @@ export interface TriggerStore {
   deleteTrigger(tenantId: string, triggerId: string): Promise<boolean>;
   /** Pauses (PAUSED) or resumes (ACTIVE, its last error cleared); returns the trigger as it is now. */
   setTriggerPaused(tenantId: string, triggerId: string, paused: boolean, now: number): Promise<TriggerRecord | null>;
-  /** What its runner found: ACTIVE, or ERROR with the reason. A paused trigger stays PAUSED. */
-  setTriggerHealth(triggerId: string, state: Exclude<TriggerState, 'PAUSED'>, error: string | null, now: number): Promise<void>;
+  /**
+   * What its runner found: ACTIVE, or ERROR with the reason. A paused trigger stays PAUSED. Not a
+   * change of the definition: `updatedAt` stays.
+   */
+  setTriggerHealth(triggerId: string, state: Exclude<TriggerState, 'PAUSED'>, error: string | null): Promise<void>;
   /** Records a fire (once per event key) and, when given, moves the cursor to `cursor`. */
   recordFire(fire: TriggerFire, cursor?: string): Promise<void>;
   /** Moves the cursor past events that made no task (skipped cron ticks, assets the filter passed over). */

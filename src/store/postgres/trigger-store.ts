@@ -80,8 +80,8 @@ export class PgTriggerStore implements TriggerStore {
     return row ? toTrigger(row) : null;
   }
 
-  async setTriggerHealth(triggerId: string, state: 'ACTIVE' | 'ERROR', error: string | null, now: number): Promise<void> {
-    await this.conn.sql.run("UPDATE triggers SET state = $2, last_error = $3, updated_at = $4 WHERE id = $1 AND state != 'PAUSED'", [triggerId, state, error, now]);
+  async setTriggerHealth(triggerId: string, state: 'ACTIVE' | 'ERROR', error: string | null): Promise<void> {
+    await this.conn.sql.run("UPDATE triggers SET state = $2, last_error = $3 WHERE id = $1 AND state != 'PAUSED'", [triggerId, state, error]);
   }
 
   async recordFire(fire: TriggerFire, cursor?: string): Promise<void> {

@@ -75,9 +75,9 @@ export class SqliteTriggerStore implements TriggerStore {
     });
   }
 
-  async setTriggerHealth(triggerId: string, state: 'ACTIVE' | 'ERROR', error: string | null, now: number): Promise<void> {
+  async setTriggerHealth(triggerId: string, state: 'ACTIVE' | 'ERROR', error: string | null): Promise<void> {
     await this.conn.immediate(() => {
-      this.conn.sql("UPDATE triggers SET state = ?, last_error = ?, updated_at = ? WHERE id = ? AND state != 'PAUSED'").run(state, error, now, triggerId);
+      this.conn.sql("UPDATE triggers SET state = ?, last_error = ? WHERE id = ? AND state != 'PAUSED'").run(state, error, triggerId);
     });
   }
 

@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../core/clock.js';
+import { CronSchedule } from '../../core/cron-schedule.js';
+import { FerryError, invalid } from '../../core/errors.js';
+import { ID_PREFIX, newId } from '../../core/ids.js';
+import { checkTemplate, renderTemplate } from '../../core/input-template.js';
+import {
+  BROKER_ADDRESS_FIELD,
+  BROKER_SCHEMES,
+  type BrokerSource,
+  type TriggerChanges,
+  type TriggerInput,
+  type TriggerKind,
+  type TriggerParts,
+  type TriggerRecord,
+  type TriggerMessage,
+  isBrokerKind,
+  messageEvent,
+  messageInput,
+  triggerTaskKey,
+} from '../../core/triggers.js';
+import type { Page, SubmitRequest } from '../../core/types.js';
+import { newSecret, secretKey, verifyWebhook } from '../../core/webhook-signature.js';
+import type { PageRequest } from '../../store/paging.js';
+import type { Store } from '../../store/store.js';
+import type { TriggerDefinition, TriggerFire } from '../../store/trigger-store.js';
+import type { FunctionsService } from '../functions-service.js';
+import type { TasksService, TaskView } from '../tasks-service.js';
+import type { Wakeups } from '../wakeups/wakeups.js';
+
+/** An event a trigger turns into a task. */
+export interface TriggerEvent {
+  /** Unique per event at its source: the task's idempotency key is made of it. */
+  key: string;
+  /** What the input template reads. */
+  event: unknown;
+  /** The input when the trigger has no template. */
+  input: unknown;
+  /** Input assets besides the template's (the asset that became READY). */
+  inputAssets?: string[];
+  /** The trigger's cursor once this event is handled. */
+  cursor?: string;
+}
+
+/** How many of a cron trigger's next ticks its view shows. */
+const NEXT_FIRES = 5;
+/** Event keys longer than this are hashed into the idempotency key (whose limit is 256). */
+const MAX_EVENT_KEY = 200;
+
+/** Triggers' definitions, and the one way any of them makes a task (`fire`). */
+export class TriggersService {
+  constructor(
+    private readonly store: Pick<Store, 'triggers'>,
+    private readonly functions: FunctionsService,
+    private readonly tasks: TasksService,
+    private readonly wakeups: Wakeups,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates a trigger (ACTIVE); a webhook trigger given no secret gets a new one, shown in its view. */
+  async create(tenantId: string, input: TriggerInput): Promise<TriggerRecord> {
+    const now = this.clock.now();
+    const definition = await this.definition(tenantId, input.kind, input);
+    const trigger = {
+      ...definition,
+      id: newId(ID_PREFIX.trigger, now),
+      tenantId,
+      kind: input.kind,
+      state: 'ACTIVE',
+      lastFiredAt: null,
+      lastError: null,
+      fired: 0,
+      cursor: null,
+      createdAt: now,
+      updatedAt: now,
+    } as TriggerRecord;
+    await this.store.triggers.createTrigger(trigger);
+    this.changed();
+    return trigger;
+  }
+
+  async get(tenantId: string, triggerId: string): Promise<TriggerRecord> {
+    const trigger = await this.store.triggers.getTrigger(tenantId, triggerId);
+    if (!trigger) throw notFound(triggerId);
+    return trigger;
+  }
+
+  list(tenantId: string, page: PageRequest): Promise<Page<TriggerRecord>> {
+    return this.store.triggers.listTriggers(tenantId, page);
+  }
+
+  /** Changes the fields given; the rest, the state and the fires stay. */
+  async update(tenantId: string, triggerId: string, changes: TriggerChanges): Promise<TriggerRecord> {
+    const current = await this.get(tenantId, triggerId);
+    const merged: TriggerInput = { ...asInput(current), ...changes, kind: current.kind };
+    const definition = await this.definition(tenantId, current.kind, merged);
+    const updated = await this.store.triggers.updateTrigger(tenantId, triggerId, definition, this.clock.now());
+    if (!updated) throw notFound(triggerId);
+    this.changed();
+    return updated;
+  }
+
+  async setPaused(tenantId: string, triggerId: string, paused: boolean): Promise<TriggerRecord> {
+    const trigger = await this.store.triggers.setTriggerPaused(tenantId, triggerId, paused, this.clock.now());
+    if (!trigger) throw notFound(triggerId);
+    this.changed();
+    return trigger;
+  }
+
+  async delete(tenantId: string, triggerId: string): Promise<void> {
+    if (!(await this.store.triggers.deleteTrigger(tenantId, triggerId))) throw notFound(triggerId);
+    this.changed();
+  }
+
+  async fires(tenantId: string, triggerId: string, page: PageRequest): Promise<Page<TriggerFire>> {
+    await this.get(tenantId, triggerId);
+    return this.store.triggers.listFires(triggerId, page);
+  }
+
+  /** A cron trigger's next ticks (epoch ms); none for other kinds and for a paused one. */
+  nextFires(trigger: TriggerRecord): number[] {
+    if (trigger.kind !== 'cron' || trigger.state === 'PAUSED') return [];
+    return new CronSchedule(trigger.cron.schedule, trigger.cron.timezone).upcoming(this.clock.now(), NEXT_FIRES);
+  }
+
+  /**
+   * Makes the event's task, once: an event handled again (a redelivery, a restart) finds the task
+   * it made before, by its idempotency key, and `created` is false. The fire is recorded either way.
+   * Throws what the submit throws (the function not deployed, the store unreachable…).
+   */
+  async fire(trigger: TriggerRecord, e: TriggerEvent): Promise<{ task: TaskView; created: boolean }> {
+    const t = trigger.task;
+    const inputAssets = [...(t.inputAssets ?? []), ...(e.inputAssets ?? [])];
+    const req: SubmitRequest = {
+      functionId: trigger.functionId,
+      ...(trigger.versionId ? { versionId: trigger.versionId } : {}),
+      input: t.input === undefined ? e.input : renderTemplate(t.input, e.event),
+      ...(t.taskType ? { taskType: t.taskType } : {}),
+      ...(t.priority !== undefined ? { priority: t.priority } : {}),
+      ...(t.timeoutSeconds !== undefined ? { timeoutSeconds: t.timeoutSeconds } : {}),
+      ...(inputAssets.length > 0 ? { inputAssets: [...new Set(inputAssets)] } : {}),
+      idempotencyKey: triggerTaskKey(trigger.id, e.key.length > MAX_EVENT_KEY ? hashKey(e.key) : e.key),
+    };
+    let fired: { task: TaskView; created: boolean };
+    try {
+      fired = await this.tasks.submit(trigger.tenantId, req);
+    } catch (err) {
+      // The event made a task before, under a template since changed: that task is its task.
+      if (!(err instanceof FerryError && err.code === 'IDEMPOTENCY_KEY_REUSED')) throw err;
+      fired = { task: await this.tasks.get(trigger.tenantId, err.details!.taskId as string), created: false };
+    }
+    await this.store.triggers.recordFire({ triggerId: trigger.id, eventKey: e.key, taskId: fired.task.id, at: this.clock.now() }, e.cursor);
+    return fired;
+  }
+
+  /**
+   * A call to a webhook trigger (`POST /v1/hooks/{triggerId}`), from outside: verified with the
+   * trigger's secret in the Standard Webhooks scheme, then fired with its webhook id as the event
+   * key. A second call with the same id is refused (WEBHOOK_REPLAYED, naming the first's task).
+   */
+  async receiveWebhook(triggerId: string, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<TaskView> {
+    const trigger = await this.store.triggers.triggerById(triggerId);
+    if (!trigger || trigger.kind !== 'webhook') throw notFound(triggerId);
+    const refused = verifyWebhook(secretKey(trigger.webhook.secret), headers, body, this.clock.now());
+    if (refused) throw new FerryError('UNAUTHENTICATED', `the webhook does not verify: ${refused}`);
+    if (trigger.state === 'PAUSED') throw new FerryError('TRIGGER_PAUSED', `trigger ${trigger.name} is paused; send again once it is resumed`);
+    const message: TriggerMessage = { body, headers: textHeaders(headers), id: headers['webhook-id'] as string, source: 'webhook' };
+    const { task, created } = await this.fire(trigger, { key: message.id, event: messageEvent(message), input: messageInput(message) });
+    if (!created) throw new FerryError('WEBHOOK_REPLAYED', `webhook ${message.id} was received before (task ${task.id})`, { details: { taskId: task.id } });
+    return task;
+  }
+
+  /** Tells the leader's runners that a definition changed, wherever they run. */
+  private changed(): void {
+    this.wakeups.emit({ kind: 'triggers' });
+  }
+
+  /** The stored definition of an input, every field checked; errors name the field. */
+  private async definition(tenantId: string, kind: TriggerKind, input: TriggerInput): Promise<TriggerDefinition> {
+    const fn = await this.functions.get(tenantId, input.functionId);
+    const versionId = input.versionId ?? null;
+    if (versionId !== null) await this.functions.versionOf(fn, versionId);
+    const task = input.task ?? {};
+    if (task.input !== undefined) checkTemplate(task.input, 'task.input');
+    return { name: input.name, functionId: fn.id, versionId, task, destinations: input.destinations ?? null, ...kindParts(kind, input) };
+  }
+}
+
+/** The kind's own part of a trigger; a field of another kind is refused, so a typo is not silently ignored. */
+function kindParts(kind: TriggerKind, input: TriggerInput): TriggerParts {
+  const given = (['schedule', 'timezone', 'catchUp', 'source', 'secret', 'filter'] as const).filter((f) => input[f] !== undefined);
+  const allowed: readonly string[] = kind === 'cron' ? ['schedule', 'timezone', 'catchUp'] : isBrokerKind(kind) ? ['source'] : kind === 'webhook' ? ['secret'] : ['filter'];
+  const foreign = given.find((f) => !allowed.includes(f));
+  if (foreign) throw invalid(`${foreign}: not a field of a ${kind} trigger`);
+  if (kind === 'cron') {
+    if (!input.schedule) throw invalid('schedule: required for a cron trigger');
+    const timezone = input.timezone ?? 'UTC';
+    new CronSchedule(input.schedule, timezone);
+    return { cron: { schedule: input.schedule, timezone, catchUp: input.catchUp ?? false } };
+  }
+  if (isBrokerKind(kind)) {
+    const source = input.source;
+    if (!source) throw invalid(`source: required for a ${kind} trigger`);
+    let url: URL;
+    try {
+      url = new URL(source.url);
+    } catch {
+      throw invalid(`source.url: "${source.url}" is not a URL`);
+    }
+    if (!BROKER_SCHEMES[kind].includes(url.protocol)) throw invalid(`source.url: a ${kind} URL starts with ${BROKER_SCHEMES[kind].map((s) => `${s}//`).join(' or ')}`);
+    const field = BROKER_ADDRESS_FIELD[kind];
+    if (!source[field]) throw invalid(`source.${field}: required for a ${kind} trigger`);
+    const other = (Object.values(BROKER_ADDRESS_FIELD) as string[]).find((f) => f !== field && source[f as keyof BrokerSource] !== undefined);
+    if (other) throw invalid(`source.${other}: not a field of a ${kind} source (it reads source.${field})`);
+    return { source: { url: source.url, [field]: source[field] } };
+  }
+  if (kind === 'webhook') {
+    const secret = input.secret ?? newSecret();
+    secretKey(secret, 'secret');
+    return { webhook: { secret } };
+  }
+  return { filter: input.filter ?? {} };
+}
+
+/** A stored trigger as the input that would define it again, for an update of some of its fields. */
+function asInput(t: TriggerRecord): TriggerInput {
+  const base: TriggerInput = { name: t.name, functionId: t.functionId, versionId: t.versionId, kind: t.kind, task: t.task, destinations: t.destinations };
+  if (t.kind === 'cron') return { ...base, schedule: t.cron.schedule, timezone: t.cron.timezone, catchUp: t.cron.catchUp };
+  if (t.kind === 'webhook') return { ...base, secret: t.webhook.secret };
+  if (t.kind === 'asset') return { ...base, filter: t.filter };
+  return { ...base, source: t.source };
+}
+
+function notFound(triggerId: string): FerryError {
+  return new FerryError('TRIGGER_NOT_FOUND', `trigger ${triggerId} not found`);
+}
+
+function hashKey(key: string): string {
+  return `sha256:${createHash('sha256').update(key).digest('hex')}`;
+}
+
+/** Headers a task may see: the caller's own, without the hop's (authorization, cookies) and with one value each. */
+function textHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name === 'authorization' || name === 'cookie') continue;
+    kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
+}
