@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_CONTROL_CONFIG, type ControlConfig } from './control/control-config.js';
 import { invalid } from './core/errors.js';
+import { parseCidrs } from './core/outbound-addresses.js';
 import { type GpuDevice, parseGpuSpec } from './core/gpu-spec.js';
 
 export interface ServerFlags {
@@ -127,6 +128,11 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
       outcomeRetentionMs: int(env, 'FERRY_OUTCOME_RETENTION_MS', d.outcomeRetentionMs),
       assetSweepMs: int(env, 'FERRY_ASSET_SWEEP_MS', d.assetSweepMs),
       triggerPollMs: int(env, 'FERRY_TRIGGER_POLL_MS', d.triggerPollMs),
+      triggerMaxQueued: int(env, 'FERRY_TRIGGER_MAX_QUEUED', d.triggerMaxQueued),
+      deliveryRetryBaseMs: int(env, 'FERRY_DELIVERY_RETRY_MS', d.deliveryRetryBaseMs),
+      deliveryPollMs: int(env, 'FERRY_DELIVERY_POLL_MS', d.deliveryPollMs),
+      webhookTimeoutMs: int(env, 'FERRY_WEBHOOK_TIMEOUT_MS', d.webhookTimeoutMs),
+      webhookAllowed: parseCidrs(env.FERRY_WEBHOOK_ALLOW_CIDRS ?? '', 'FERRY_WEBHOOK_ALLOW_CIDRS'),
     },
     agentTimers: parseAgentTimers(env),
     assetCacheBytes: int(env, 'FERRY_ASSET_CACHE_BYTES', DEFAULT_ASSET_CACHE_BYTES),

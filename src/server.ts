@@ -13,6 +13,7 @@ import { nodeRuntimes } from './agent/node-runtimes.js';
 import { retryWhileStoreUnavailable } from './agent/store-outage-retry.js';
 import { buildApi } from './api/app.js';
 import type { BlobStore } from './blobs/blob-store.js';
+import { BrokerPublishers } from './brokers/broker-publishers.js';
 import { DiskBlobStore } from './blobs/disk/disk-blob-store.js';
 import { FerryMetrics } from './api/metrics.js';
 import type { BlobsConfig, ServerConfig, StoreConfig } from './config.js';
@@ -61,7 +62,18 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
   // without the one a version needs fails its instance with the reason.
   const runtimeTypes = new Set<string>(runtimes ? runtimes.keys() : RUNTIME_TYPES);
   const blobs = await openBlobs(config.blobs, store, clock);
-  const control = new ControlPlane(store, { clock, config: config.control, runtimes: runtimeTypes, blobs, onError, bus: opened.bus, leadership: opened.leadership, subscribers: parts.subscribers });
+  const publishers = new BrokerPublishers();
+  const control = new ControlPlane(store, {
+    clock,
+    config: config.control,
+    runtimes: runtimeTypes,
+    blobs,
+    onError,
+    bus: opened.bus,
+    leadership: opened.leadership,
+    subscribers: parts.subscribers,
+    publish: (target, body, headers) => publishers.publish(target, body, headers),
+  });
   metrics = config.metrics ? new FerryMetrics(control) : null;
   const { auth, functions, deployments, tasks, streams, fleet, assets, triggers, gateway } = control;
 
@@ -76,6 +88,7 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
     await agent?.stop();
     await api?.close();
     await control.stop();
+    await publishers.close();
     await opened.close();
   };
   try {

@@ -2,6 +2,7 @@ import { type TSchema, Type } from '@sinclair/typebox';
 import { ASSET_ID, ASSET_STATUSES, CONTENT_TYPE_PATTERN } from '../core/assets.js';
 import { LIMITS } from '../core/limits.js';
 import { RUNTIME_TYPES } from '../core/runtime-types.js';
+import { DestinationsBody } from './destination-schemas.js';
 import { DEPLOYMENT_STATES, INSTANCE_STATES, SCOPES, TASK_STATUSES, TASK_TYPES } from '../core/states.js';
 
 /**
@@ -60,6 +61,7 @@ export const VersionSpecBody = Type.Object(
     maxQueuedSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.maxRetries })),
     stopGraceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    destinations: Type.Optional(DestinationsBody),
   },
   { ...strict, $id: 'VersionSpec' },
 );
@@ -97,6 +99,7 @@ export const SubmitTaskBody = Type.Object(
     inputAssets: Type.Optional(
       Type.Array(Type.String({ pattern: ASSET_ID.source }), { maxItems: LIMITS.maxInputAssets, uniqueItems: true, description: 'READY assets the task finds in its input-assets directory' }),
     ),
+    destinations: Type.Optional(DestinationsBody),
   },
   strict,
 );

@@ -1,3 +1,5 @@
+import { BlockList } from 'node:net';
+
 /** Timers and bounds of the control plane, parsed once in the composition root. */
 export interface ControlConfig {
   /** How long a claimed task's lease lasts without a heartbeat. */
@@ -28,6 +30,16 @@ export interface ControlConfig {
   assetSweepMs: number;
   /** How often the leader reads the triggers again when no change woke its runners. */
   triggerPollMs: number;
+  /** Queued tasks of a broker trigger's version past which its consumer stops pulling (back-pressure). */
+  triggerMaxQueued: number;
+  /** First back-off of a failed delivery; doubles per attempt, at most an hour. */
+  deliveryRetryBaseMs: number;
+  /** How often due deliveries are looked for when nothing woke the worker. */
+  deliveryPollMs: number;
+  /** How long a webhook POST may take. */
+  webhookTimeoutMs: number;
+  /** Ranges webhooks may reach though the outbound policy forbids them (FERRY_WEBHOOK_ALLOW_CIDRS); none by default. */
+  webhookAllowed: BlockList;
 }
 
 export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
@@ -45,4 +57,9 @@ export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
   outcomeRetentionMs: 7 * 24 * 3_600_000,
   assetSweepMs: 60_000,
   triggerPollMs: 5_000,
+  triggerMaxQueued: 10_000,
+  deliveryRetryBaseMs: 5_000,
+  deliveryPollMs: 1_000,
+  webhookTimeoutMs: 10_000,
+  webhookAllowed: new BlockList(),
 };

@@ -1,6 +1,7 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../core/clock.js';
 import { type Leadership, type SignalBus, soleLeader } from '../core/replicas.js';
+import type { BrokerKind, TriggerRecord } from '../core/triggers.js';
 import type { Store } from '../store/store.js';
 import { AgentGateway } from './agent-gateway.js';
 import { AssetSweeper } from './assets/asset-sweeper.js';
@@ -8,6 +9,9 @@ import { AssetsService } from './assets/assets-service.js';
 import { AuthService } from './auth-service.js';
 import type { ControlConfig } from './control-config.js';
 import { DeploymentsService } from './deployments-service.js';
+import { DeliveryWorker, type Publish } from './destinations/delivery-worker.js';
+import { DestinationsSubscriber } from './destinations/destinations-subscriber.js';
+import { WebhookSender } from './destinations/webhook-sender.js';
 import { FleetService } from './fleet-service.js';
 import { FunctionsService } from './functions-service.js';
 import { LeaseReaper } from './lease-reaper.js';
@@ -19,7 +23,8 @@ import { TaskLifecycle } from './task-lifecycle.js';
 import { TaskObservers } from './task-observers.js';
 import { TasksService } from './tasks-service.js';
 import { CronRunner } from './triggers/cron-runner.js';
-import { TriggerRunners } from './triggers/trigger-runners.js';
+import { BrokerRunner } from './triggers/broker-runner.js';
+import { type TriggerRunner, TriggerRunners } from './triggers/trigger-runners.js';
 import { TriggersService } from './triggers/triggers-service.js';
 import { ClaimWaiters } from './wakeups/claim-waiters.js';
 import { TaskWatchers } from './wakeups/task-watchers.js';
@@ -35,8 +40,10 @@ export interface ControlPlaneOptions {
   /** Other replicas on the same store (PostgreSQL); none for a single server. */
   bus?: SignalBus;
   leadership?: Leadership;
-  /** Consumers of the outcome feed, run on the leader. */
+  /** Consumers of the outcome feed, run on the leader (besides the destinations'). */
   subscribers?: OutcomeSubscriber[];
+  /** Sends a publish destination's message to its broker. */
+  publish: Publish;
 }
 
 /**
@@ -65,6 +72,7 @@ export class ControlPlane {
   private readonly outcomes: OutcomeDispatcher;
   private readonly assetSweeper: AssetSweeper;
   private readonly triggerRunners: TriggerRunners;
+  private readonly deliveries: DeliveryWorker;
   private readonly leadership: Leadership;
   /** Loop starts and stops in the order leadership changed. */
   private loops: Promise<void> = Promise.resolve();
@@ -92,13 +100,17 @@ export class ControlPlane {
     this.gateway = new AgentGateway(store, wakeups, claimers, watchers, this.lifecycle, clock, config, this.assets);
     this.reaper = new LeaseReaper(store, this.lifecycle, wakeups, clock, config, onError);
     this.outcomes = new OutcomeDispatcher(store, wakeups, clock, config, onError);
+    const webhooks = new WebhookSender({ allowed: config.webhookAllowed, timeoutMs: config.webhookTimeoutMs, maxResponseBytes: 64 * 1024 });
+    this.deliveries = new DeliveryWorker(store, this.tasks, webhooks, options.publish, clock, config, onError);
+    this.outcomes.subscribe(new DestinationsSubscriber(store, clock, () => this.deliveries.wake()));
     for (const s of options.subscribers ?? []) this.outcomes.subscribe(s);
     this.auth = new AuthService(store, clock);
     const triggers = (this.triggers = new TriggersService(store, this.functions, this.tasks, wakeups, clock));
+    const consumer = (t: TriggerRecord): TriggerRunner => new BrokerRunner(t as TriggerRecord & { kind: BrokerKind }, triggers, store, clock, { maxQueued: config.triggerMaxQueued }, onError);
     this.triggerRunners = new TriggerRunners(
       store,
       wakeups,
-      { cron: (t) => new CronRunner(t as Extract<typeof t, { kind: 'cron' }>, triggers, store, clock, onError) },
+      { cron: (t) => new CronRunner(t as Extract<TriggerRecord, { kind: 'cron' }>, triggers, store, clock, onError), nats: consumer, redis: consumer, amqp: consumer, mqtt: consumer },
       config.triggerPollMs,
       onError,
     );
@@ -135,6 +147,7 @@ export class ControlPlane {
     this.reconciler.start();
     this.reaper.start();
     this.outcomes.start();
+    this.deliveries.start();
     this.assetSweeper.start();
     this.triggerRunners.start();
   }
@@ -145,6 +158,7 @@ export class ControlPlane {
     await this.reconciler.stop();
     await this.reaper.stop();
     await this.outcomes.stop();
+    await this.deliveries.stop();
     await this.assetSweeper.stop();
     await this.triggerRunners.stop();
   }

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
-import { FerryError } from '../core/errors.js';
+import { checkDestinations, type Destinations } from '../core/destinations.js';
+import { FerryError, invalid } from '../core/errors.js';
 import { ID_PREFIX, newId } from '../core/ids.js';
 import type { FunctionRecord, Page, VersionRecord } from '../core/types.js';
 import { normalizeVersionSpec, type VersionSpecInput } from '../core/version-spec.js';
@@ -23,7 +24,7 @@ export class FunctionsService {
   ) {}
 
   async create(tenantId: string, input: CreateFunctionInput): Promise<{ function: FunctionRecord; version: VersionRecord }> {
-    const spec = this.checkedSpec(input.version);
+    const spec = await this.checkedSpec(tenantId, input.version);
     const now = this.clock.now();
     const fn: FunctionRecord = { id: newId(ID_PREFIX.function, now), tenantId, name: input.name, description: input.description ?? '', tags: input.tags ?? [], createdAt: now };
     const version = await this.store.catalog.createFunction(fn, { id: newId(ID_PREFIX.version, now), tenantId, functionId: fn.id, spec, createdAt: now });
@@ -48,7 +49,7 @@ export class FunctionsService {
 
   async addVersion(tenantId: string, functionIdOrName: string, input: VersionSpecInput): Promise<VersionRecord> {
     const fn = await this.get(tenantId, functionIdOrName);
-    const spec = this.checkedSpec(input);
+    const spec = await this.checkedSpec(tenantId, input);
     const now = this.clock.now();
     return this.store.catalog.addVersion({ id: newId(ID_PREFIX.version, now), tenantId, functionId: fn.id, spec, createdAt: now });
   }
@@ -76,8 +77,27 @@ export class FunctionsService {
     await this.store.catalog.deleteVersion(tenantId, version.id);
   }
 
-  private checkedSpec(input: VersionSpecInput): VersionRecord['spec'] {
+  /**
+   * Destinations checked (see core/destinations.ts), a function destination's function found in
+   * the tenant and named by its id from then on. Errors name the field under `field`.
+   */
+  async checkDestinations(tenantId: string, d: Destinations, field: string): Promise<Destinations> {
+    checkDestinations(d, field);
+    const checked = { ...d };
+    for (const event of ['onSuccess', 'onFailure'] as const) {
+      const target = d[event]?.function;
+      if (!target) continue;
+      const fn = await this.store.catalog.getFunction(tenantId, target.functionId);
+      if (!fn) throw invalid(`${field}.${event}.function.functionId: no function ${target.functionId}`);
+      if (target.versionId !== undefined) await this.versionOf(fn, target.versionId);
+      checked[event] = { function: { ...target, functionId: fn.id } };
+    }
+    return checked;
+  }
+
+  private async checkedSpec(tenantId: string, input: VersionSpecInput): Promise<VersionRecord['spec']> {
     const spec = normalizeVersionSpec(input);
+    if (spec.destinations) spec.destinations = await this.checkDestinations(tenantId, spec.destinations, 'version.destinations');
     if (!this.runtimes.has(spec.runtime.type)) {
       throw new FerryError('UNPROCESSABLE', `version.runtime.type: "${spec.runtime.type}" is not available on this server (available: ${[...this.runtimes].join(', ')})`);
     }

@@ -103,6 +103,7 @@ export class TasksService {
       throw new FerryError('PAYLOAD_TOO_LARGE', `input: ${Buffer.byteLength(inputJson)} bytes is over the ${LIMITS.maxInputBytes}-byte inline limit; upload it as an asset`);
     }
     const inputAssets = req.inputAssets?.length ? await this.checkInputAssets(tenantId, req.inputAssets) : undefined;
+    const destinations = req.destinations ? await this.functions.checkDestinations(tenantId, req.destinations, 'destinations') : null;
     const task = newTask(
       {
         tenantId,
@@ -115,12 +116,13 @@ export class TasksService {
         timeoutSeconds: req.timeoutSeconds ?? version.spec.timeoutSeconds,
         idempotencyKey: req.idempotencyKey ?? null,
         inputAssets,
+        destinations,
         maxQueuedMs: version.spec.maxQueuedSeconds * 1000,
       },
       this.clock.now(),
     );
     // The hash covers what the caller asked, not the version picked for them, so a retry matches.
-    const requestHash = task.idempotencyKey === null ? null : hashRequest([fn.id, req.versionId ?? '', req.taskType ?? '', inputJson, task.inputAssets.join(',')]);
+    const requestHash = task.idempotencyKey === null ? null : hashRequest([fn.id, req.versionId ?? '', req.taskType ?? '', inputJson, task.inputAssets.join(','), ...(destinations ? [JSON.stringify(destinations)] : [])]);
     return { newTask: { task, requestHash }, versionId: version.id };
   }
 

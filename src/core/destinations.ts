@@ -1,4 +1,7 @@
-import type { BrokerKind } from './triggers.js';
+import { invalid } from './errors.js';
+import { checkTemplate } from './input-template.js';
+import { BROKER_SCHEMES, type BrokerKind } from './triggers.js';
+import { secretKey } from './webhook-signature.js';
 import type { TerminalTaskStatus } from './states.js';
 
 /**
@@ -36,4 +39,107 @@ export function mergeDestinations(...layers: (Destinations | null | undefined)[]
   const merged: Destinations = {};
   for (const layer of layers) if (layer) Object.assign(merged, layer);
   return Object.keys(merged).length > 0 ? merged : null;
+}
+
+/** Chains of function destinations end here: a task this deep sends its outcome nowhere further. */
+export const MAX_CHAIN_DEPTH = 8;
+
+export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'DEAD'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export type DeliveryKind = keyof Destination;
+
+/**
+ * One outcome on its way to one destination: tried until it is delivered or its deadline passes
+ * (then DEAD, and kept), with the same id on every attempt (a webhook's `webhook-id`) and the same
+ * payload, built once when the outcome was read.
+ */
+export interface DeliveryRecord {
+  /** `dlv_` and the outcome's id: one delivery per final outcome, however often the feed hands it over. */
+  id: string;
+  tenantId: string;
+  taskId: string;
+  event: 'success' | 'failure';
+  kind: DeliveryKind;
+  destination: Destination;
+  /** The body sent (JSON text): see outcomePayload. */
+  payload: string;
+  /** How many function destinations led to the task: 0 for a task a client or a trigger made. */
+  depth: number;
+  status: DeliveryStatus;
+  attempts: number;
+  /** While PENDING: when the next attempt is due. */
+  nextAttemptAt: number | null;
+  /** No attempt starts after this. */
+  deadline: number;
+  lastError: string | null;
+  lastStatusCode: number | null;
+  /** A function destination's task, once made. */
+  resultTaskId: string | null;
+  createdAt: number;
+  /** When it was delivered or given up. */
+  endedAt: number | null;
+}
+
+export interface DeliveryAttempt {
+  at: number;
+  /** The HTTP status a webhook answered; null when no answer came (or for other kinds). */
+  statusCode: number | null;
+  /** Why the attempt failed; null when it succeeded. */
+  error: string | null;
+  durationMs: number;
+}
+
+export function deliveryId(outcomeId: string): string {
+  return `dlv_${outcomeId}`;
+}
+
+/** The kind of a destination: the one field it sets. */
+export function deliveryKind(d: Destination): DeliveryKind {
+  return d.webhook ? 'webhook' : d.publish ? 'publish' : 'function';
+}
+
+/** Back-off before attempt `attempts + 1`: from `baseMs`, doubling, at most an hour. */
+export function deliveryBackoffMs(attempts: number, baseMs: number): number {
+  return Math.min(3_600_000, baseMs * 2 ** Math.max(0, attempts - 1));
+}
+
+/** What an attempt leads to: delivered, tried again at `next`, or dead (the deadline would pass, or the failure is final). */
+export function afterAttempt(d: Pick<DeliveryRecord, 'attempts' | 'deadline'>, failed: { final: boolean } | null, now: number, baseMs: number): { status: DeliveryStatus; nextAttemptAt: number | null } {
+  if (!failed) return { status: 'DELIVERED', nextAttemptAt: null };
+  const next = now + deliveryBackoffMs(d.attempts + 1, baseMs);
+  if (failed.final || next > d.deadline) return { status: 'DEAD', nextAttemptAt: null };
+  return { status: 'PENDING', nextAttemptAt: next };
+}
+
+/**
+ * Checks what a schema cannot: a webhook URL is http(s) without credentials, its secret a
+ * Standard Webhooks one, a publish URL of its broker's scheme, a function destination's input
+ * template sound. Errors name the field under `field`. That a function exists is the caller's check.
+ */
+export function checkDestinations(d: Destinations, field = 'destinations'): void {
+  for (const event of ['onSuccess', 'onFailure'] as const) {
+    const dest = d[event];
+    if (!dest) continue;
+    const at = `${field}.${event}`;
+    if (dest.webhook) {
+      const url = parseUrl(dest.webhook.url, `${at}.webhook.url`);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`${at}.webhook.url: must be an http:// or https:// URL`);
+      if (url.username || url.password) throw invalid(`${at}.webhook.url: must not carry credentials; the secret signs each request`);
+      secretKey(dest.webhook.secret, `${at}.webhook.secret`);
+    } else if (dest.publish) {
+      const url = parseUrl(dest.publish.url, `${at}.publish.url`);
+      const schemes = BROKER_SCHEMES[dest.publish.broker];
+      if (!schemes.includes(url.protocol)) throw invalid(`${at}.publish.url: a ${dest.publish.broker} URL starts with ${schemes.map((s) => `${s}//`).join(' or ')}`);
+    } else if (dest.function?.input !== undefined) {
+      checkTemplate(dest.function.input, `${at}.function.input`);
+    }
+  }
+}
+
+function parseUrl(text: string, field: string): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw invalid(`${field}: "${text}" is not a URL`);
+  }
 }

@@ -1,5 +1,6 @@
 import { ID_PREFIX, newId } from './ids.js';
 import type { TaskType } from './states.js';
+import type { Destinations } from './destinations.js';
 import type { TaskRecord } from './types.js';
 
 /** What a caller decides about a new task; everything else starts the same for every task. */
@@ -14,6 +15,7 @@ export interface NewTaskFields {
   timeoutSeconds: number;
   idempotencyKey: string | null;
   inputAssets?: string[];
+  destinations?: Destinations | null;
   /** How long it may wait in the queue. */
   maxQueuedMs: number;
 }
@@ -30,6 +32,7 @@ export function newTask(f: NewTaskFields, now: number): TaskRecord {
     taskType: f.taskType,
     input: f.input,
     inputAssets: f.inputAssets ?? [],
+    destinations: f.destinations ?? null,
     priority: f.priority,
     maxAttempts: f.maxAttempts,
     timeoutSeconds: f.timeoutSeconds,

@@ -1,4 +1,5 @@
 import type { OutputAssetRef } from './assets.js';
+import type { Destinations } from './destinations.js';
 import type { GpuDevice } from './gpu-spec.js';
 import type { RuntimeType } from './runtime-types.js';
 import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from './states.js';
@@ -25,6 +26,8 @@ export interface VersionSpec {
   maxQueuedSeconds: number;
   retries: number;
   stopGraceSeconds: number;
+  /** Where its tasks' outcomes go, unless a task or its trigger says otherwise. */
+  destinations?: Destinations;
 }
 
 export interface Tenant {
@@ -154,6 +157,8 @@ export interface SubmitRequest {
   idempotencyKey?: string;
   /** READY assets of the tenant the attempt finds in its input-assets directory, named by id. */
   inputAssets?: string[];
+  /** Where the outcome goes, over the version's destinations. */
+  destinations?: Destinations;
 }
 
 export interface TaskError {
@@ -181,6 +186,8 @@ export interface TaskRecord {
   /** Files the attempt that succeeded left, as assets; `outputAsset` the one that is the output itself. */
   outputAssets: OutputAssetRef[];
   outputAsset: string | null;
+  /** Its own destinations (a submit's or a trigger's), over its version's; null for none. */
+  destinations: Destinations | null;
   error: TaskError | null;
   progress: number;
   progressMessage: string | null;

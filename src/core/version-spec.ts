@@ -1,6 +1,7 @@
 import { invalid } from './errors.js';
 import { LIMITS } from './limits.js';
 import type { TaskType } from './states.js';
+import type { Destinations } from './destinations.js';
 import type { VersionSpec } from './types.js';
 
 /** A version spec as a client sends it: the API schema checked its shape; defaults are not yet applied. */
@@ -16,6 +17,7 @@ export interface VersionSpecInput {
   maxQueuedSeconds?: number;
   retries?: number;
   stopGraceSeconds?: number;
+  destinations?: Destinations;
 }
 
 /**
@@ -54,6 +56,7 @@ export function normalizeVersionSpec(input: VersionSpecInput): VersionSpec {
     maxQueuedSeconds: input.maxQueuedSeconds ?? LIMITS.defaultMaxQueuedSeconds,
     retries: input.retries ?? 0,
     stopGraceSeconds: input.stopGraceSeconds ?? LIMITS.defaultStopGraceSeconds,
+    ...(input.destinations ? { destinations: input.destinations } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { AssetRecord, AssetStatus } from '../core/assets.js';
-import type { Destinations } from '../core/destinations.js';
+import type { DeliveryAttempt, DeliveryRecord, Destinations } from '../core/destinations.js';
 import type { TaskTemplate, TriggerConfig, TriggerParts, TriggerRecord, TriggerState } from '../core/triggers.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
 import { type TaskOutcome, outcomeId } from '../core/outcomes.js';
@@ -116,6 +116,7 @@ export const toTask = (r: Row): TaskRecord => ({
   priority: Number(r.priority),
   input: json(r.input),
   inputAssets: r.input_assets ? (JSON.parse(r.input_assets as string) as string[]) : [],
+  destinations: json(r.destinations) as Destinations | null,
   // A response kept as given is its text; any other output is JSON (core/outputs.ts).
   output: r.output_type ? r.output : json(r.output),
   outputType: (r.output_type as string | null) ?? null,
@@ -195,3 +196,25 @@ export const toTrigger = (r: Row): TriggerRecord =>
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   }) as TriggerRecord;
+
+export const toDelivery = (r: Row): DeliveryRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  taskId: r.task_id as string,
+  event: r.event as DeliveryRecord['event'],
+  kind: r.kind as DeliveryRecord['kind'],
+  destination: json(r.destination) as DeliveryRecord['destination'],
+  payload: r.payload as string,
+  depth: Number(r.depth),
+  status: r.status as DeliveryRecord['status'],
+  attempts: Number(r.attempts),
+  nextAttemptAt: num(r.next_attempt_at),
+  deadline: Number(r.deadline),
+  lastError: (r.last_error as string | null) ?? null,
+  lastStatusCode: num(r.last_status_code),
+  resultTaskId: (r.result_task_id as string | null) ?? null,
+  createdAt: Number(r.created_at),
+  endedAt: num(r.ended_at),
+});
+
+export const toDeliveryAttempt = (r: Row): DeliveryAttempt => ({ at: Number(r.at), statusCode: num(r.status_code), error: (r.error as string | null) ?? null, durationMs: Number(r.duration_ms) });

@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { assetStoreContract } from './asset-store.contract.js';
 import { catalogStoreContract } from './catalog-store.contract.js';
+import { deliveryStoreContract } from './delivery-store.contract.js';
 import { deploymentStoreContract } from './deployment-store.contract.js';
 import { type ManualClock, useContractFixture } from './fixture.contract.js';
 import { fleetStoreContract } from './fleet-store.contract.js';
@@ -25,5 +26,6 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
     outcomeFeedContract(fx);
     assetStoreContract(fx);
     triggerStoreContract(fx);
+    deliveryStoreContract(fx);
   });
 }

@@ -6,6 +6,7 @@ import type { OutcomeFeed } from './outcome-feed.js';
 import type { TaskQueue } from './task-queue.js';
 import type { TenantStore } from './tenant-store.js';
 import type { TriggerStore } from './trigger-store.js';
+import type { DeliveryStore } from './delivery-store.js';
 
 /** The store's slices, each a small port of its own (one file each, with its contract). */
 export interface StoreSlices {
@@ -17,6 +18,7 @@ export interface StoreSlices {
   outcomes: OutcomeFeed;
   assets: AssetStore;
   triggers: TriggerStore;
+  deliveries: DeliveryStore;
 }
 
 /**
@@ -34,4 +36,4 @@ export interface Store extends StoreSlices {
   close(): Promise<void>;
 }
 
-export const STORE_SLICES = ['tenants', 'catalog', 'deployments', 'fleet', 'tasks', 'outcomes', 'assets', 'triggers'] as const satisfies readonly (keyof StoreSlices)[];
+export const STORE_SLICES = ['tenants', 'catalog', 'deployments', 'fleet', 'tasks', 'outcomes', 'assets', 'triggers', 'deliveries'] as const satisfies readonly (keyof StoreSlices)[];

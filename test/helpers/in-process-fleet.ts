@@ -31,6 +31,9 @@ export class InProcessFleet {
       runtimes: new Set(['process']),
       blobs: new DiskBlobStore(join(this.dir, 'blobs'), randomBytes(32), systemClock),
       onError: (err) => this.errors.push(err),
+      publish: async () => {
+        throw new Error('this fleet publishes to no broker');
+      },
     });
   }
 

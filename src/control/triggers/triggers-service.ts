@@ -140,6 +140,7 @@ export class TriggersService {
       ...(t.timeoutSeconds !== undefined ? { timeoutSeconds: t.timeoutSeconds } : {}),
       ...(inputAssets.length > 0 ? { inputAssets: [...new Set(inputAssets)] } : {}),
       idempotencyKey: triggerTaskKey(trigger.id, e.key.length > MAX_EVENT_KEY ? hashKey(e.key) : e.key),
+      ...(trigger.destinations ? { destinations: trigger.destinations } : {}),
     };
     let fired: { task: TaskView; created: boolean };
     try {
@@ -182,7 +183,8 @@ export class TriggersService {
     if (versionId !== null) await this.functions.versionOf(fn, versionId);
     const task = input.task ?? {};
     if (task.input !== undefined) checkTemplate(task.input, 'task.input');
-    return { name: input.name, functionId: fn.id, versionId, task, destinations: input.destinations ?? null, ...kindParts(kind, input) };
+    const destinations = input.destinations ? await this.functions.checkDestinations(tenantId, input.destinations, 'destinations') : null;
+    return { name: input.name, functionId: fn.id, versionId, task, destinations, ...kindParts(kind, input) };
   }
 }
 

@@ -36,4 +36,44 @@ CREATE TABLE trigger_fires (
 CREATE INDEX trigger_fires_by_trigger ON trigger_fires (trigger_id, seq);
 `;
 
-export const LATER_POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [{ version: 7, name: 'triggers', sql: TRIGGERS_SQL }];
+/** Migration 8: SQLite migration 7 (a task's destinations, deliveries and their attempts), translated. */
+const DESTINATIONS_SQL = `
+ALTER TABLE tasks ADD COLUMN destinations TEXT;
+CREATE TABLE deliveries (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT COLLATE "C" NOT NULL UNIQUE,
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  task_id TEXT COLLATE "C" NOT NULL,
+  event TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  depth INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at BIGINT,
+  deadline BIGINT NOT NULL,
+  last_error TEXT,
+  last_status_code INTEGER,
+  result_task_id TEXT COLLATE "C",
+  created_at BIGINT NOT NULL,
+  ended_at BIGINT
+);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'PENDING';
+CREATE INDEX deliveries_by_task ON deliveries (task_id);
+CREATE INDEX deliveries_by_result ON deliveries (result_task_id) WHERE result_task_id IS NOT NULL;
+CREATE TABLE delivery_attempts (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  delivery_id TEXT COLLATE "C" NOT NULL,
+  at BIGINT NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL
+);
+CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, seq);
+`;
+
+export const LATER_POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  { version: 7, name: 'triggers', sql: TRIGGERS_SQL },
+  { version: 8, name: 'destinations', sql: DESTINATIONS_SQL },
+];

@@ -12,6 +12,7 @@ import { toStoreError } from './store-errors.js';
 import { PgTaskQueue } from './task-queue.js';
 import { PgTenantStore } from './tenant-store.js';
 import { PgTriggerStore } from './trigger-store.js';
+import { PgDeliveryStore } from './delivery-store.js';
 
 export interface PostgresStoreOptions extends PoolOptions {
   /**
@@ -39,6 +40,7 @@ export class PostgresStore implements Store {
   readonly outcomes: PgOutcomeFeed;
   readonly assets: PgAssetStore;
   readonly triggers: PgTriggerStore;
+  readonly deliveries: PgDeliveryStore;
   private readonly conn: PgConnection;
   private closed = false;
 
@@ -56,6 +58,7 @@ export class PostgresStore implements Store {
     this.outcomes = new PgOutcomeFeed(this.conn);
     this.assets = new PgAssetStore(this.conn);
     this.triggers = new PgTriggerStore(this.conn);
+    this.deliveries = new PgDeliveryStore(this.conn);
   }
 
   /** Connects and applies missing migrations. Throws STORE_UNAVAILABLE when the server cannot be reached. */

@@ -31,10 +31,11 @@ export class PgTaskQueue implements TaskQueue {
 
   async enqueueTask({ task, requestHash }: NewTask, claimFor?: ClaimRequest): Promise<EnqueueResult> {
     const fields = taskColumns(task, requestHash);
-    // A task with input assets is stored by the plain insert (the claim function stores none): its
-    // attempt starts with downloads anyway, so the claim it skips is a small share of its start.
-    if (!claimFor || task.inputAssets.length > 0) {
-      if (await this.conn.sql.one(TRANSITIONS_SQL.insertTask, [...fields, inputAssetsColumn(task)])) return { created: true, task, claimed: [], position: null };
+    // A task with input assets or destinations is stored by the plain insert (the claim function
+    // stores neither): its attempt starts with downloads, or its end sends a delivery, so the
+    // claim it skips is a small share of its cost.
+    if (!claimFor || task.inputAssets.length > 0 || task.destinations !== null) {
+      if (await this.conn.sql.one(TRANSITIONS_SQL.insertTask, [...fields, ...extraColumns(task)])) return { created: true, task, claimed: [], position: null };
       // The key is taken: a second round trip, only for a repeated request.
       const earlier = (await this.conn.sql.one(SQL.taskByKey, [task.tenantId, task.idempotencyKey]))!;
       return { created: false, task: toTask(earlier), sameRequest: earlier.request_hash === requestHash };
@@ -54,7 +55,7 @@ export class PgTaskQueue implements TaskQueue {
    */
   async enqueueBatch(newTasks: NewTask[]): Promise<BatchEnqueued[]> {
     if (newTasks.length === 0) return [];
-    const rows = newTasks.map((n) => [...taskColumns(n.task, n.requestHash), inputAssetsColumn(n.task)]);
+    const rows = newTasks.map((n) => [...taskColumns(n.task, n.requestHash), ...extraColumns(n.task)]);
     const columns = rows[0]!.map((_, c) => rows.map((r) => r[c]));
     const { sql } = this.conn;
     const created = new Set((await sql.rows<{ id: string }>(TRANSITIONS_SQL.insertBatch, columns)).map((r) => r.id));
@@ -232,7 +233,8 @@ function inClaimOrder(rows: Row[]): Row[] {
 }
 
 /** The values of a new task's row, in the order of the insert statements' columns. */
-const inputAssetsColumn = (task: TaskRecord): string | null => (task.inputAssets.length > 0 ? JSON.stringify(task.inputAssets) : null);
+/** The columns only the plain insert stores: input assets and destinations. */
+const extraColumns = (task: TaskRecord): (string | null)[] => [task.inputAssets.length > 0 ? JSON.stringify(task.inputAssets) : null, encodeJson(task.destinations)];
 
 function taskColumns(task: TaskRecord, requestHash: string | null): unknown[] {
   return [

@@ -54,24 +54,24 @@ export const TRANSITIONS_SQL = {
    * column of `insertTask`, in its order.
    */
   insertBatch: `INSERT INTO tasks (id, tenant_id, function_id, version_id, task_type, status, priority, input, attempt, max_attempts,
-      timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets)
+      timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets, destinations)
     SELECT id, tenant_id, function_id, version_id, task_type, 'QUEUED', priority, input, attempt, max_attempts,
-      timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets
+      timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets, destinations
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[], $9::int[], $10::int[],
-      $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[])
+      $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[], $17::text[])
       WITH ORDINALITY AS b(id, tenant_id, function_id, version_id, task_type, priority, input, attempt, max_attempts,
-        timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets, n)
+        timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets, destinations, n)
     ORDER BY n
     ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
   /** Leases the next tasks of an instance (migration 3): $1 instance, $2 limit, $3 now, $4 lease until. */
   claim: 'SELECT * FROM claim_tasks($1, $2, $3, $4)',
-  /** Stores a task unless its idempotency key is taken; no row back when it is. $16: its input assets (JSON), or NULL. */
+  /** Stores a task unless its idempotency key is taken; no row back when it is. $16, $17: its input assets and destinations (JSON), or NULL. */
   insertTask: `INSERT INTO tasks (id, tenant_id, function_id, version_id, task_type, status, priority, input, attempt, max_attempts,
-      timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets)
-    VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+      timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets, destinations)
+    VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
     ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING seq`,
   /**
-   * The same insert (without input assets), then a claim (migration 3): four more parameters, as
+   * The same insert (without input assets or destinations), then a claim (migration 3): four more parameters, as
    * `claim`; rows tagged 'earlier', 'created' or 'claimed'.
    */
   enqueueAndClaim: `SELECT e.tag, (e.task).* FROM enqueue_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) e`,

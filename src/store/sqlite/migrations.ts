@@ -307,4 +307,46 @@ CREATE TABLE trigger_fires (
 CREATE INDEX trigger_fires_by_trigger ON trigger_fires (trigger_id, seq);
 `,
   },
+  {
+    version: 7,
+    name: 'destinations',
+    // A task's own destinations; the deliveries its end sends (one per final outcome that has a
+    // destination, under an id made of the outcome's, so a redelivered outcome adds none), and
+    // each attempt of each. Due deliveries are read by the partial index on their next attempt.
+    sql: `
+ALTER TABLE tasks ADD COLUMN destinations TEXT;
+CREATE TABLE deliveries (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  depth INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at INTEGER,
+  deadline INTEGER NOT NULL,
+  last_error TEXT,
+  last_status_code INTEGER,
+  result_task_id TEXT,
+  created_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'PENDING';
+CREATE INDEX deliveries_by_task ON deliveries (task_id);
+CREATE INDEX deliveries_by_result ON deliveries (result_task_id) WHERE result_task_id IS NOT NULL;
+CREATE TABLE delivery_attempts (
+  seq INTEGER PRIMARY KEY,
+  delivery_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL
+);
+CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, seq);
+`,
+  },
 ];

@@ -9,6 +9,7 @@ import { SqliteOutcomeFeed } from './outcome-feed.js';
 import { SqliteTaskQueue } from './task-queue.js';
 import { SqliteTenantStore } from './tenant-store.js';
 import { SqliteTriggerStore } from './trigger-store.js';
+import { SqliteDeliveryStore } from './delivery-store.js';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` for a throw-away store. */
@@ -29,6 +30,7 @@ export class SqliteStore implements Store {
   readonly outcomes: SqliteOutcomeFeed;
   readonly assets: SqliteAssetStore;
   readonly triggers: SqliteTriggerStore;
+  readonly deliveries: SqliteDeliveryStore;
   private readonly conn: SqliteConnection;
 
   constructor(options: SqliteStoreOptions) {
@@ -41,6 +43,7 @@ export class SqliteStore implements Store {
     this.outcomes = new SqliteOutcomeFeed(this.conn);
     this.assets = new SqliteAssetStore(this.conn);
     this.triggers = new SqliteTriggerStore(this.conn);
+    this.deliveries = new SqliteDeliveryStore(this.conn);
   }
 
   async now(): Promise<number> {

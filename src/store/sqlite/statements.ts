@@ -7,9 +7,9 @@ import { LEASED } from '../status-lists.js';
  */
 export function prepareHotStatements(db: Database.Database) {
   return {
-    insertTask: db.prepare(`INSERT INTO tasks (id, tenant_id, function_id, version_id, task_type, status, priority, input, input_assets, attempt,
+    insertTask: db.prepare(`INSERT INTO tasks (id, tenant_id, function_id, version_id, task_type, status, priority, input, input_assets, destinations, attempt,
       max_attempts, timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at)
-      VALUES (@id, @tenantId, @functionId, @versionId, @taskType, 'QUEUED', @priority, @input, @inputAssets, @attempt,
+      VALUES (@id, @tenantId, @functionId, @versionId, @taskType, 'QUEUED', @priority, @input, @inputAssets, @destinations, @attempt,
       @maxAttempts, @timeoutSeconds, @idempotencyKey, @requestHash, @createdAt, @runAt, @expiresAt)`),
     taskById: db.prepare('SELECT * FROM tasks WHERE id = ?'),
     taskByKey: db.prepare('SELECT * FROM tasks WHERE tenant_id = ? AND idempotency_key = ?'),

@@ -27,7 +27,13 @@ export type TaskMove =
 
 /** Stores a new task, QUEUED; inside the caller's transaction. */
 export function insertTask(conn: SqliteConnection, task: TaskRecord, requestHash: string | null): void {
-  conn.stmt.insertTask.run({ ...task, input: JSON.stringify(task.input ?? null), inputAssets: task.inputAssets.length > 0 ? JSON.stringify(task.inputAssets) : null, requestHash });
+  conn.stmt.insertTask.run({
+    ...task,
+    input: JSON.stringify(task.input ?? null),
+    inputAssets: task.inputAssets.length > 0 ? JSON.stringify(task.inputAssets) : null,
+    destinations: encodeJson(task.destinations),
+    requestHash,
+  });
 }
 
 /** Moves one task out of its current attempt (see `TaskMove`). */
