@@ -2,6 +2,7 @@ import type { DeploymentView, InstanceView } from '../control/deployments-servic
 import type { DeviceAllocation } from '../control/fleet-service.js';
 import type { TaskView } from '../control/tasks-service.js';
 import type { AssetRecord } from '../core/assets.js';
+import type { DeliveryAttempt, DeliveryRecord, Destination, Destinations } from '../core/destinations.js';
 import type { TriggerRecord } from '../core/triggers.js';
 import type { TriggerFire } from '../store/trigger-store.js';
 import { outputValue } from '../core/outputs.js';
@@ -15,7 +16,7 @@ export function functionJson(f: FunctionRecord) {
 }
 
 export function versionJson(v: VersionRecord) {
-  return { id: v.id, functionId: v.functionId, number: v.number, ...v.spec, createdAt: iso(v.createdAt) };
+  return { id: v.id, functionId: v.functionId, number: v.number, ...v.spec, ...(v.spec.destinations ? { destinations: destinationsJson(v.spec.destinations) } : {}), createdAt: iso(v.createdAt) };
 }
 
 /** A task; `detail` adds input and output (single reads), lists leave them out. */
@@ -43,7 +44,7 @@ export function taskJson(t: TaskView | TaskRecord, detail: boolean) {
     expiresAt: iso(t.expiresAt),
     inputAssets: t.inputAssets,
     outputAssets: t.outputAssets,
-    ...(detail ? { input: t.input, output: outputValue(t) } : {}),
+    ...(detail ? { input: t.input, output: outputValue(t), destinations: t.destinations && destinationsJson(t.destinations) } : {}),
     error: t.error,
   };
 }
@@ -143,7 +144,7 @@ export function triggerJson(t: TriggerRecord, nextFires: number[], withSecret: b
     versionId: t.versionId,
     ...parts,
     task: t.task,
-    destinations: t.destinations,
+    destinations: t.destinations && destinationsJson(t.destinations),
     state: t.state,
     lastFiredAt: iso(t.lastFiredAt),
     lastError: t.lastError,
@@ -155,4 +156,33 @@ export function triggerJson(t: TriggerRecord, nextFires: number[], withSecret: b
 
 export function triggerFireJson(f: TriggerFire) {
   return { eventKey: f.eventKey, taskId: f.taskId, at: iso(f.at) };
+}
+
+/** A webhook secret is written, never read back: shown as its first characters. */
+const hidden = (secret: string): string => `${secret.slice(0, 6)}…`;
+
+function destinationJson(d: Destination): Destination {
+  return d.webhook ? { webhook: { url: d.webhook.url, secret: hidden(d.webhook.secret) } } : d;
+}
+
+export function destinationsJson(d: Destinations): Destinations {
+  return { ...d, ...(d.onSuccess ? { onSuccess: destinationJson(d.onSuccess) } : {}), ...(d.onFailure ? { onFailure: destinationJson(d.onFailure) } : {}) };
+}
+
+export function deliveryJson(d: DeliveryRecord, attempts: DeliveryAttempt[]) {
+  return {
+    id: d.id,
+    taskId: d.taskId,
+    event: d.event,
+    kind: d.kind,
+    destination: destinationJson(d.destination),
+    status: d.status,
+    attempts: attempts.map((a) => ({ at: iso(a.at), statusCode: a.statusCode, error: a.error, durationMs: a.durationMs })),
+    nextAttemptAt: iso(d.nextAttemptAt),
+    deadline: iso(d.deadline),
+    lastError: d.lastError,
+    resultTaskId: d.resultTaskId,
+    createdAt: iso(d.createdAt),
+    endedAt: iso(d.endedAt),
+  };
 }

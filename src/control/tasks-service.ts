@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
+import type { DeliveryAttempt, DeliveryRecord } from '../core/destinations.js';
 import { FerryError, invalid } from '../core/errors.js';
 import { newTask } from '../core/new-task.js';
 import { LIMITS } from '../core/limits.js';
@@ -22,7 +23,7 @@ export type TaskView = TaskRecord & { position?: number };
 /** Submitting, reading, cancelling and waiting for tasks. */
 export class TasksService {
   constructor(
-    private readonly store: Pick<Store, 'deployments' | 'tasks' | 'assets'>,
+    private readonly store: Pick<Store, 'deployments' | 'tasks' | 'assets' | 'deliveries'>,
     private readonly functions: FunctionsService,
     private readonly claimers: ClaimWaiters,
     private readonly watchers: TaskWatchers,
@@ -183,6 +184,12 @@ export class TasksService {
   async logs(tenantId: string, taskId: string, afterSeq: number, limit: number): Promise<{ task: TaskRecord; lines: TaskLogLine[] }> {
     const task = await this.record(tenantId, taskId);
     return { task, lines: await this.store.tasks.getLogs(tenantId, taskId, afterSeq, limit) };
+  }
+
+  /** Where the task's outcome was sent, each delivery with its attempts. */
+  async deliveries(tenantId: string, taskId: string): Promise<{ delivery: DeliveryRecord; attempts: DeliveryAttempt[] }[]> {
+    const task = await this.record(tenantId, taskId);
+    return this.store.deliveries.listDeliveries(tenantId, task.id);
   }
 
   private async record(tenantId: string, taskId: string): Promise<TaskRecord> {

@@ -9,7 +9,7 @@ import type { ApiServices } from '../app.js';
 import { BatchItemResponse, LogsQuery, SubmitBatchBody, SubmitTaskBody, TaskListQuery, TaskParams, TaskResponse, errorResponses } from '../schemas.js';
 import { lastEventId, lastSequence, streamEvents } from '../sse.js';
 import { sendOutput } from '../task-output.js';
-import { logLineJson, taskJson } from '../views.js';
+import { deliveryJson, logLineJson, taskJson } from '../views.js';
 
 const tags = ['tasks'];
 
@@ -150,6 +150,12 @@ export function taskRoutes({ tasks, streams, assets }: ApiServices) {
       '/v1/tasks/:taskId/position',
       { config: { scope: 'read' }, schema: { tags, summary: 'Position in its queue (0 = next to run)', params: TaskParams } },
       async (req) => tasks.position(req.principal.tenantId, req.params.taskId),
+    );
+
+    app.get<{ Params: Static<typeof TaskParams> }>(
+      '/v1/tasks/:taskId/deliveries',
+      { config: { scope: 'read' }, schema: { tags, summary: 'Where the task’s outcome was sent: each delivery with every attempt (time, status code or error) and its next retry', params: TaskParams } },
+      async (req) => ({ items: (await tasks.deliveries(req.principal.tenantId, req.params.taskId)).map((d) => deliveryJson(d.delivery, d.attempts)) }),
     );
   };
 }

@@ -48,7 +48,8 @@ export async function connectMqtt(url: string, clientId?: string): Promise<Broke
         await handle(mqttMessage(t, payload, packet));
       };
       handlerSet();
-      await client.subscribeAsync(topic, { qos: 1 });
+      // A message of the session that fails holds the SUBACK back for good: that ends the wait too.
+      await Promise.race([client.subscribeAsync(topic, { qos: 1 }), reading.loop]);
       return consumption(reading.stopped, reading.loop, () => reading.idle());
     },
     async publish(topic, body, headers) {
