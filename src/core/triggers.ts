@@ -14,10 +14,12 @@ export const BROKER_KINDS = ['nats', 'redis', 'amqp', 'mqtt'] as const;
 export type BrokerKind = (typeof BROKER_KINDS)[number];
 
 /**
- * ACTIVE: firing (or ready to, for webhooks). PAUSED: by its owner; nothing fires. ERROR: it should
- * fire but cannot (a broker down, its function gone); `lastError` says why, and it is retried.
+ * STARTING: a new broker trigger whose consumer has not yet connected (it reads what is published
+ * from then on). ACTIVE: firing (or ready to, for webhooks). PAUSED: by its owner; nothing fires.
+ * ERROR: it should fire but cannot (a broker down, its function gone); `lastError` says why, and
+ * it is retried.
  */
-export const TRIGGER_STATES = ['ACTIVE', 'PAUSED', 'ERROR'] as const;
+export const TRIGGER_STATES = ['STARTING', 'ACTIVE', 'PAUSED', 'ERROR'] as const;
 export type TriggerState = (typeof TRIGGER_STATES)[number];
 
 /** What each task a trigger makes is submitted with. `input` is a template over the event (see input-template.ts). */

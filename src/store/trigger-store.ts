@@ -1,5 +1,5 @@
 import type { Page } from '../core/types.js';
-import type { TriggerParts, TriggerRecord, TriggerState } from '../core/triggers.js';
+import type { TriggerParts, TriggerRecord } from '../core/triggers.js';
 import type { PageRequest } from './paging.js';
 
 /** A task a trigger made, for the event it made it for. */
@@ -40,7 +40,7 @@ export interface TriggerStore {
    * What its runner found: ACTIVE, or ERROR with the reason. A paused trigger stays PAUSED. Not a
    * change of the definition: `updatedAt` stays.
    */
-  setTriggerHealth(triggerId: string, state: Exclude<TriggerState, 'PAUSED'>, error: string | null): Promise<void>;
+  setTriggerHealth(triggerId: string, state: 'ACTIVE' | 'ERROR', error: string | null): Promise<void>;
   /** Records a fire (once per event key) and, when given, moves the cursor to `cursor`. */
   recordFire(fire: TriggerFire, cursor?: string): Promise<void>;
   /** Moves the cursor past events that made no task (skipped cron ticks, assets the filter passed over). */

@@ -3,16 +3,18 @@ import { type MsgHdrs, connect, headers as natsHeaders } from '@nats-io/transpor
 import type { TriggerMessage } from '../../core/triggers.js';
 import { type BrokerConnection, consumption } from '../broker.js';
 
-/** How long one pull waits for a message before the loop looks at its stop signal again. */
+/** How long one pull waits for messages before the loop looks at its stop signal again. */
 const PULL_MS = 1_000;
+/** Messages one pull asks for: a round trip per batch, not per message. */
+const BATCH = 16;
 /** A message handed over and neither acknowledged nor refused in this time (its reader died) is handed over again. */
 const ACK_WAIT_NS = 10_000_000_000;
 
 /**
  * NATS with JetStream: a durable pull consumer on the stream that holds the subject (Ferry does
  * not create streams: their limits and retention are the operator's), messages acknowledged
- * with a confirmed ack (refused with a nak when its handling failed; redelivered after ACK_WAIT
- * when its reader died); the message id is the stream and its sequence, which a redelivery keeps.
+ * after its handling (refused with a nak when the handling failed; redelivered after ACK_WAIT
+ * when its reader died), pulled in batches; the message id is the stream and its sequence, which a redelivery keeps.
  * A publish goes through JetStream (with the `webhook-id` as its de-duplication id) when a stream
  * holds the subject, else as a plain NATS message, flushed.
  */
@@ -43,17 +45,21 @@ export async function connectNats(url: string): Promise<BrokerConnection> {
       const loop = (async (): Promise<void> => {
         while (!stopped.signal.aborted) {
           await admit();
-          const msg = await consumer.next({ expires: PULL_MS });
-          if (!msg) continue;
-          const message: TriggerMessage = { body: Buffer.from(msg.data), headers: headerRecord(msg.headers), id: `${stream}:${msg.seq}`, source: msg.subject };
-          try {
-            await handle(message);
-          } catch (err) {
-            // Handed over again at once, to whoever reads next.
-            msg.nak();
-            throw err;
+          const batch = await consumer.fetch({ max_messages: BATCH, expires: PULL_MS });
+          for await (const msg of batch) {
+            const message: TriggerMessage = { body: Buffer.from(msg.data), headers: headerRecord(msg.headers), id: `${stream}:${msg.seq}`, source: msg.subject };
+            try {
+              if (stopped.signal.aborted) throw new Error('stopped');
+              await handle(message);
+            } catch (err) {
+              // This one and the rest of the batch are handed over again at once, to whoever reads next.
+              msg.nak();
+              batch.stop();
+              throw err;
+            }
+            // Not waited for: an ack that is lost brings the message again, and its task is found by its id.
+            msg.ack();
           }
-          await msg.ackAck();
         }
       })();
       return consumption(stopped, loop);

@@ -7,25 +7,26 @@ import type { Store } from '../../store/store.js';
  * ERROR with the reason), so a runner that fires every second does not write a state every second.
  */
 export class RunnerHealth {
-  private error: string | null;
+  /** ACTIVE, or the reason it is not (the last one written). */
+  private known: string;
 
   constructor(
     private readonly store: Pick<Store, 'triggers'>,
     private readonly trigger: TriggerRecord,
     private readonly onError: (err: unknown) => void,
   ) {
-    this.error = trigger.state === 'ERROR' ? (trigger.lastError ?? 'error') : null;
+    this.known = trigger.state === 'ERROR' ? (trigger.lastError ?? 'error') : trigger.state === 'STARTING' ? 'starting' : 'ACTIVE';
   }
 
   async ok(): Promise<void> {
-    if (this.error === null) return;
-    this.error = null;
+    if (this.known === 'ACTIVE') return;
+    this.known = 'ACTIVE';
     await this.store.triggers.setTriggerHealth(this.trigger.id, 'ACTIVE', null).catch(this.onError);
   }
 
   async failed(reason: string): Promise<void> {
-    if (this.error === reason) return;
-    this.error = reason;
+    if (this.known === reason) return;
+    this.known = reason;
     await this.store.triggers.setTriggerHealth(this.trigger.id, 'ERROR', reason).catch(this.onError);
   }
 }

@@ -66,7 +66,7 @@ export class TriggersService {
       id: newId(ID_PREFIX.trigger, now),
       tenantId,
       kind: input.kind,
-      state: 'ACTIVE',
+      state: isBrokerKind(input.kind) ? 'STARTING' : 'ACTIVE',
       lastFiredAt: null,
       lastError: null,
       fired: 0,
