@@ -130,6 +130,29 @@ describe('triggers: definitions, bad input, webhooks', () => {
     await json('delete', hook.id);
   });
 
+  it('starts a task for each asset that becomes READY and matches the filter, with the asset as its input asset', async () => {
+    const created = await api('POST', '/v1/triggers', { name: 'on-image', functionId: 'echo', kind: 'asset', filter: { contentType: 'image/*' } });
+    expect(created.json).toMatchObject({ kind: 'asset', state: 'ACTIVE', filter: { contentType: 'image/*' } });
+    const upload = async (contentType: string, bytes: Buffer): Promise<string> => {
+      const asset = await server.client.assets.create({ contentType, sizeBytes: bytes.length });
+      expect((await fetch(asset.uploadUrl!, { method: 'PUT', body: bytes })).status).toBe(200);
+      return asset.id;
+    };
+    const image = await upload('image/png', Buffer.from('not really a png'));
+    await upload('text/plain', Buffer.from('skipped'));
+    const fires = await eventually(async () => {
+      const items = (await api('GET', `/v1/triggers/${created.json.id}/tasks`)).json.items;
+      return items.length > 0 ? items : undefined;
+    }, 10_000, 'the asset trigger to fire');
+    await new Promise((r) => setTimeout(r, 1200));
+    expect((await api('GET', `/v1/triggers/${created.json.id}/tasks`)).json.items).toEqual(fires);
+    expect(fires).toEqual([expect.objectContaining({ eventKey: image })]);
+    const task = await server.client.getTask(fires[0].taskId);
+    expect(task.inputAssets).toEqual([image]);
+    expect(task.input).toMatchObject({ assetId: image, contentType: 'image/png', sizeBytes: 16 });
+    await api('DELETE', `/v1/triggers/${created.json.id}`);
+  });
+
   it('puts a cron trigger whose function is not deployed in ERROR with the reason, and back to ACTIVE once it is', async () => {
     const fn = await server.client.createFunction(jobFunction('idle'));
     const created = await api('POST', '/v1/triggers', { name: 'every-second', functionId: 'idle', kind: 'cron', schedule: '* * * * * *' });

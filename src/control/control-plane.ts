@@ -23,6 +23,7 @@ import { TaskLifecycle } from './task-lifecycle.js';
 import { TaskObservers } from './task-observers.js';
 import { TasksService } from './tasks-service.js';
 import { CronRunner } from './triggers/cron-runner.js';
+import { AssetRunner } from './triggers/asset-runner.js';
 import { BrokerRunner } from './triggers/broker-runner.js';
 import { type TriggerRunner, TriggerRunners } from './triggers/trigger-runners.js';
 import { TriggersService } from './triggers/triggers-service.js';
@@ -110,7 +111,7 @@ export class ControlPlane {
     this.triggerRunners = new TriggerRunners(
       store,
       wakeups,
-      { cron: (t) => new CronRunner(t as Extract<TriggerRecord, { kind: 'cron' }>, triggers, store, clock, onError), nats: consumer, redis: consumer, amqp: consumer, mqtt: consumer },
+      { cron: (t) => new CronRunner(t as Extract<TriggerRecord, { kind: 'cron' }>, triggers, store, clock, onError), nats: consumer, redis: consumer, amqp: consumer, mqtt: consumer, asset: (t) => new AssetRunner(t as Extract<TriggerRecord, { kind: 'asset' }>, triggers, store, clock, onError) },
       config.triggerPollMs,
       onError,
     );

@@ -52,6 +52,20 @@ export function assetStoreContract(fx: ContractFixture): void {
     expect(await fx.store.assets.markAssetReady('asset_none', { sizeBytes: 1, sha256: 'cc' }, 0)).toBeNull();
   });
 
+  it('lists a tenant’s READY assets in the order they became READY, from a point on', async () => {
+    const [a, b, c] = [assetOf(), assetOf(), assetOf()];
+    for (const x of [a, b, c, assetOf({ tenantId: fx.otherTenant })]) await fx.store.assets.createAsset(x);
+    await fx.store.assets.markAssetReady(c.id, { sizeBytes: 1, sha256: 'c' }, 5000);
+    await fx.store.assets.markAssetReady(a.id, { sizeBytes: 1, sha256: 'a' }, 6000);
+    const ids = async (from: { at: number; id: string }, limit = 10) => (await fx.store.assets.listReadyAssets(fx.tenantId, from, limit)).map((x) => x.id);
+    expect(await ids({ at: 0, id: '' })).toEqual([c.id, a.id]);
+    expect(await ids({ at: 0, id: '' }, 1)).toEqual([c.id]);
+    expect(await ids({ at: 5000, id: c.id })).toEqual([a.id]);
+    expect(await ids({ at: 5000, id: '' })).toEqual([c.id, a.id]);
+    expect(await ids({ at: 6001, id: '' })).toEqual([]);
+    expect(b.status).toBe('PENDING');
+  });
+
   it('deletes an asset of the tenant only', async () => {
     const a = assetOf();
     await fx.store.assets.createAsset(a);

@@ -31,6 +31,11 @@ export interface AssetStore {
   markAssetReady(assetId: string, stored: BlobInfo, now: number): Promise<AssetRecord | null>;
   /** Deletes the record, unless a queued or running task holds the asset. */
   deleteAsset(tenantId: string, assetId: string): Promise<AssetDeletion>;
+  /**
+   * The tenant's READY assets that became READY at or after `from.at` (past `from.id` among those
+   * of that very millisecond), in the order they became READY: what asset triggers read.
+   */
+  listReadyAssets(tenantId: string, from: { at: number; id: string }, limit: number): Promise<AssetRecord[]>;
   /** Assets past their expiry, not pinned and held by no live task, oldest expiry first. */
   listExpiredAssets(now: number, limit: number): Promise<AssetRecord[]>;
   /**

@@ -62,6 +62,14 @@ export class PgAssetStore implements AssetStore {
     });
   }
 
+  async listReadyAssets(tenantId: string, from: { at: number; id: string }, limit: number): Promise<AssetRecord[]> {
+    const rows = await this.conn.sql.rows<Row>(
+      "SELECT * FROM assets WHERE tenant_id = $1 AND status = 'READY' AND (ready_at, id) > ($2, $3) ORDER BY ready_at, id LIMIT $4",
+      [tenantId, from.at, from.id, limit],
+    );
+    return rows.map(toAsset);
+  }
+
   async listExpiredAssets(now: number, limit: number): Promise<AssetRecord[]> {
     const rows = await this.conn.sql.rows<Row>(`SELECT * FROM assets WHERE NOT pinned AND expires_at <= $1 AND NOT ${HELD} ORDER BY expires_at LIMIT $2`, [now, limit]);
     return rows.map(toAsset);

@@ -36,7 +36,7 @@ CREATE TABLE trigger_fires (
 CREATE INDEX trigger_fires_by_trigger ON trigger_fires (trigger_id, seq);
 `;
 
-/** Migration 8: SQLite migration 7 (a task's destinations, deliveries and their attempts), translated. */
+/** Migration 8: SQLite migration 7 (a task's destinations, deliveries and their attempts; READY assets in order), translated. */
 const DESTINATIONS_SQL = `
 ALTER TABLE tasks ADD COLUMN destinations TEXT;
 CREATE TABLE deliveries (
@@ -71,6 +71,7 @@ CREATE TABLE delivery_attempts (
   duration_ms INTEGER NOT NULL
 );
 CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, seq);
+CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 'READY';
 `;
 
 export const LATER_POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [

@@ -60,6 +60,13 @@ export class SqliteAssetStore implements AssetStore {
     });
   }
 
+  async listReadyAssets(tenantId: string, from: { at: number; id: string }, limit: number): Promise<AssetRecord[]> {
+    const rows = this.conn
+      .sql("SELECT * FROM assets WHERE tenant_id = ? AND status = 'READY' AND (ready_at > ? OR (ready_at = ? AND id > ?)) ORDER BY ready_at, id LIMIT ?")
+      .all(tenantId, from.at, from.at, from.id, limit) as Row[];
+    return rows.map(toAsset);
+  }
+
   async listExpiredAssets(now: number, limit: number): Promise<AssetRecord[]> {
     const rows = this.conn.sql(`SELECT * FROM assets WHERE pinned = 0 AND expires_at <= ? AND NOT ${HELD} ORDER BY expires_at LIMIT ?`).all(now, limit) as Row[];
     return rows.map(toAsset);

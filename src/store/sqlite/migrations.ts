@@ -313,6 +313,7 @@ CREATE INDEX trigger_fires_by_trigger ON trigger_fires (trigger_id, seq);
     // A task's own destinations; the deliveries its end sends (one per final outcome that has a
     // destination, under an id made of the outcome's, so a redelivered outcome adds none), and
     // each attempt of each. Due deliveries are read by the partial index on their next attempt.
+    // (And the index asset triggers read READY assets by.)
     sql: `
 ALTER TABLE tasks ADD COLUMN destinations TEXT;
 CREATE TABLE deliveries (
@@ -347,6 +348,8 @@ CREATE TABLE delivery_attempts (
   duration_ms INTEGER NOT NULL
 );
 CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, seq);
+-- Asset triggers read a tenant's assets in the order they became READY.
+CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 'READY';
 `,
   },
 ];
