@@ -5,12 +5,14 @@ import { NodesPage } from './pages/nodes-page.tsx';
 import { SignIn } from './pages/sign-in.tsx';
 import { TaskPage } from './pages/task-page.tsx';
 import { TasksPage } from './pages/tasks-page.tsx';
+import { TriggersPage } from './pages/triggers-page.tsx';
 import { type Route, useRoute } from './router.ts';
 import { ClientContext, clientFor, forgetKey, storeKey, storedKey } from './session.ts';
 
 const NAV: { page: Route['page']; label: string; href: string; also: Route['page'][] }[] = [
   { page: 'functions', label: 'Functions', href: '#/functions', also: ['deployment'] },
   { page: 'tasks', label: 'Tasks', href: '#/tasks', also: ['task'] },
+  { page: 'triggers', label: 'Triggers', href: '#/triggers', also: [] },
   { page: 'nodes', label: 'Nodes & GPUs', href: '#/nodes', also: [] },
 ];
 
@@ -72,5 +74,7 @@ function CurrentPage({ route }: { route: Route }) {
       return <TaskPage key={route.taskId} taskId={route.taskId} />;
     case 'nodes':
       return <NodesPage />;
+    case 'triggers':
+      return <TriggersPage key={route.triggerId} selected={route.triggerId} />;
   }
 }

@@ -2,14 +2,15 @@ import { useEffect, useState } from 'react';
 
 /**
  * Hash routes, so the server needs no fallback for deep links:
- *   #/functions   #/functions/FN/versions/VER   #/tasks?functionId=&status=   #/tasks/ID   #/nodes
+ *   #/functions   #/functions/FN/versions/VER   #/tasks?functionId=&status=   #/tasks/ID   #/nodes   #/triggers[/ID]
  */
 export type Route =
   | { page: 'functions' }
   | { page: 'deployment'; functionId: string; versionId: string }
   | { page: 'tasks'; functionId: string; status: string }
   | { page: 'task'; taskId: string }
-  | { page: 'nodes' };
+  | { page: 'nodes' }
+  | { page: 'triggers'; triggerId: string };
 
 function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
@@ -19,6 +20,7 @@ function parseRoute(hash: string): Route {
   if (parts[0] === 'tasks' && parts[1]) return { page: 'task', taskId: parts[1] };
   if (parts[0] === 'tasks') return { page: 'tasks', functionId: params.get('functionId') ?? '', status: params.get('status') ?? '' };
   if (parts[0] === 'nodes') return { page: 'nodes' };
+  if (parts[0] === 'triggers') return { page: 'triggers', triggerId: parts[1] ?? '' };
   return { page: 'functions' };
 }
 
@@ -38,6 +40,8 @@ export function href(route: Route): string {
     }
     case 'task':
       return `#/tasks/${e(route.taskId)}`;
+    case 'triggers':
+      return route.triggerId ? `#/triggers/${e(route.triggerId)}` : '#/triggers';
     case 'nodes':
       return '#/nodes';
   }

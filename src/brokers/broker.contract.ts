@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { TriggerMessage } from '../core/triggers.js';
+import type { TriggerMessage } from '../core/trigger-messages.js';
 import type { BrokerConnection } from './broker.js';
 
 /** What one broker under test needs: a fresh address (and the consumer name to read it with), removed afterwards. */

@@ -1,4 +1,4 @@
-import type { TriggerMessage } from '../core/triggers.js';
+import type { TriggerMessage } from '../core/trigger-messages.js';
 
 /**
  * The port to a message broker (NATS JetStream, Redis Streams, RabbitMQ over AMQP 0-9-1, MQTT):

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
-import { checkDestinations, type Destinations } from '../core/destinations.js';
+import { checkDestinations } from '../core/destination-checks.js';
+import type { Destinations } from '../core/destinations.js';
 import { FerryError, invalid } from '../core/errors.js';
 import { ID_PREFIX, newId } from '../core/ids.js';
 import type { FunctionRecord, Page, VersionRecord } from '../core/types.js';

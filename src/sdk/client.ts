@@ -5,6 +5,7 @@ import type { ScalingSettings } from '../core/types.js';
 import type { VersionSpecInput } from '../core/version-spec.js';
 import type { TaskStatus } from '../core/states.js';
 import type {
+  DeliveryInfo,
   BatchItem,
   CreateFunctionRequest,
   DeploymentInfo,
@@ -237,6 +238,10 @@ export class FerryClient {
   }
   async cancelTask(taskId: string): Promise<TaskInfo> {
     return (await this.request<TaskInfo>('POST', `/v1/tasks/${encodeURIComponent(taskId)}/cancel`)).data;
+  }
+  /** Where a task's outcome was sent: each delivery with every attempt and its next retry. */
+  async taskDeliveries(taskId: string): Promise<DeliveryInfo[]> {
+    return (await this.request<{ items: DeliveryInfo[] }>('GET', `/v1/tasks/${encodeURIComponent(taskId)}/deliveries`)).data.items;
   }
   /** A succeeded task's output: a JSON output's value, a text one's text (see taskOutputResponse for bytes). */
   taskOutput(taskId: string): Promise<unknown> {

@@ -1,7 +1,7 @@
 import type { FerryError } from '../core/errors.js';
 import type { DeploymentState, InstanceState, Scope, TaskStatus, TaskType } from '../core/states.js';
 import type { CreateAssetRequest } from '../core/assets.js';
-import type { Destinations } from '../core/destinations.js';
+import type { Destination, Destinations } from '../core/destinations.js';
 import type { AssetFilter, BrokerSource, TaskTemplate, TriggerChanges, TriggerInput, TriggerKind, TriggerState } from '../core/triggers.js';
 import type { ScalingSettings, SubmitRequest, TaskError, VersionSpec } from '../core/types.js';
 
@@ -216,4 +216,23 @@ export interface TriggerFireInfo {
   eventKey: string;
   taskId: string;
   at: string;
+}
+
+/** One outcome on its way to a destination (GET /v1/tasks/{id}/deliveries). */
+export interface DeliveryInfo {
+  /** The `webhook-id` of every attempt. */
+  id: string;
+  taskId: string;
+  event: 'success' | 'failure';
+  kind: 'webhook' | 'publish' | 'function';
+  destination: Destination;
+  status: 'PENDING' | 'DELIVERED' | 'DEAD';
+  attempts: { at: string; statusCode: number | null; error: string | null; durationMs: number }[];
+  nextAttemptAt: string | null;
+  deadline: string;
+  lastError: string | null;
+  /** A function destination's task. */
+  resultTaskId: string | null;
+  createdAt: string;
+  endedAt: string | null;
 }

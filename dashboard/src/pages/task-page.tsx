@@ -4,6 +4,7 @@ import type { LogLine, TaskInfo } from '../../../src/sdk/client.ts';
 import { ErrorNote } from '../components/error-note.tsx';
 import { JsonBlock } from '../components/json-block.tsx';
 import { LogView } from '../components/log-view.tsx';
+import { Deliveries } from '../components/deliveries.tsx';
 import { OutputAssets } from '../components/output-assets.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -123,6 +124,7 @@ export function TaskPage({ taskId }: { taskId: string }) {
             <JsonBlock title={isTerminalTask(task.status) ? 'Output' : 'Partial output'} value={isTerminalTask(task.status) ? task.output : task.partialOutput} empty={isTerminalTask(task.status) ? 'none' : 'nothing yet'} />
           </div>
           {task.outputAssets.length > 0 && <OutputAssets taskId={task.id} assets={task.outputAssets} />}
+          <Deliveries taskId={task.id} ended={isTerminalTask(task.status)} />
         </>
       )}
       <section className="card">

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type ConsumeMessage, connect } from 'amqplib';
-import type { TriggerMessage } from '../../core/triggers.js';
+import type { TriggerMessage } from '../../core/trigger-messages.js';
 import { type BrokerConnection, callbackReading, consumption } from '../broker.js';
 
 /** Messages the broker hands over before earlier ones are acknowledged: back-pressure at the broker. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { connectAsync } from 'mqtt';
-import type { TriggerMessage } from '../../core/triggers.js';
+import type { TriggerMessage } from '../../core/trigger-messages.js';
 import { type BrokerConnection, callbackReading, consumption } from '../broker.js';
 
 /**

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type MsgHdrs, connect, headers as natsHeaders } from '@nats-io/transport-node';
-import type { TriggerMessage } from '../../core/triggers.js';
+import type { TriggerMessage } from '../../core/trigger-messages.js';
 import { type BrokerConnection, consumption } from '../broker.js';
 
 /** How long one pull waits for messages before the loop looks at its stop signal again. */

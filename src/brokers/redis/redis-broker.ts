@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { TriggerMessage } from '../../core/triggers.js';
+import type { TriggerMessage } from '../../core/trigger-messages.js';
 import { type BrokerConnection, consumption } from '../broker.js';
 
 /** How long one XREADGROUP blocks before the loop looks at its stop signal again. */

@@ -24,6 +24,12 @@ type Settings = Pick<ControlConfig, 'outcomeBatch' | 'outcomePollMs' | 'outcomeR
 /** How long a subscriber whose handler failed waits before the batch is tried again. */
 const RETRY_MS = { min: 250, max: 30_000 };
 const PRUNE_EVERY_MS = 60_000;
+/**
+ * How long a loop woken by an attempt's end waits before it reads: the ends of that stretch come
+ * in one batch (one read and one acknowledgement for them all), not one each, which at low
+ * concurrency would add three store calls to every task.
+ */
+const GATHER_MS = 20;
 
 /**
  * Runs the outcome feed's subscribers on the leader replica: for each, reads batches past its
@@ -35,7 +41,7 @@ export class OutcomeDispatcher {
   private loops: Promise<void>[] = [];
   private running = false;
   private generation = 0;
-  private sleepers: { wake: () => void; byOutcome: boolean }[] = [];
+  private sleepers: { wake: (afterMs: number) => void; byOutcome: boolean }[] = [];
   private offWakeup: (() => void) | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
 
@@ -111,7 +117,7 @@ export class OutcomeDispatcher {
     this.generation++;
     const woken = this.sleepers.filter((s) => stopping || s.byOutcome);
     this.sleepers = this.sleepers.filter((s) => !woken.includes(s));
-    for (const s of woken) s.wake();
+    for (const s of woken) s.wake(stopping ? 0 : GATHER_MS);
   }
 
   /** Sleeps `ms`, or less when the dispatcher stops or, `byOutcome`, when an attempt ends. A back-off is not cut short by traffic. */
@@ -119,9 +125,10 @@ export class OutcomeDispatcher {
     return new Promise((resolve) => {
       const sleeper = {
         byOutcome,
-        wake: (): void => {
+        wake: (afterMs: number): void => {
           clearTimeout(timer);
-          resolve();
+          if (afterMs === 0) resolve();
+          else setTimeout(resolve, afterMs);
         },
       };
       const timer = setTimeout(() => {

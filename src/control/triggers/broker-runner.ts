@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectBroker } from '../../brokers/connect-broker.js';
 import type { Clock } from '../../core/clock.js';
-import { BROKER_ADDRESS_FIELD, type BrokerKind, type TriggerMessage, type TriggerRecord, messageEvent, messageInput } from '../../core/triggers.js';
+import { type TriggerMessage, messageEvent, messageInput } from '../../core/trigger-messages.js';
+import { BROKER_ADDRESS_FIELD, type BrokerKind, type TriggerRecord } from '../../core/triggers.js';
 import type { Store } from '../../store/store.js';
 import { RunnerHealth, backoffMs, isRefusal } from './runner-health.js';
 import type { TriggerRunner } from './trigger-runners.js';

@@ -13,12 +13,10 @@ import {
   type TriggerKind,
   type TriggerParts,
   type TriggerRecord,
-  type TriggerMessage,
   isBrokerKind,
-  messageEvent,
-  messageInput,
   triggerTaskKey,
 } from '../../core/triggers.js';
+import { type TriggerMessage, messageEvent, messageInput } from '../../core/trigger-messages.js';
 import type { Page, SubmitRequest } from '../../core/types.js';
 import { newSecret, secretKey, verifyWebhook } from '../../core/webhook-signature.js';
 import type { PageRequest } from '../../store/paging.js';
