@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchChromium } from './helpers/chromium.js';
+import { secretKey, signWebhook } from '../src/core/webhook-signature.js';
 import { FerryServer, ROOT, eventually } from './helpers/ferry-server.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
@@ -164,6 +165,31 @@ describe.skipIf(!chromiumAvailable())('the dashboard in a headless browser', () 
     await page.getByText(/^Redeployed at/).waitFor();
     expect((await server.client.getDeployment(functionId, versionId)).maxInstances).toBe(2);
     await shot('deployment');
+  });
+
+  it('lists triggers with their state and the tasks each made, pauses one, and shows a task’s deliveries', async () => {
+    const trigger = await server.client.triggers.create({ name: 'nightly', functionId, kind: 'cron', schedule: '0 3 * * *', task: { input: { lines: 1, ms: 10 } } });
+    const hook = await server.client.triggers.create({ name: 'inbound', functionId, kind: 'webhook' });
+    const body = JSON.stringify({ lines: 1, ms: 10 });
+    const headers = signWebhook(secretKey(hook.secret!), 'msg_dash', Date.now(), body);
+    const fired = (await (await fetch(`${server.url}${hook.hookPath}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })).json()) as { taskId: string };
+    await go('#/triggers');
+    const row = page.locator('tr[data-trigger="nightly"]');
+    await row.locator('.badge', { hasText: 'ACTIVE' }).waitFor();
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await row.locator('.badge', { hasText: 'PAUSED' }).waitFor();
+    expect((await server.client.triggers.get(trigger.id)).state).toBe('PAUSED');
+    await page.locator('tr[data-trigger="inbound"]').getByRole('link', { name: 'inbound' }).click();
+    await page.locator('ul.fires a', { hasText: fired.taskId }).waitFor();
+    await shot('triggers');
+
+    // A delivery to an address the outbound policy refuses: DEAD at once, with the reason.
+    const task = await server.client.submit({ functionId, input: { lines: 1, ms: 10 }, destinations: { onSuccess: { webhook: { url: 'http://127.0.0.1:9/hook', secret: hook.secret! } } } });
+    await go(`#/tasks/${task.id}`);
+    const delivery = page.locator('.deliveries .delivery');
+    await delivery.locator('.badge', { hasText: 'DEAD' }).waitFor({ timeout: 20_000 });
+    await delivery.getByText(/refused before connecting: 127\.0\.0\.1 is a loopback address/).waitFor();
+    await shot('task-deliveries');
   });
 
   it('shows the nodes with their declared GPUs and the instances on them', async () => {
