@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../core/clock.js';
 import { type TriggerRecord, assetMatches } from '../../core/triggers.js';
 import type { Store } from '../../store/store.js';
 import { RunnerHealth, backoffMs, isRefusal } from './runner-health.js';
-import type { TriggerRunner } from './trigger-runners.js';
+import { LoopRunner, timeCursor } from './trigger-runners.js';
 import type { TriggersService } from './triggers-service.js';
 
 /** How often the tenant's newly READY assets are looked for. */
@@ -23,9 +22,7 @@ const RETRY_MS = { min: 500, max: 30_000 };
  * each fire, so a restart goes on where it was. An asset the trigger cannot fire for (its
  * function not deployed) puts it in ERROR and is tried again, with the ones after it, after a back-off.
  */
-export class AssetRunner implements TriggerRunner {
-  private readonly stopped = new AbortController();
-  private readonly done: Promise<void>;
+export class AssetRunner extends LoopRunner {
   /** Assets fired for (or passed over) in the margin window, by READY time. */
   private readonly seen = new Map<string, number>();
 
@@ -36,17 +33,13 @@ export class AssetRunner implements TriggerRunner {
     private readonly clock: Clock,
     private readonly onError: (err: unknown) => void,
   ) {
-    this.done = this.run().catch(onError);
+    super();
+    this.begin(onError);
   }
 
-  async stop(): Promise<void> {
-    this.stopped.abort();
-    await this.done;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const health = new RunnerHealth(this.store, this.trigger, this.onError);
-    let cursor = this.trigger.cursor === null ? this.trigger.createdAt : Number(this.trigger.cursor);
+    let cursor = timeCursor(this.trigger);
     let stored = cursor;
     let failures = 0;
     while (!this.stopped.signal.aborted) {
@@ -64,7 +57,7 @@ export class AssetRunner implements TriggerRunner {
         waitMs = backoffMs(++failures, RETRY_MS.min, RETRY_MS.max);
       }
       for (const [id, at] of this.seen) if (at < cursor - MARGIN_MS) this.seen.delete(id);
-      await sleep(waitMs, undefined, { signal: this.stopped.signal }).catch(() => {});
+      await this.sleep(waitMs);
     }
   }
 

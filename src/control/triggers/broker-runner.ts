@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connectBroker } from '../../brokers/connect-broker.js';
 import type { Clock } from '../../core/clock.js';
 import { type TriggerMessage, messageEvent, messageInput } from '../../core/trigger-messages.js';
 import { BROKER_ADDRESS_FIELD, type BrokerKind, type TriggerRecord } from '../../core/triggers.js';
 import type { Store } from '../../store/store.js';
 import { RunnerHealth, backoffMs, isRefusal } from './runner-health.js';
-import type { TriggerRunner } from './trigger-runners.js';
+import { LoopRunner } from './trigger-runners.js';
 import type { TriggersService } from './triggers-service.js';
 
 const RETRY_MS = { min: 500, max: 30_000 };
@@ -26,9 +25,7 @@ export interface BrokerRunnerSettings {
  * (too large an input) is acknowledged, so it does not block those behind it, and the reason shown.
  * While the version's queue is over `maxQueued` no message is pulled.
  */
-export class BrokerRunner implements TriggerRunner {
-  private readonly stopped = new AbortController();
-  private readonly done: Promise<void>;
+export class BrokerRunner extends LoopRunner {
   private readonly health: RunnerHealth;
   /** The version its last task went to, and that version's queue as last read. */
   private load: { versionId: string; queued: number; at: number } | null = null;
@@ -41,16 +38,12 @@ export class BrokerRunner implements TriggerRunner {
     private readonly settings: BrokerRunnerSettings,
     private readonly onError: (err: unknown) => void,
   ) {
+    super();
     this.health = new RunnerHealth(store, trigger, onError);
-    this.done = this.run().catch(onError);
+    this.begin(onError);
   }
 
-  async stop(): Promise<void> {
-    this.stopped.abort();
-    await this.done;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const { kind, source, id } = this.trigger;
     const address = source[BROKER_ADDRESS_FIELD[kind]]!;
     const name = `ferry-${id}`;
@@ -72,7 +65,7 @@ export class BrokerRunner implements TriggerRunner {
       } catch (err) {
         if (this.stopped.signal.aborted) return;
         await this.health.failed(`${kind} ${redacted(source.url)} ${address}: ${(err as Error).message}`);
-        await sleep(backoffMs(++failures, RETRY_MS.min, RETRY_MS.max), undefined, { signal: this.stopped.signal }).catch(() => {});
+        await this.sleep(backoffMs(++failures, RETRY_MS.min, RETRY_MS.max));
       }
     }
   }
@@ -98,7 +91,7 @@ export class BrokerRunner implements TriggerRunner {
         this.load.at = this.clock.now();
       }
       if (this.load.queued < this.settings.maxQueued) return;
-      await sleep(LOAD_CHECK_MS, undefined, { signal: this.stopped.signal }).catch(() => {});
+      await this.sleep(LOAD_CHECK_MS);
     }
   }
 }

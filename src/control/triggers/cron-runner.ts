@@ -1,10 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../core/clock.js';
 import { CronSchedule } from '../../core/cron-schedule.js';
 import type { TriggerRecord } from '../../core/triggers.js';
 import type { Store } from '../../store/store.js';
 import { RunnerHealth, backoffMs, isRefusal } from './runner-health.js';
-import type { TriggerRunner } from './trigger-runners.js';
+import { LoopRunner, timeCursor } from './trigger-runners.js';
 import type { TriggersService } from './triggers-service.js';
 
 /** The longest a runner sleeps at once: a clock that jumps is noticed within this. */
@@ -19,10 +18,7 @@ const RETRY_MS = { min: 250, max: 30_000 };
  * MAX_CATCH_UP_TICKS), without it they are skipped. A tick the trigger's own state refuses (its
  * function not deployed) puts it in ERROR and is skipped; one the store could not take is tried again.
  */
-export class CronRunner implements TriggerRunner {
-  private readonly stopped = new AbortController();
-  private readonly done: Promise<void>;
-
+export class CronRunner extends LoopRunner {
   constructor(
     private readonly trigger: Extract<TriggerRecord, { kind: 'cron' }>,
     private readonly triggers: TriggersService,
@@ -30,19 +26,15 @@ export class CronRunner implements TriggerRunner {
     private readonly clock: Clock,
     private readonly onError: (err: unknown) => void,
   ) {
-    this.done = this.run().catch(onError);
+    super();
+    this.begin(onError);
   }
 
-  async stop(): Promise<void> {
-    this.stopped.abort();
-    await this.done;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const { cron } = this.trigger;
     const schedule = new CronSchedule(cron.schedule, cron.timezone);
     const health = new RunnerHealth(this.store, this.trigger, this.onError);
-    const stored = this.trigger.cursor === null ? this.trigger.createdAt : Number(this.trigger.cursor);
+    const stored = timeCursor(this.trigger);
     let after = cron.catchUp ? stored : Math.max(stored, this.clock.now());
     let failures = 0;
     while (!this.stopped.signal.aborted) {
@@ -73,7 +65,4 @@ export class CronRunner implements TriggerRunner {
     }
   }
 
-  private async sleep(ms: number): Promise<void> {
-    await sleep(Math.max(0, ms), undefined, { signal: this.stopped.signal }).catch(() => {});
-  }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TriggerKind, TriggerRecord } from '../../core/triggers.js';
 import type { Store } from '../../store/store.js';
 import type { Wakeups } from '../wakeups/wakeups.js';
@@ -9,6 +10,36 @@ export interface TriggerRunner {
 }
 
 export type RunnerFactory = (trigger: TriggerRecord) => TriggerRunner;
+
+/**
+ * A runner that is one loop: `run` goes until `stopped` aborts. A subclass calls `begin` at the
+ * end of its constructor (once its own fields exist).
+ */
+export abstract class LoopRunner implements TriggerRunner {
+  protected readonly stopped = new AbortController();
+  private done: Promise<void> = Promise.resolve();
+
+  protected begin(onError: (err: unknown) => void): void {
+    this.done = this.run().catch(onError);
+  }
+
+  protected abstract run(): Promise<void>;
+
+  async stop(): Promise<void> {
+    this.stopped.abort();
+    await this.done;
+  }
+
+  /** Sleeps `ms`, or less when the runner stops. */
+  protected async sleep(ms: number): Promise<void> {
+    await sleep(Math.max(0, ms), undefined, { signal: this.stopped.signal }).catch(() => {});
+  }
+}
+
+/** A trigger's stored cursor as epoch ms (cron ticks, READY times); before the first, its creation. */
+export function timeCursor(trigger: TriggerRecord): number {
+  return trigger.cursor === null ? trigger.createdAt : Number(trigger.cursor);
+}
 
 /**
  * Runs a runner for every trigger that is not paused, of the kinds that have one (webhooks need
