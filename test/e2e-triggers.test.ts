@@ -69,7 +69,8 @@ describe('triggers: definitions, bad input, webhooks', () => {
   });
 
   it('starts a task for a webhook signed with its secret (Standard Webhooks), and refuses a bad signature, a stale timestamp, a replay and a paused trigger', async () => {
-    const created = await api('POST', '/v1/triggers', { name: 'inbound', functionId: 'echo', kind: 'webhook', task: { input: { 'order.$': '$.body.order', 'via.$': '$.source' } } });
+    const onFailure = { webhook: { url: 'https://hooks.example.com/failed', secret: `whsec_${Buffer.alloc(32, 1).toString('base64')}` } };
+    const created = await api('POST', '/v1/triggers', { name: 'inbound', functionId: 'echo', kind: 'webhook', task: { input: { 'order.$': '$.body.order', 'via.$': '$.source' } }, destinations: { onFailure } });
     expect(created.json).toMatchObject({ hookPath: `/v1/hooks/${created.json.id}`, secret: expect.stringMatching(/^whsec_/) });
     expect((await api('GET', `/v1/triggers/${created.json.id}`)).json.secret).toBeUndefined();
     const hook = new Webhook(created.json.secret);
@@ -84,8 +85,10 @@ describe('triggers: definitions, bad input, webhooks', () => {
     const accepted = await send('msg_1', body);
     expect(accepted.status).toBe(202);
     const { taskId } = (await accepted.json()) as Json;
-    const task = await server.client.getTask(taskId);
+    const task = (await server.client.getTask(taskId)) as Json;
     expect(task.input).toEqual({ order: 42, via: 'webhook' });
+    // The trigger's destinations are its tasks' (secrets are never shown back).
+    expect(task.destinations).toEqual({ onFailure: { webhook: { url: onFailure.webhook.url, secret: 'whsec_…' } } });
 
     const replay = await send('msg_1', body);
     expect([replay.status, ((await replay.json()) as Json).error]).toEqual([409, expect.objectContaining({ code: 'WEBHOOK_REPLAYED', details: { taskId } })]);

@@ -163,7 +163,8 @@ export class TriggersService {
     const refused = verifyWebhook(secretKey(trigger.webhook.secret), headers, body, this.clock.now());
     if (refused) throw new FerryError('UNAUTHENTICATED', `the webhook does not verify: ${refused}`);
     if (trigger.state === 'PAUSED') throw new FerryError('TRIGGER_PAUSED', `trigger ${trigger.name} is paused; send again once it is resumed`);
-    const message: TriggerMessage = { body, headers: textHeaders(headers), id: headers['webhook-id'] as string, source: 'webhook' };
+    const id = headers['webhook-id'];
+    const message: TriggerMessage = { body, headers: textHeaders(headers), id: Array.isArray(id) ? id[0]! : id!, source: 'webhook' };
     const { task, created } = await this.fire(trigger, { key: message.id, event: messageEvent(message), input: messageInput(message) });
     if (!created) throw new FerryError('WEBHOOK_REPLAYED', `webhook ${message.id} was received before (task ${task.id})`, { details: { taskId: task.id } });
     return task;
