@@ -25,3 +25,16 @@ describe('input templates', () => {
     expect(() => checkTemplate({ 'b.$': '$.ok[0]' }, 'task.input')).not.toThrow();
   });
 });
+
+describe('paths', () => {
+  it('reads a value at a path, and puts one there without touching the original', async () => {
+    const { valueAtPath, withValueAt } = await import('./input-template.js');
+    const doc = { a: { b: [1, 2] } };
+    expect(valueAtPath(doc, '$.a.b[1]')).toBe(2);
+    expect(withValueAt(doc, '$.a.c', 3)).toEqual({ a: { b: [1, 2], c: 3 } });
+    expect(withValueAt(doc, '$.x.y', 1)).toEqual({ a: { b: [1, 2] }, x: { y: 1 } });
+    expect(withValueAt(doc, '$', 'all')).toBe('all');
+    expect(withValueAt('text', '$.r', 1)).toEqual({ r: 1 });
+    expect(doc).toEqual({ a: { b: [1, 2] } });
+  });
+});

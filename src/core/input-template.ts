@@ -31,6 +31,32 @@ export function checkTemplate(template: unknown, field: string): void {
   }
 }
 
+/** The value at a path of `value` (null when the path finds nothing); a bad path throws, naming `field`. */
+export function valueAtPath(value: unknown, path: string, field = 'path'): unknown {
+  return valueAt(value, parsePath(path, field));
+}
+
+/**
+ * `target` with `value` put at `path` (`$` replaces it whole); objects on the way are copied, or
+ * made where missing, so `target` itself is left as it was.
+ */
+export function withValueAt(target: unknown, path: string, value: unknown, field = 'path'): unknown {
+  const steps = parsePath(path, field);
+  const put = (at: unknown, i: number): unknown => {
+    if (i === steps.length) return value;
+    const step = steps[i]!;
+    if (typeof step === 'number') {
+      const list = Array.isArray(at) ? [...at] : [];
+      list[step] = put(list[step], i + 1);
+      return list;
+    }
+    const obj = at !== null && typeof at === 'object' && !Array.isArray(at) ? { ...(at as Record<string, unknown>) } : {};
+    obj[step] = put(obj[step], i + 1);
+    return obj;
+  };
+  return put(target, 0);
+}
+
 type Step = string | number;
 
 const STEP = /^(?:\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']*)'\])/;

@@ -1,0 +1,353 @@
+import { renderTemplate, valueAtPath, withValueAt } from '../input-template.js';
+import { ruleHolds } from './choice.js';
+import type { Catcher, Retrier, StateDefinition, StateMachine } from './definition.js';
+
+/*
+ * The workflow interpreter: pure, and event-sourced. `startExecution` and `advance` take the
+ * execution's state and an event (a task ended, a timer fired, a cancel) and give the next state
+ * with the commands that follow (start or cancel a task, set a timer, end). Tasks and timers are
+ * named by keys made of where they are (scope, visit, state, try), the same however often an event
+ * is replayed, so a driver that saves the state with its commands and uses the keys as idempotency
+ * keys starts nothing twice. The state is plain JSON, for the store.
+ */
+
+export interface WorkflowError {
+  Error: string;
+  Cause: string;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
+
+export type WorkflowEvent =
+  | { type: 'task-succeeded'; key: string; output: unknown }
+  | { type: 'task-failed'; key: string; code: string; message: string }
+  | { type: 'timer'; key: string }
+  | { type: 'cancel' }
+  | { type: 'timeout' };
+
+export type WorkflowCommand =
+  | { type: 'start-task'; key: string; resource: string; input: unknown; timeoutSeconds?: number; priority?: number; taskType?: 'query' | 'command' }
+  | { type: 'cancel-task'; key: string }
+  | { type: 'set-timer'; key: string; at: number }
+  | { type: 'end'; status: Exclude<ExecutionStatus, 'RUNNING'>; output?: unknown; error?: WorkflowError };
+
+interface StepBase {
+  state: string;
+  /** `<scope>/<visit>:<state>`: where the step is; a try is `#<n>` after it. */
+  key: string;
+  rawInput: unknown;
+  /** How many times each retrier of the state has retried it. */
+  retries: number[];
+}
+
+type Step =
+  | (StepBase & { kind: 'task'; taskKey: string })
+  | (StepBase & { kind: 'wait'; timerKey: string; input: unknown })
+  | (StepBase & { kind: 'retry'; timerKey: string })
+  | (StepBase & { kind: 'parallel'; branches: Scope[] })
+  | (StepBase & { kind: 'map'; items: unknown[]; next: number; running: Scope[]; results: unknown[]; max: number });
+
+type ScopeResult = { ok: true; output: unknown } | { ok: false; error: WorkflowError };
+
+/** One running state machine: the whole workflow, a Parallel branch, a Map item. */
+interface Scope {
+  id: string;
+  /** Where its machine is in the definition: pairs of a state name and a branch index (or -1 for a Map's processor). */
+  machine: [string, number][];
+  visits: number;
+  step: Step | null;
+  result?: ScopeResult;
+}
+
+export interface ExecutionState {
+  status: ExecutionStatus;
+  output?: unknown;
+  error?: WorkflowError;
+  root: Scope;
+}
+
+/** Errors a state raises on its own: its Choice matched nothing, its Map items are not a list. */
+export const STATES_ERRORS = { noChoice: 'States.NoChoiceMatched', runtime: 'States.Runtime' } as const;
+
+export function startExecution(def: StateMachine, input: unknown, now: number): { state: ExecutionState; commands: WorkflowCommand[] } {
+  const run = new Run(def, now);
+  const root: Scope = { id: 'x', machine: [], visits: 0, step: null };
+  const state: ExecutionState = { status: 'RUNNING', root };
+  run.go(root, def.StartAt, input);
+  run.settleRoot(state);
+  return { state, commands: run.commands };
+}
+
+/** The state after an event, with its commands; an event for a task or timer no longer waited for changes nothing. */
+export function advance(def: StateMachine, current: ExecutionState, event: WorkflowEvent, now: number): { state: ExecutionState; commands: WorkflowCommand[] } {
+  const state = structuredClone(current);
+  const run = new Run(def, now);
+  if (state.status !== 'RUNNING') return { state, commands: [] };
+  if (event.type === 'cancel' || event.type === 'timeout') {
+    run.cancelScope(state.root);
+    state.status = event.type === 'cancel' ? 'CANCELLED' : 'TIMED_OUT';
+    if (event.type === 'timeout') state.error = { Error: 'States.Timeout', Cause: 'the execution ran past its timeout' };
+    run.commands.push({ type: 'end', status: state.status, ...(state.error ? { error: state.error } : {}) });
+    return { state, commands: run.commands };
+  }
+  run.deliver(state.root, event);
+  run.settleRoot(state);
+  return { state, commands: run.commands };
+}
+
+/** The keys of the tasks an execution waits for now. */
+export function runningTaskKeys(state: ExecutionState): string[] {
+  const keys: string[] = [];
+  const walk = (s: Scope): void => {
+    const step = s.step;
+    if (!step) return;
+    if (step.kind === 'task') keys.push(step.taskKey);
+    if (step.kind === 'parallel') step.branches.forEach(walk);
+    if (step.kind === 'map') step.running.forEach(walk);
+  };
+  walk(state.root);
+  return keys;
+}
+
+class Run {
+  readonly commands: WorkflowCommand[] = [];
+
+  constructor(
+    private readonly def: StateMachine,
+    private readonly now: number,
+  ) {}
+
+  settleRoot(state: ExecutionState): void {
+    const r = state.root.result;
+    if (!r || state.status !== 'RUNNING') return;
+    if (r.ok) {
+      state.status = 'SUCCEEDED';
+      state.output = r.output;
+      this.commands.push({ type: 'end', status: 'SUCCEEDED', output: r.output });
+    } else {
+      state.status = 'FAILED';
+      state.error = r.error;
+      this.commands.push({ type: 'end', status: 'FAILED', error: r.error });
+    }
+  }
+
+  private machineOf(scope: Scope): StateMachine {
+    let m = this.def;
+    for (const [name, branch] of scope.machine) {
+      const s = m.States[name]!;
+      m = s.Type === 'Parallel' ? s.Branches[branch]! : (s as Extract<StateDefinition, { Type: 'Map' }>).ItemProcessor;
+    }
+    return m;
+  }
+
+  /** Runs states from `name` on, until one waits (a task, a timer, branches) or the scope ends. */
+  go(scope: Scope, name: string, rawInput: unknown, retries?: number[]): void {
+    const s = this.machineOf(scope).States[name]!;
+    if (!retries) scope.visits++;
+    const key = `${scope.id}/${scope.visits}:${name}`;
+    const base = { state: name, key, rawInput, retries: retries ?? ('Retry' in s ? (s.Retry ?? []).map(() => 0) : []) };
+    const tryNo = base.retries.reduce((a, b) => a + b, 1);
+    const input = s.Type === 'Fail' ? rawInput : selectPath(rawInput, s.InputPath);
+    scope.step = null;
+    switch (s.Type) {
+      case 'Pass': {
+        const result = s.Result !== undefined ? s.Result : s.Parameters !== undefined ? renderTemplate(s.Parameters, input) : input;
+        return this.flowOn(scope, s, putResult(rawInput, s.ResultPath, result));
+      }
+      case 'Task': {
+        const taskKey = `${key}#${tryNo}`;
+        scope.step = { kind: 'task', ...base, taskKey };
+        this.commands.push({
+          type: 'start-task',
+          key: taskKey,
+          resource: s.Resource,
+          input: s.Parameters !== undefined ? renderTemplate(s.Parameters, input) : input,
+          ...(s.TimeoutSeconds !== undefined ? { timeoutSeconds: s.TimeoutSeconds } : {}),
+          ...(s.Priority !== undefined ? { priority: s.Priority } : {}),
+          ...(s.TaskType !== undefined ? { taskType: s.TaskType } : {}),
+        });
+        return;
+      }
+      case 'Choice': {
+        const picked = s.Choices.find((c) => ruleHolds(c, input))?.Next ?? s.Default;
+        if (picked === undefined) return this.endScope(scope, { ok: false, error: { Error: STATES_ERRORS.noChoice, Cause: `no rule of ${name} matched and it has no Default` } });
+        return this.go(scope, picked, selectPath(input, s.OutputPath));
+      }
+      case 'Wait': {
+        const at = waitUntil(s, input, this.now);
+        if (at === null) return this.endScope(scope, { ok: false, error: { Error: STATES_ERRORS.runtime, Cause: `${name}: its SecondsPath or TimestampPath found no time` } });
+        const timerKey = `${key}@wait`;
+        scope.step = { kind: 'wait', ...base, timerKey, input };
+        this.commands.push({ type: 'set-timer', key: timerKey, at });
+        return;
+      }
+      case 'Succeed':
+        return this.endScope(scope, { ok: true, output: selectPath(input, s.OutputPath) });
+      case 'Fail':
+        return this.endScope(scope, { ok: false, error: { Error: s.Error ?? 'States.Fail', Cause: s.Cause ?? '' } });
+      case 'Parallel': {
+        const params = s.Parameters !== undefined ? renderTemplate(s.Parameters, input) : input;
+        const step: Step = { kind: 'parallel', ...base, branches: [] };
+        scope.step = step;
+        s.Branches.forEach((b, i) => {
+          const child: Scope = { id: `${key}#${tryNo}/b${i}`, machine: [...scope.machine, [name, i]], visits: 0, step: null };
+          step.branches.push(child);
+          this.go(child, b.StartAt, params);
+        });
+        return this.settleParallel(scope, step);
+      }
+      case 'Map': {
+        const params = s.Parameters !== undefined ? renderTemplate(s.Parameters, input) : input;
+        const items = selectPath(params, s.ItemsPath);
+        if (!Array.isArray(items)) return this.failStep(scope, { ...base, kind: 'retry', timerKey: '' }, { Error: STATES_ERRORS.runtime, Cause: `${name}: ItemsPath ${s.ItemsPath ?? '$'} is not a list` });
+        const step: Step = { kind: 'map', ...base, items, next: 0, running: [], results: new Array(items.length).fill(null), max: s.MaxConcurrency || Number.MAX_SAFE_INTEGER };
+        scope.step = step;
+        return this.pumpMap(scope, step);
+      }
+    }
+  }
+
+  /** Hands an event to the step waiting for it, wherever it is below `scope`. */
+  deliver(scope: Scope, event: Extract<WorkflowEvent, { key: string }>): void {
+    const step = scope.step;
+    if (!step) return;
+    switch (step.kind) {
+      case 'task':
+        if (step.taskKey !== event.key || event.type === 'timer') return;
+        if (event.type === 'task-succeeded') return this.completeStep(scope, step, event.output);
+        return this.failStep(scope, step, { Error: event.code, Cause: event.message }, true);
+      case 'wait':
+        if (event.type !== 'timer' || step.timerKey !== event.key) return;
+        return this.flowOn(scope, this.stateOf(scope, step), selectPath(step.input, (this.stateOf(scope, step) as { OutputPath?: string | null }).OutputPath), true);
+      case 'retry':
+        if (event.type !== 'timer' || step.timerKey !== event.key) return;
+        return this.go(scope, step.state, step.rawInput, step.retries);
+      case 'parallel':
+        for (const b of step.branches) if (!b.result) this.deliver(b, event);
+        return this.settleParallel(scope, step);
+      case 'map':
+        for (const c of step.running) this.deliver(c, event);
+        return this.pumpMap(scope, step);
+    }
+  }
+
+  private stateOf(scope: Scope, step: Step): StateDefinition {
+    return this.machineOf(scope).States[step.state]!;
+  }
+
+  private settleParallel(scope: Scope, step: Extract<Step, { kind: 'parallel' }>): void {
+    if (scope.step !== step) return;
+    const failed = step.branches.find((b) => b.result && !b.result.ok);
+    if (failed) {
+      for (const b of step.branches) this.cancelScope(b);
+      return this.failStep(scope, step, (failed.result as { error: WorkflowError }).error);
+    }
+    if (step.branches.every((b) => b.result)) this.completeStep(scope, step, step.branches.map((b) => (b.result as { output: unknown }).output));
+  }
+
+  /** Takes in the items that ended, starts more up to the concurrency, and ends the Map when all did. */
+  private pumpMap(scope: Scope, step: Extract<Step, { kind: 'map' }>): void {
+    for (;;) {
+      if (scope.step !== step) return;
+      const ended = step.running.filter((c) => c.result);
+      step.running = step.running.filter((c) => !c.result);
+      for (const c of ended) {
+        if (!c.result!.ok) {
+          for (const r of step.running) this.cancelScope(r);
+          step.running = [];
+          return this.failStep(scope, step, c.result!.error);
+        }
+        step.results[Number(c.id.slice(c.id.lastIndexOf('/i') + 2))] = c.result!.output;
+      }
+      if (step.running.length === 0 && step.next >= step.items.length) return this.completeStep(scope, step, step.results);
+      if (step.running.length >= step.max || step.next >= step.items.length) return;
+      const index = step.next++;
+      const tryNo = step.retries.reduce((a, b) => a + b, 1);
+      const processor = (this.stateOf(scope, step) as Extract<StateDefinition, { Type: 'Map' }>).ItemProcessor;
+      const child: Scope = { id: `${step.key}#${tryNo}/i${index}`, machine: [...scope.machine, [step.state, -1]], visits: 0, step: null };
+      step.running.push(child);
+      this.go(child, processor.StartAt, step.items[index]);
+    }
+  }
+
+  /** A Task, Parallel or Map state's result: through ResultSelector, ResultPath and OutputPath, on to the next state. */
+  private completeStep(scope: Scope, step: Step, result: unknown): void {
+    const s = this.stateOf(scope, step) as Extract<StateDefinition, { Type: 'Task' | 'Parallel' | 'Map' }>;
+    const selected = s.ResultSelector !== undefined ? renderTemplate(s.ResultSelector, result) : result;
+    this.flowOn(scope, s, putResult(step.rawInput, s.ResultPath, selected));
+  }
+
+  /** Leaves a state with its output (before its OutputPath, unless `selected`): to Next, or the scope's end. */
+  private flowOn(scope: Scope, s: StateDefinition, output: unknown, selected = false): void {
+    const out = selected ? output : selectPath(output, (s as { OutputPath?: string | null }).OutputPath);
+    const f = s as { Next?: string; End?: boolean };
+    if (f.End) return this.endScope(scope, { ok: true, output: out });
+    this.go(scope, f.Next!, out);
+  }
+
+  /** A state failed: retried when a retrier matches and has attempts left, else caught, else the scope fails. */
+  private failStep(scope: Scope, step: Step, error: WorkflowError, fromTask = false): void {
+    const s = this.stateOf(scope, step) as { Retry?: Retrier[]; Catch?: Catcher[] };
+    const retries = [...step.retries];
+    const r = (s.Retry ?? []).findIndex((x) => errorMatches(x.ErrorEquals, error, fromTask));
+    if (r >= 0 && retries[r]! < (s.Retry![r]!.MaxAttempts ?? 3)) {
+      const retrier = s.Retry![r]!;
+      const delayMs = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** retries[r]! * 1000;
+      retries[r]!++;
+      const timerKey = `${step.key}@retry${retries.reduce((a, b) => a + b, 0)}`;
+      scope.step = { kind: 'retry', state: step.state, key: step.key, rawInput: step.rawInput, retries, timerKey };
+      this.commands.push({ type: 'set-timer', key: timerKey, at: this.now + delayMs });
+      return;
+    }
+    const c = (s.Catch ?? []).find((x) => errorMatches(x.ErrorEquals, error, fromTask));
+    if (c) return this.go(scope, c.Next, putResult(step.rawInput, c.ResultPath, error));
+    this.endScope(scope, { ok: false, error });
+  }
+
+  private endScope(scope: Scope, result: ScopeResult): void {
+    scope.step = null;
+    scope.result = result;
+  }
+
+  /** Cancels what a scope waits for (its tasks, in its branches and items too); it ends with nothing. */
+  cancelScope(scope: Scope): void {
+    const step = scope.step;
+    scope.step = null;
+    if (!step) return;
+    if (step.kind === 'task') this.commands.push({ type: 'cancel-task', key: step.taskKey });
+    if (step.kind === 'parallel') step.branches.forEach((b) => this.cancelScope(b));
+    if (step.kind === 'map') step.running.forEach((c) => this.cancelScope(c));
+  }
+}
+
+/** `InputPath` / `OutputPath`: absent takes it all, null gives `{}`. */
+function selectPath(value: unknown, path: string | null | undefined): unknown {
+  if (path === undefined || path === '$') return value;
+  if (path === null) return {};
+  return valueAtPath(value, path);
+}
+
+/** `ResultPath`: absent puts the result in place of the input, null drops it, a path puts it there. */
+function putResult(input: unknown, path: string | null | undefined, result: unknown): unknown {
+  if (path === undefined || path === '$') return result;
+  if (path === null) return input;
+  return withValueAt(input, path, result);
+}
+
+/** Whether a retrier's or catcher's `ErrorEquals` names the error (`States.ALL`, `States.TaskFailed`, `States.Timeout`, or its code). */
+export function errorMatches(names: string[], error: WorkflowError, fromTask: boolean): boolean {
+  return names.some(
+    (n) => n === 'States.ALL' || n === error.Error || (n === 'States.Timeout' && error.Error === 'TIMED_OUT') || (n === 'States.TaskFailed' && fromTask && error.Error !== 'TIMED_OUT'),
+  );
+}
+
+function waitUntil(s: Extract<StateDefinition, { Type: 'Wait' }>, input: unknown, now: number): number | null {
+  if (s.Seconds !== undefined) return now + s.Seconds * 1000;
+  if (s.Timestamp !== undefined) return Date.parse(s.Timestamp);
+  if (s.SecondsPath !== undefined) {
+    const v = valueAtPath(input, s.SecondsPath);
+    return typeof v === 'number' && v >= 0 ? now + v * 1000 : null;
+  }
+  const t = valueAtPath(input, s.TimestampPath!);
+  return typeof t === 'string' && !Number.isNaN(Date.parse(t)) ? Date.parse(t) : null;
+}
