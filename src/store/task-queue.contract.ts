@@ -18,6 +18,22 @@ export function taskQueueContract(fx: ContractFixture): void {
     expect((await fx.store.tasks.getTask(fx.tenantId, t.id))?.input).toEqual({ n: 1 });
   });
 
+  it('keeps a task’s own destinations, however it was stored, and tells which tasks of a batch have them', async () => {
+    const destinations = { onSuccess: { webhook: { url: 'https://example.com/h', secret: 'whsec_x' } }, includeCancelled: true };
+    const one = fx.taskOf({ destinations });
+    const batched = fx.taskOf({ destinations });
+    const plain = fx.taskOf();
+    // Through the claim path too: a waiting instance takes tasks as they are stored.
+    const inst = await fx.idleInstance();
+    await fx.store.tasks.enqueueTask({ task: one, requestHash: null }, { instanceId: inst.id, limit: 1, leaseMs: 10_000 });
+    await fx.store.tasks.enqueueBatch([batched, plain].map((task) => ({ task, requestHash: null })));
+    expect((await fx.store.tasks.getTask(fx.tenantId, one.id))?.destinations).toEqual(destinations);
+    expect((await fx.store.tasks.getTask(fx.tenantId, batched.id))?.destinations).toEqual(destinations);
+    expect((await fx.store.tasks.getTask(fx.tenantId, plain.id))?.destinations).toBeNull();
+    expect(await fx.store.tasks.tasksWithDestinations([one.id, batched.id, plain.id, 'task_none'])).toEqual(new Set([one.id, batched.id]));
+    expect(await fx.store.tasks.tasksWithDestinations([])).toEqual(new Set());
+  });
+
   it('stores a batch in order with each new task’s position, returning earlier tasks for keys used before or earlier in the batch', async () => {
     const t0 = fx.taskOf({ idempotencyKey: 'k0' });
     await fx.store.tasks.enqueueTask({ task: t0, requestHash: 'h0' });

@@ -76,6 +76,8 @@ export interface TaskQueue {
    */
   enqueueBatch(newTasks: NewTask[]): Promise<BatchEnqueued[]>;
   getTask(tenantId: string, taskId: string): Promise<TaskRecord | null>;
+  /** Which of the tasks carry destinations of their own: one read for a batch of ended tasks, most of which carry none. */
+  tasksWithDestinations(taskIds: string[]): Promise<Set<string>>;
   listTasks(tenantId: string, filter: TaskFilter, page: PageRequest): Promise<Page<TaskRecord>>;
   /** Number of claimable tasks ahead of a queued task in its version's queue (0 = next). */
   taskPosition(task: TaskRecord): Promise<number>;

@@ -26,12 +26,16 @@ export class DestinationsSubscriber implements OutcomeSubscriber {
 
   async handle(outcomes: TaskOutcome[]): Promise<void> {
     const deliveries: DeliveryRecord[] = [];
-    for (const o of outcomes) {
-      if (!isFinalOutcome(o)) continue;
+    const final = outcomes.filter(isFinalOutcome);
+    // Most ended tasks have no destination: one read tells which have their own, the version cache the rest.
+    const own = await this.store.tasks.tasksWithDestinations(final.map((o) => o.taskId));
+    for (const o of final) {
+      const defaults = await this.versionDefaults(o.tenantId, o.versionId);
+      if (!defaults && !own.has(o.taskId)) continue;
       const task = await this.store.tasks.getTask(o.tenantId, o.taskId);
       // A task deleted since, or (never) not ended: nothing to send.
       if (!task || !isTerminalTask(task.status)) continue;
-      const merged = mergeDestinations(await this.versionDefaults(o.tenantId, o.versionId), task.destinations);
+      const merged = mergeDestinations(defaults, task.destinations);
       const picked = merged && destinationFor(merged, task.status);
       if (!picked) continue;
       const now = this.clock.now();

@@ -80,6 +80,12 @@ export class PgTaskQueue implements TaskQueue {
     return row ? toTask(row) : null;
   }
 
+  async tasksWithDestinations(taskIds: string[]): Promise<Set<string>> {
+    if (taskIds.length === 0) return new Set();
+    const rows = await this.conn.sql.rows<{ id: string }>('SELECT id FROM tasks WHERE id = ANY($1::text[]) AND destinations IS NOT NULL', [taskIds]);
+    return new Set(rows.map((r) => r.id));
+  }
+
   async listTasks(tenantId: string, filter: TaskFilter, page: PageRequest): Promise<Page<TaskRecord>> {
     const before = decodeCursor<number>(page.cursor, 'number');
     const w = where([

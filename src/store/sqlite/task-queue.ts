@@ -61,6 +61,12 @@ export class SqliteTaskQueue implements TaskQueue {
     return row && row.tenant_id === tenantId ? toTask(row) : null;
   }
 
+  async tasksWithDestinations(taskIds: string[]): Promise<Set<string>> {
+    if (taskIds.length === 0) return new Set();
+    const ids = this.conn.sql(`SELECT id FROM tasks WHERE id IN (${placeholders(taskIds.length)}) AND destinations IS NOT NULL`).pluck().all(...taskIds) as string[];
+    return new Set(ids);
+  }
+
   async listTasks(tenantId: string, filter: TaskFilter, page: PageRequest): Promise<Page<TaskRecord>> {
     const before = decodeCursor<number>(page.cursor, 'number');
     const w = where(
