@@ -1,3 +1,4 @@
+import { backoffMs } from './backoff.js';
 import type { OutputAssetRef } from './assets.js';
 import type { TaskStatus, TerminalTaskStatus } from './states.js';
 import type { TaskError } from './types.js';
@@ -21,7 +22,7 @@ export type CompletionDecision =
 
 /** Back-off before retry n (1-based): 1 s, 2 s, 4 s … capped at 60 s, scaled by `baseMs`. */
 export function retryDelayMs(attempt: number, baseMs = 1000): number {
-  return Math.min(60_000, baseMs * 2 ** Math.max(0, attempt - 1));
+  return backoffMs(attempt, baseMs, 60_000);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { afterAttempt, deliveryBackoffMs, destinationFor, mergeDestinations } from './destinations.js';
+import { backoffMs } from './backoff.js';
+import { afterAttempt, destinationFor, mergeDestinations } from './destinations.js';
 
 describe('destinations', () => {
   const hook = { webhook: { url: 'https://example.com/h', secret: 'whsec_x' } };
@@ -20,8 +21,8 @@ describe('destinations', () => {
   });
 
   it('backs off exponentially to an hour, and gives up once the next try would pass the deadline or the failure is final', () => {
-    expect([1, 2, 3, 4].map((n) => deliveryBackoffMs(n, 1000))).toEqual([1000, 2000, 4000, 8000]);
-    expect(deliveryBackoffMs(40, 1000)).toBe(3_600_000);
+    expect([1, 2, 3, 4].map((n) => backoffMs(n, 1000, 3_600_000))).toEqual([1000, 2000, 4000, 8000]);
+    expect(backoffMs(40, 1000, 3_600_000)).toBe(3_600_000);
     const d = { attempts: 2, deadline: 10_000 };
     expect(afterAttempt(d, null, 5000, 1000)).toEqual({ status: 'DELIVERED', nextAttemptAt: null });
     expect(afterAttempt(d, { final: false }, 5000, 1000)).toEqual({ status: 'PENDING', nextAttemptAt: 9000 });

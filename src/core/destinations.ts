@@ -1,3 +1,4 @@
+import { backoffMs } from './backoff.js';
 import type { BrokerKind } from './triggers.js';
 import type { TerminalTaskStatus } from './states.js';
 
@@ -95,15 +96,11 @@ export function deliveryKind(d: Destination): DeliveryKind {
   return d.webhook ? 'webhook' : d.publish ? 'publish' : 'function';
 }
 
-/** Back-off before attempt `attempts + 1`: from `baseMs`, doubling, at most an hour. */
-export function deliveryBackoffMs(attempts: number, baseMs: number): number {
-  return Math.min(3_600_000, baseMs * 2 ** Math.max(0, attempts - 1));
-}
-
 /** What an attempt leads to: delivered, tried again at `next`, or dead (the deadline would pass, or the failure is final). */
 export function afterAttempt(d: Pick<DeliveryRecord, 'attempts' | 'deadline'>, failed: { final: boolean } | null, now: number, baseMs: number): { status: DeliveryStatus; nextAttemptAt: number | null } {
   if (!failed) return { status: 'DELIVERED', nextAttemptAt: null };
-  const next = now + deliveryBackoffMs(d.attempts + 1, baseMs);
+  // From `baseMs`, doubling per attempt, at most an hour.
+  const next = now + backoffMs(d.attempts + 1, baseMs, 3_600_000);
   if (failed.final || next > d.deadline) return { status: 'DEAD', nextAttemptAt: null };
   return { status: 'PENDING', nextAttemptAt: next };
 }

@@ -1,5 +1,7 @@
+import type { TriggerEvent } from './triggers.js';
+
 /*
- * Messages that start tasks (a broker's, a webhook's body) and the input they give (Node only: bytes are Buffers).
+ * Messages that start tasks (a broker's, a webhook's body) and the event they make (Node only: bytes are Buffers).
  */
 
 /** A message that starts a task: from a broker, or a webhook's body. */
@@ -14,26 +16,21 @@ export interface TriggerMessage {
 }
 
 /**
- * A message as the task's input when the trigger has no input template: its JSON when it
- * parses, else its text with its headers alongside.
+ * The event a message makes, its body parsed once: an input template reads `$.body` (its JSON,
+ * else its text), `$.headers`, `$.id` and `$.source`; without a template the input is its JSON
+ * when it parses, else its text with its headers alongside.
  */
-export function messageInput(m: TriggerMessage): unknown {
+export function messageEvent(m: TriggerMessage): TriggerEvent {
   const text = m.body.toString('utf8');
+  let json: { value: unknown } | null = null;
   try {
-    return JSON.parse(text);
+    json = { value: JSON.parse(text) };
   } catch {
-    return { text, headers: m.headers };
+    // Not JSON: the text, and the headers with it.
   }
-}
-
-/** What an input template reads of a message: `$.body` (its JSON, else its text), `$.headers`, `$.id`, `$.source`. */
-export function messageEvent(m: TriggerMessage): Record<string, unknown> {
-  const text = m.body.toString('utf8');
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: the template reads the text.
-  }
-  return { body, headers: m.headers, id: m.id, source: m.source };
+  return {
+    key: m.id,
+    event: { body: json ? json.value : text, headers: m.headers, id: m.id, source: m.source },
+    input: json ? json.value : { text, headers: m.headers },
+  };
 }

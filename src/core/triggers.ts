@@ -119,6 +119,20 @@ export interface TriggerInput {
 /** What `PATCH /v1/triggers/{id}` may change: any field but the kind. */
 export type TriggerChanges = Partial<Omit<TriggerInput, 'kind'>>;
 
+/** An event a trigger turns into a task. */
+export interface TriggerEvent {
+  /** Unique per event at its source: the task's idempotency key is made of it. */
+  key: string;
+  /** What the input template reads. */
+  event: unknown;
+  /** The input when the trigger has no template. */
+  input: unknown;
+  /** Input assets besides the template's (the asset that became READY). */
+  inputAssets?: string[];
+  /** The trigger's cursor once this event is handled. */
+  cursor?: string;
+}
+
 /** The field of `source` that names where each broker kind reads from. */
 export const BROKER_ADDRESS_FIELD = { nats: 'subject', redis: 'stream', amqp: 'queue', mqtt: 'topic' } as const satisfies Record<BrokerKind, keyof BrokerSource>;
 

@@ -1,3 +1,4 @@
+import { queryString } from './query-string.js';
 import type { AssetInfo, CreateAssetRequest, Page } from './types.js';
 
 /** How a FerryClient sends an API request (see FerryClient.request). */
@@ -18,8 +19,7 @@ export class AssetsClient {
     return (await this.send<AssetInfo>('GET', `/v1/assets/${encodeURIComponent(assetId)}`)).data;
   }
   async list(filter: { status?: 'PENDING' | 'READY'; taskId?: string; limit?: number; cursor?: string } = {}): Promise<Page<AssetInfo>> {
-    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
-    return (await this.send<Page<AssetInfo>>('GET', `/v1/assets${q ? `?${q}` : ''}`)).data;
+    return (await this.send<Page<AssetInfo>>('GET', `/v1/assets${queryString(filter)}`)).data;
   }
   async delete(assetId: string): Promise<void> {
     await this.send('DELETE', `/v1/assets/${encodeURIComponent(assetId)}`);

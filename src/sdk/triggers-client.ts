@@ -1,3 +1,4 @@
+import { queryString } from './query-string.js';
 import type { Page, TriggerChanges, TriggerFireInfo, TriggerInfo, TriggerInput } from './types.js';
 
 /** How a FerryClient sends an API request (see FerryClient.request). */
@@ -15,7 +16,7 @@ export class TriggersClient {
     return (await this.send<TriggerInfo>('GET', `/v1/triggers/${encodeURIComponent(triggerId)}`)).data;
   }
   async list(page: { limit?: number; cursor?: string } = {}): Promise<Page<TriggerInfo>> {
-    return (await this.send<Page<TriggerInfo>>('GET', `/v1/triggers${query(page)}`)).data;
+    return (await this.send<Page<TriggerInfo>>('GET', `/v1/triggers${queryString(page)}`)).data;
   }
   /** Changes the fields given (not the kind). */
   async update(triggerId: string, changes: TriggerChanges): Promise<TriggerInfo> {
@@ -32,11 +33,7 @@ export class TriggersClient {
   }
   /** The tasks it made, newest first. */
   async tasks(triggerId: string, page: { limit?: number; cursor?: string } = {}): Promise<Page<TriggerFireInfo>> {
-    return (await this.send<Page<TriggerFireInfo>>('GET', `/v1/triggers/${encodeURIComponent(triggerId)}/tasks${query(page)}`)).data;
+    return (await this.send<Page<TriggerFireInfo>>('GET', `/v1/triggers/${encodeURIComponent(triggerId)}/tasks${queryString(page)}`)).data;
   }
 }
 
-function query(page: { limit?: number; cursor?: string }): string {
-  const q = new URLSearchParams(Object.entries(page).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
-  return q ? `?${q}` : '';
-}

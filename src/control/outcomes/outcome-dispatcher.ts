@@ -1,3 +1,4 @@
+import { backoffMs } from '../../core/backoff.js';
 import type { Clock } from '../../core/clock.js';
 import type { TaskOutcome } from '../../core/outcomes.js';
 import type { Store } from '../../store/store.js';
@@ -107,7 +108,7 @@ export class OutcomeDispatcher {
       } catch (err) {
         this.onError(err);
         failures++;
-        await this.sleep(Math.min(RETRY_MS.max, RETRY_MS.min * 2 ** (failures - 1)), false);
+        await this.sleep(backoffMs(failures, RETRY_MS.min, RETRY_MS.max), false);
       }
     }
   }

@@ -1,7 +1,8 @@
+import { backoffMs } from '../../core/backoff.js';
 import type { Clock } from '../../core/clock.js';
 import { type TriggerRecord, assetMatches } from '../../core/triggers.js';
 import type { Store } from '../../store/store.js';
-import { RunnerHealth, backoffMs, isRefusal } from './runner-health.js';
+import { RunnerHealth, isRefusal } from './runner-health.js';
 import { LoopRunner, timeCursor } from './trigger-runners.js';
 import type { TriggersService } from './triggers-service.js';
 

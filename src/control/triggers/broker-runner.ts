@@ -1,9 +1,10 @@
 import { connectBroker } from '../../brokers/connect-broker.js';
+import { backoffMs } from '../../core/backoff.js';
 import type { Clock } from '../../core/clock.js';
-import { type TriggerMessage, messageEvent, messageInput } from '../../core/trigger-messages.js';
+import { type TriggerMessage, messageEvent } from '../../core/trigger-messages.js';
 import { BROKER_ADDRESS_FIELD, type BrokerKind, type TriggerRecord } from '../../core/triggers.js';
 import type { Store } from '../../store/store.js';
-import { RunnerHealth, backoffMs, isRefusal } from './runner-health.js';
+import { RunnerHealth, isRefusal } from './runner-health.js';
 import { LoopRunner } from './trigger-runners.js';
 import type { TriggersService } from './triggers-service.js';
 
@@ -72,7 +73,7 @@ export class BrokerRunner extends LoopRunner {
 
   private async handle(m: TriggerMessage): Promise<void> {
     try {
-      const { task } = await this.triggers.fire(this.trigger, { key: m.id, event: messageEvent(m), input: messageInput(m) });
+      const { task } = await this.triggers.fire(this.trigger, messageEvent(m));
       if (this.load?.versionId !== task.versionId) this.load = { versionId: task.versionId, queued: 0, at: 0 };
     } catch (err) {
       if (isRefusal(err) && (err.code === 'PAYLOAD_TOO_LARGE' || err.code === 'INVALID_REQUEST')) {

@@ -1,8 +1,9 @@
+import { backoffMs } from '../../core/backoff.js';
 import type { Clock } from '../../core/clock.js';
 import { CronSchedule } from '../../core/cron-schedule.js';
 import type { TriggerRecord } from '../../core/triggers.js';
 import type { Store } from '../../store/store.js';
-import { RunnerHealth, backoffMs, isRefusal } from './runner-health.js';
+import { RunnerHealth, isRefusal } from './runner-health.js';
 import { LoopRunner, timeCursor } from './trigger-runners.js';
 import type { TriggersService } from './triggers-service.js';
 

@@ -35,8 +35,3 @@ export class RunnerHealth {
 export function isRefusal(err: unknown): err is FerryError {
   return err instanceof FerryError && err.status < 500 && err.code !== 'RATE_LIMITED';
 }
-
-/** Exponential back-off from `minMs`, doubling per failure in a row, capped at `maxMs`. */
-export function backoffMs(failures: number, minMs: number, maxMs: number): number {
-  return Math.min(maxMs, minMs * 2 ** Math.max(0, failures - 1));
-}

@@ -9,6 +9,7 @@ import {
   BROKER_SCHEMES,
   type BrokerSource,
   type TriggerChanges,
+  type TriggerEvent,
   type TriggerInput,
   type TriggerKind,
   type TriggerParts,
@@ -16,7 +17,7 @@ import {
   isBrokerKind,
   triggerTaskKey,
 } from '../../core/triggers.js';
-import { type TriggerMessage, messageEvent, messageInput } from '../../core/trigger-messages.js';
+import { type TriggerMessage, messageEvent } from '../../core/trigger-messages.js';
 import type { Page, SubmitRequest } from '../../core/types.js';
 import { newSecret, secretKey, verifyWebhook } from '../../core/webhook-signature.js';
 import type { PageRequest } from '../../store/paging.js';
@@ -25,20 +26,6 @@ import type { TriggerDefinition, TriggerFire } from '../../store/trigger-store.j
 import type { FunctionsService } from '../functions-service.js';
 import type { TasksService, TaskView } from '../tasks-service.js';
 import type { Wakeups } from '../wakeups/wakeups.js';
-
-/** An event a trigger turns into a task. */
-export interface TriggerEvent {
-  /** Unique per event at its source: the task's idempotency key is made of it. */
-  key: string;
-  /** What the input template reads. */
-  event: unknown;
-  /** The input when the trigger has no template. */
-  input: unknown;
-  /** Input assets besides the template's (the asset that became READY). */
-  inputAssets?: string[];
-  /** The trigger's cursor once this event is handled. */
-  cursor?: string;
-}
 
 /** How many of a cron trigger's next ticks its view shows. */
 const NEXT_FIRES = 5;
@@ -165,7 +152,7 @@ export class TriggersService {
     if (trigger.state === 'PAUSED') throw new FerryError('TRIGGER_PAUSED', `trigger ${trigger.name} is paused; send again once it is resumed`);
     const id = headers['webhook-id'];
     const message: TriggerMessage = { body, headers: textHeaders(headers), id: Array.isArray(id) ? id[0]! : id!, source: 'webhook' };
-    const { task, created } = await this.fire(trigger, { key: message.id, event: messageEvent(message), input: messageInput(message) });
+    const { task, created } = await this.fire(trigger, messageEvent(message));
     if (!created) throw new FerryError('WEBHOOK_REPLAYED', `webhook ${message.id} was received before (task ${task.id})`, { details: { taskId: task.id } });
     return task;
   }

@@ -238,10 +238,10 @@ function inClaimOrder(rows: Row[]): Row[] {
   return rows.sort((a, b) => (b.priority as number) - (a.priority as number) || (a.seq as number) - (b.seq as number));
 }
 
-/** The values of a new task's row, in the order of the insert statements' columns. */
 /** The columns only the plain insert stores: input assets and destinations. */
 const extraColumns = (task: TaskRecord): (string | null)[] => [task.inputAssets.length > 0 ? JSON.stringify(task.inputAssets) : null, encodeJson(task.destinations)];
 
+/** The values of a new task's row, in the order of the insert statements' columns. */
 function taskColumns(task: TaskRecord, requestHash: string | null): unknown[] {
   return [
     task.id, task.tenantId, task.functionId, task.versionId, task.taskType, task.priority, JSON.stringify(task.input ?? null),
