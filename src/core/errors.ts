@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   TENANT_NOT_FOUND: 404,
   ASSET_NOT_FOUND: 404,
   TRIGGER_NOT_FOUND: 404,
+  WORKFLOW_NOT_FOUND: 404,
+  EXECUTION_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   FUNCTION_EXISTS: 409,
   TENANT_EXISTS: 409,
@@ -34,6 +36,9 @@ export const ERROR_CODES = {
   TRIGGER_EXISTS: 409,
   TRIGGER_PAUSED: 409,
   WEBHOOK_REPLAYED: 409,
+  WORKFLOW_EXISTS: 409,
+  WORKFLOW_RUNNING: 409,
+  EXECUTION_ENDED: 409,
   TASK_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -78,6 +83,14 @@ export function invalid(message: string): FerryError {
 
 export function tenantExists(name: string): FerryError {
   return new FerryError('TENANT_EXISTS', `a tenant named "${name}" already exists`);
+}
+
+export function workflowExists(name: string): FerryError {
+  return new FerryError('WORKFLOW_EXISTS', `a workflow named "${name}" already exists`);
+}
+
+export function workflowRunning(): FerryError {
+  return new FerryError('WORKFLOW_RUNNING', 'the workflow has running executions: cancel them, or wait for them to end, before deleting it');
 }
 
 export function triggerExists(name: string): FerryError {

@@ -43,4 +43,7 @@ export const ID_PREFIX = {
   task: 'task',
   asset: 'asset',
   trigger: 'trg',
+  workflow: 'wf',
+  workflowVersion: 'wfv',
+  execution: 'exe',
 } as const;

@@ -1,6 +1,7 @@
 import type { AssetRecord, AssetStatus } from '../core/assets.js';
 import type { DeliveryAttempt, DeliveryRecord, Destinations } from '../core/destinations.js';
 import type { TaskTemplate, TriggerConfig, TriggerParts, TriggerRecord, TriggerState } from '../core/triggers.js';
+import type { ExecutionRecord, ExecutionTask, HistoryEntry, WorkflowRecord, WorkflowVersionRecord } from '../core/workflows/workflow.js';
 import type { GpuDevice } from '../core/gpu-spec.js';
 import { type TaskOutcome, outcomeId } from '../core/outcomes.js';
 import type { DeploymentState, NodeState, Scope, StoredInstanceState, TaskStatus, TaskType } from '../core/states.js';
@@ -218,3 +219,62 @@ export const toDelivery = (r: Row): DeliveryRecord => ({
 });
 
 export const toDeliveryAttempt = (r: Row): DeliveryAttempt => ({ at: Number(r.at), statusCode: num(r.status_code), error: (r.error as string | null) ?? null, durationMs: Number(r.duration_ms) });
+
+export const toWorkflow = (r: Row): WorkflowRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  name: r.name as string,
+  description: r.description as string,
+  latestVersion: Number(r.latest_version),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+export const toWorkflowVersion = (r: Row): WorkflowVersionRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  workflowId: r.workflow_id as string,
+  number: Number(r.number),
+  definition: JSON.parse(r.definition as string) as WorkflowVersionRecord['definition'],
+  createdAt: Number(r.created_at),
+});
+
+export const toExecution = (r: Row): ExecutionRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  workflowId: r.workflow_id as string,
+  versionId: r.version_id as string,
+  status: r.status as ExecutionRecord['status'],
+  input: JSON.parse(r.input as string),
+  output: json(r.output),
+  error: json(r.error) as ExecutionRecord['error'],
+  state: JSON.parse(r.state as string) as ExecutionRecord['state'],
+  rev: Number(r.rev),
+  idempotencyKey: (r.idempotency_key as string | null) ?? null,
+  requestHash: (r.request_hash as string | null) ?? null,
+  stepsDone: Number(r.steps_done),
+  timeoutAt: num(r.timeout_at),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+  endedAt: num(r.ended_at),
+});
+
+export const toExecutionTask = (r: Row): ExecutionTask => ({
+  executionId: r.execution_id as string,
+  key: r.key as string,
+  state: r.state as string,
+  taskId: r.task_id as string,
+  createdAt: Number(r.created_at),
+});
+
+export const toHistoryEntry = (r: Row): HistoryEntry => ({
+  seq: Number(r.seq),
+  executionId: r.execution_id as string,
+  at: Number(r.at),
+  type: r.type as HistoryEntry['type'],
+  key: (r.key as string | null) ?? null,
+  state: (r.state as string | null) ?? null,
+  taskId: (r.task_id as string | null) ?? null,
+  detail: json(r.detail),
+  eventId: (r.event_id as string | null) ?? null,
+});

@@ -10,6 +10,7 @@ import type { Store } from './store.js';
 import { taskQueueContract } from './task-queue.contract.js';
 import { tenantStoreContract } from './tenant-store.contract.js';
 import { triggerStoreContract } from './trigger-store.contract.js';
+import { workflowStoreContract } from './workflow-store.contract.js';
 
 /**
  * The store contract: every adapter must pass it unchanged (STYLE.md 2), one part per slice.
@@ -27,5 +28,6 @@ export function runStoreContract(name: string, makeStore: (clock: ManualClock) =
     assetStoreContract(fx);
     triggerStoreContract(fx);
     deliveryStoreContract(fx);
+    workflowStoreContract(fx);
   });
 }

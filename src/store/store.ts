@@ -7,6 +7,7 @@ import type { TaskQueue } from './task-queue.js';
 import type { TenantStore } from './tenant-store.js';
 import type { TriggerStore } from './trigger-store.js';
 import type { DeliveryStore } from './delivery-store.js';
+import type { WorkflowStore } from './workflow-store.js';
 
 /** The store's slices, each a small port of its own (one file each, with its contract). */
 export interface StoreSlices {
@@ -19,6 +20,7 @@ export interface StoreSlices {
   assets: AssetStore;
   triggers: TriggerStore;
   deliveries: DeliveryStore;
+  workflows: WorkflowStore;
 }
 
 /**
@@ -36,4 +38,4 @@ export interface Store extends StoreSlices {
   close(): Promise<void>;
 }
 
-export const STORE_SLICES = ['tenants', 'catalog', 'deployments', 'fleet', 'tasks', 'outcomes', 'assets', 'triggers', 'deliveries'] as const satisfies readonly (keyof StoreSlices)[];
+export const STORE_SLICES = ['tenants', 'catalog', 'deployments', 'fleet', 'tasks', 'outcomes', 'assets', 'triggers', 'deliveries', 'workflows'] as const satisfies readonly (keyof StoreSlices)[];

@@ -11,6 +11,8 @@ export interface StateMachine {
   StartAt: string;
   States: Record<string, StateDefinition>;
   Comment?: string;
+  /** The whole execution's limit (on the top machine only): past it the execution ends TIMED_OUT. */
+  TimeoutSeconds?: number;
 }
 
 export interface Retrier {
@@ -67,6 +69,7 @@ export function checkStateMachine(m: StateMachine, at = 'definition'): void {
   const names = Object.keys(m.States);
   if (names.length === 0) throw invalid(`${at}.States: has no state`);
   if (!Object.hasOwn(m.States, m.StartAt)) throw invalid(`${at}.StartAt: "${m.StartAt}" is not a state of this machine`);
+  if (m.TimeoutSeconds !== undefined && !(Number.isInteger(m.TimeoutSeconds) && m.TimeoutSeconds > 0)) throw invalid(`${at}.TimeoutSeconds: a whole number of seconds > 0`);
   const reached = new Set<string>();
   const visit = (name: string): void => {
     if (reached.has(name)) return;

@@ -26,10 +26,25 @@ export type WorkflowEvent =
   | { type: 'timeout' };
 
 export type WorkflowCommand =
-  | { type: 'start-task'; key: string; resource: string; input: unknown; timeoutSeconds?: number; priority?: number; taskType?: 'query' | 'command' }
+  | { type: 'start-task'; key: string; state: string; resource: string; input: unknown; timeoutSeconds?: number; priority?: number; taskType?: 'query' | 'command' }
   | { type: 'cancel-task'; key: string }
   | { type: 'set-timer'; key: string; at: number }
   | { type: 'end'; status: Exclude<ExecutionStatus, 'RUNNING'>; output?: unknown; error?: WorkflowError };
+
+/** What happened to the states on the way, for the execution's history: entered, left, retried, caught, failed. */
+export type StepTrace =
+  | { type: 'entered'; key: string; state: string; input: unknown }
+  | { type: 'exited'; key: string; state: string; output: unknown }
+  | { type: 'retrying'; key: string; state: string; error: WorkflowError; at: number }
+  | { type: 'caught'; key: string; state: string; error: WorkflowError; next: string }
+  | { type: 'failed'; key: string; state: string; error: WorkflowError };
+
+/** An interpreter step's result: the state after it, what to do, and what happened. */
+export interface Advanced {
+  state: ExecutionState;
+  commands: WorkflowCommand[];
+  trace: StepTrace[];
+}
 
 interface StepBase {
   state: string;
@@ -69,30 +84,30 @@ export interface ExecutionState {
 /** Errors a state raises on its own: its Choice matched nothing, its Map items are not a list. */
 export const STATES_ERRORS = { noChoice: 'States.NoChoiceMatched', runtime: 'States.Runtime' } as const;
 
-export function startExecution(def: StateMachine, input: unknown, now: number): { state: ExecutionState; commands: WorkflowCommand[] } {
+export function startExecution(def: StateMachine, input: unknown, now: number): Advanced {
   const run = new Run(def, now);
   const root: Scope = { id: 'x', machine: [], visits: 0, step: null };
   const state: ExecutionState = { status: 'RUNNING', root };
   run.go(root, def.StartAt, input);
   run.settleRoot(state);
-  return { state, commands: run.commands };
+  return { state, commands: run.commands, trace: run.trace };
 }
 
 /** The state after an event, with its commands; an event for a task or timer no longer waited for changes nothing. */
-export function advance(def: StateMachine, current: ExecutionState, event: WorkflowEvent, now: number): { state: ExecutionState; commands: WorkflowCommand[] } {
+export function advance(def: StateMachine, current: ExecutionState, event: WorkflowEvent, now: number): Advanced {
   const state = structuredClone(current);
   const run = new Run(def, now);
-  if (state.status !== 'RUNNING') return { state, commands: [] };
+  if (state.status !== 'RUNNING') return { state, commands: [], trace: [] };
   if (event.type === 'cancel' || event.type === 'timeout') {
     run.cancelScope(state.root);
     state.status = event.type === 'cancel' ? 'CANCELLED' : 'TIMED_OUT';
     if (event.type === 'timeout') state.error = { Error: 'States.Timeout', Cause: 'the execution ran past its timeout' };
     run.commands.push({ type: 'end', status: state.status, ...(state.error ? { error: state.error } : {}) });
-    return { state, commands: run.commands };
+    return { state, commands: run.commands, trace: run.trace };
   }
   run.deliver(state.root, event);
   run.settleRoot(state);
-  return { state, commands: run.commands };
+  return { state, commands: run.commands, trace: run.trace };
 }
 
 /** The keys of the tasks an execution waits for now. */
@@ -109,8 +124,23 @@ export function runningTaskKeys(state: ExecutionState): string[] {
   return keys;
 }
 
+/** The steps an execution is in now (tasks, waits, retries' back-offs, branches, maps), innermost last. */
+export function currentSteps(state: ExecutionState): { key: string; state: string; kind: string }[] {
+  const steps: { key: string; state: string; kind: string }[] = [];
+  const walk = (s: Scope): void => {
+    const step = s.step;
+    if (!step) return;
+    steps.push({ key: step.key, state: step.state, kind: step.kind });
+    if (step.kind === 'parallel') step.branches.forEach(walk);
+    if (step.kind === 'map') step.running.forEach(walk);
+  };
+  walk(state.root);
+  return steps;
+}
+
 class Run {
   readonly commands: WorkflowCommand[] = [];
+  readonly trace: StepTrace[] = [];
 
   constructor(
     private readonly def: StateMachine,
@@ -149,10 +179,11 @@ class Run {
     const tryNo = base.retries.reduce((a, b) => a + b, 1);
     const input = s.Type === 'Fail' ? rawInput : selectPath(rawInput, s.InputPath);
     scope.step = null;
+    if (!retries) this.trace.push({ type: 'entered', key, state: name, input: rawInput });
     switch (s.Type) {
       case 'Pass': {
         const result = s.Result !== undefined ? s.Result : s.Parameters !== undefined ? renderTemplate(s.Parameters, input) : input;
-        return this.flowOn(scope, s, putResult(rawInput, s.ResultPath, result));
+        return this.flowOn(scope, name, key, putResult(rawInput, s.ResultPath, result));
       }
       case 'Task': {
         const taskKey = `${key}#${tryNo}`;
@@ -160,6 +191,7 @@ class Run {
         this.commands.push({
           type: 'start-task',
           key: taskKey,
+          state: name,
           resource: s.Resource,
           input: s.Parameters !== undefined ? renderTemplate(s.Parameters, input) : input,
           ...(s.TimeoutSeconds !== undefined ? { timeoutSeconds: s.TimeoutSeconds } : {}),
@@ -170,21 +202,26 @@ class Run {
       }
       case 'Choice': {
         const picked = s.Choices.find((c) => ruleHolds(c, input))?.Next ?? s.Default;
-        if (picked === undefined) return this.endScope(scope, { ok: false, error: { Error: STATES_ERRORS.noChoice, Cause: `no rule of ${name} matched and it has no Default` } });
-        return this.go(scope, picked, selectPath(input, s.OutputPath));
+        if (picked === undefined) return this.failScope(scope, name, key, { Error: STATES_ERRORS.noChoice, Cause: `no rule of ${name} matched and it has no Default` });
+        const output = selectPath(input, s.OutputPath);
+        this.trace.push({ type: 'exited', key, state: name, output });
+        return this.go(scope, picked, output);
       }
       case 'Wait': {
         const at = waitUntil(s, input, this.now);
-        if (at === null) return this.endScope(scope, { ok: false, error: { Error: STATES_ERRORS.runtime, Cause: `${name}: its SecondsPath or TimestampPath found no time` } });
+        if (at === null) return this.failScope(scope, name, key, { Error: STATES_ERRORS.runtime, Cause: `${name}: its SecondsPath or TimestampPath found no time` });
         const timerKey = `${key}@wait`;
         scope.step = { kind: 'wait', ...base, timerKey, input };
         this.commands.push({ type: 'set-timer', key: timerKey, at });
         return;
       }
-      case 'Succeed':
-        return this.endScope(scope, { ok: true, output: selectPath(input, s.OutputPath) });
+      case 'Succeed': {
+        const output = selectPath(input, s.OutputPath);
+        this.trace.push({ type: 'exited', key, state: name, output });
+        return this.endScope(scope, { ok: true, output });
+      }
       case 'Fail':
-        return this.endScope(scope, { ok: false, error: { Error: s.Error ?? 'States.Fail', Cause: s.Cause ?? '' } });
+        return this.failScope(scope, name, key, { Error: s.Error ?? 'States.Fail', Cause: s.Cause ?? '' });
       case 'Parallel': {
         const params = s.Parameters !== undefined ? renderTemplate(s.Parameters, input) : input;
         const step: Step = { kind: 'parallel', ...base, branches: [] };
@@ -218,7 +255,7 @@ class Run {
         return this.failStep(scope, step, { Error: event.code, Cause: event.message }, true);
       case 'wait':
         if (event.type !== 'timer' || step.timerKey !== event.key) return;
-        return this.flowOn(scope, this.stateOf(scope, step), selectPath(step.input, (this.stateOf(scope, step) as { OutputPath?: string | null }).OutputPath), true);
+        return this.flowOn(scope, step.state, step.key, selectPath(step.input, (this.stateOf(scope, step) as { OutputPath?: string | null }).OutputPath), true);
       case 'retry':
         if (event.type !== 'timer' || step.timerKey !== event.key) return;
         return this.go(scope, step.state, step.rawInput, step.retries);
@@ -274,12 +311,14 @@ class Run {
   private completeStep(scope: Scope, step: Step, result: unknown): void {
     const s = this.stateOf(scope, step) as Extract<StateDefinition, { Type: 'Task' | 'Parallel' | 'Map' }>;
     const selected = s.ResultSelector !== undefined ? renderTemplate(s.ResultSelector, result) : result;
-    this.flowOn(scope, s, putResult(step.rawInput, s.ResultPath, selected));
+    this.flowOn(scope, step.state, step.key, putResult(step.rawInput, s.ResultPath, selected));
   }
 
   /** Leaves a state with its output (before its OutputPath, unless `selected`): to Next, or the scope's end. */
-  private flowOn(scope: Scope, s: StateDefinition, output: unknown, selected = false): void {
+  private flowOn(scope: Scope, name: string, key: string, output: unknown, selected = false): void {
+    const s = this.machineOf(scope).States[name]!;
     const out = selected ? output : selectPath(output, (s as { OutputPath?: string | null }).OutputPath);
+    this.trace.push({ type: 'exited', key, state: name, output: out });
     const f = s as { Next?: string; End?: boolean };
     if (f.End) return this.endScope(scope, { ok: true, output: out });
     this.go(scope, f.Next!, out);
@@ -297,10 +336,20 @@ class Run {
       const timerKey = `${step.key}@retry${retries.reduce((a, b) => a + b, 0)}`;
       scope.step = { kind: 'retry', state: step.state, key: step.key, rawInput: step.rawInput, retries, timerKey };
       this.commands.push({ type: 'set-timer', key: timerKey, at: this.now + delayMs });
+      this.trace.push({ type: 'retrying', key: step.key, state: step.state, error, at: this.now + delayMs });
       return;
     }
     const c = (s.Catch ?? []).find((x) => errorMatches(x.ErrorEquals, error, fromTask));
-    if (c) return this.go(scope, c.Next, putResult(step.rawInput, c.ResultPath, error));
+    if (c) {
+      this.trace.push({ type: 'caught', key: step.key, state: step.state, error, next: c.Next });
+      return this.go(scope, c.Next, putResult(step.rawInput, c.ResultPath, error));
+    }
+    this.failScope(scope, step.state, step.key, error);
+  }
+
+  /** A state failed and nothing caught it: its scope ends with the error. */
+  private failScope(scope: Scope, name: string, key: string, error: WorkflowError): void {
+    this.trace.push({ type: 'failed', key, state: name, error });
     this.endScope(scope, { ok: false, error });
   }
 

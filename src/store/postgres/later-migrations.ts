@@ -74,7 +74,84 @@ CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, se
 CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 'READY';
 `;
 
+/** Migration 9: SQLite migration 8 (workflows, their versions, executions, their tasks, timers and history), translated. */
+const WORKFLOWS_SQL = `
+CREATE TABLE workflows (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT COLLATE "C" NOT NULL UNIQUE,
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  latest_version INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  CONSTRAINT workflows_name_unique UNIQUE (tenant_id, name)
+);
+CREATE TABLE workflow_versions (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  workflow_id TEXT COLLATE "C" NOT NULL,
+  number INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (workflow_id, number)
+);
+CREATE TABLE executions (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT COLLATE "C" NOT NULL UNIQUE,
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  workflow_id TEXT COLLATE "C" NOT NULL,
+  version_id TEXT COLLATE "C" NOT NULL,
+  status TEXT NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  state TEXT NOT NULL,
+  rev INTEGER NOT NULL,
+  idempotency_key TEXT,
+  request_hash TEXT,
+  steps_done INTEGER NOT NULL,
+  timeout_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  ended_at BIGINT
+);
+CREATE UNIQUE INDEX executions_by_key ON executions (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX executions_by_tenant ON executions (tenant_id, seq);
+CREATE INDEX executions_by_workflow ON executions (workflow_id, status);
+CREATE TABLE execution_tasks (
+  execution_id TEXT COLLATE "C" NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  state TEXT NOT NULL,
+  task_id TEXT COLLATE "C" NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (execution_id, key)
+);
+CREATE INDEX execution_tasks_by_task ON execution_tasks (task_id);
+CREATE TABLE execution_timers (
+  execution_id TEXT COLLATE "C" NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (execution_id, key)
+);
+CREATE INDEX execution_timers_by_time ON execution_timers (at);
+CREATE TABLE execution_history (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  execution_id TEXT COLLATE "C" NOT NULL,
+  at BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  key TEXT,
+  state TEXT,
+  task_id TEXT,
+  detail TEXT,
+  event_id TEXT
+);
+CREATE INDEX execution_history_by_execution ON execution_history (execution_id, seq);
+CREATE UNIQUE INDEX execution_history_events ON execution_history (execution_id, event_id) WHERE event_id IS NOT NULL;
+`;
+
 export const LATER_POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 7, name: 'triggers', sql: TRIGGERS_SQL },
   { version: 8, name: 'destinations', sql: DESTINATIONS_SQL },
+  { version: 9, name: 'workflows', sql: WORKFLOWS_SQL },
 ];

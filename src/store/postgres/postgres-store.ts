@@ -13,6 +13,7 @@ import { PgTaskQueue } from './task-queue.js';
 import { PgTenantStore } from './tenant-store.js';
 import { PgTriggerStore } from './trigger-store.js';
 import { PgDeliveryStore } from './delivery-store.js';
+import { PgWorkflowStore } from './workflow-store.js';
 
 export interface PostgresStoreOptions extends PoolOptions {
   /**
@@ -41,6 +42,7 @@ export class PostgresStore implements Store {
   readonly assets: PgAssetStore;
   readonly triggers: PgTriggerStore;
   readonly deliveries: PgDeliveryStore;
+  readonly workflows: PgWorkflowStore;
   private readonly conn: PgConnection;
   private closed = false;
 
@@ -59,6 +61,7 @@ export class PostgresStore implements Store {
     this.assets = new PgAssetStore(this.conn);
     this.triggers = new PgTriggerStore(this.conn);
     this.deliveries = new PgDeliveryStore(this.conn);
+    this.workflows = new PgWorkflowStore(this.conn);
   }
 
   /** Connects and applies missing migrations. Throws STORE_UNAVAILABLE when the server cannot be reached. */

@@ -20,7 +20,7 @@ import {
   positionsInBatch,
   queueCountsOf,
 } from '../task-queue.js';
-import { type PgConnection, type Row, storableText } from './connection.js';
+import { type PgConnection, type Row, type Sql, storableText } from './connection.js';
 import { SQL } from './statements.js';
 import { TRANSITIONS_SQL, byId, finishArgs, reclaimTasks, recordAttempt, requeueArgs } from './task-transitions.js';
 import { cmp, isIn, where } from './where.js';
@@ -55,10 +55,8 @@ export class PgTaskQueue implements TaskQueue {
    */
   async enqueueBatch(newTasks: NewTask[]): Promise<BatchEnqueued[]> {
     if (newTasks.length === 0) return [];
-    const rows = newTasks.map((n) => [...taskColumns(n.task, n.requestHash), ...extraColumns(n.task)]);
-    const columns = rows[0]!.map((_, c) => rows.map((r) => r[c]));
     const { sql } = this.conn;
-    const created = new Set((await sql.rows<{ id: string }>(TRANSITIONS_SQL.insertBatch, columns)).map((r) => r.id));
+    const created = await insertTasks(sql, newTasks);
     const taken = newTasks.filter((n) => !created.has(n.task.id)).map((n) => n.task);
     const earlier = new Map<string, Row>();
     if (taken.length > 0) {
@@ -242,6 +240,14 @@ function inClaimOrder(rows: Row[]): Row[] {
 const extraColumns = (task: TaskRecord): (string | null)[] => [task.inputAssets.length > 0 ? JSON.stringify(task.inputAssets) : null, encodeJson(task.destinations)];
 
 /** The values of a new task's row, in the order of the insert statements' columns. */
+/** Stores the tasks (one INSERT, in the order given) whose idempotency keys are free; returns the ids stored. */
+export async function insertTasks(sql: Sql, newTasks: NewTask[]): Promise<Set<string>> {
+  if (newTasks.length === 0) return new Set();
+  const rows = newTasks.map((n) => [...taskColumns(n.task, n.requestHash), ...extraColumns(n.task)]);
+  const columns = rows[0]!.map((_, c) => rows.map((r) => r[c]));
+  return new Set((await sql.rows<{ id: string }>(TRANSITIONS_SQL.insertBatch, columns)).map((r) => r.id));
+}
+
 function taskColumns(task: TaskRecord, requestHash: string | null): unknown[] {
   return [
     task.id, task.tenantId, task.functionId, task.versionId, task.taskType, task.priority, JSON.stringify(task.input ?? null),

@@ -352,4 +352,85 @@ CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, se
 CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 'READY';
 `,
   },
+  {
+    version: 8,
+    name: 'workflows',
+    // Workflows with numbered versions; executions with the interpreter's state (saved against
+    // its revision), the task of each step key (one ever), timers by due time, and the history,
+    // where an entry made from an outcome is stored once (its event id).
+    sql: `
+CREATE TABLE workflows (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  latest_version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+CREATE TABLE workflow_versions (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  workflow_id TEXT NOT NULL,
+  number INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (workflow_id, number)
+);
+CREATE TABLE executions (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  workflow_id TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  state TEXT NOT NULL,
+  rev INTEGER NOT NULL,
+  idempotency_key TEXT,
+  request_hash TEXT,
+  steps_done INTEGER NOT NULL,
+  timeout_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE UNIQUE INDEX executions_by_key ON executions (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX executions_by_tenant ON executions (tenant_id, seq);
+CREATE INDEX executions_by_workflow ON executions (workflow_id, status);
+CREATE TABLE execution_tasks (
+  execution_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  state TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (execution_id, key)
+);
+CREATE INDEX execution_tasks_by_task ON execution_tasks (task_id);
+CREATE TABLE execution_timers (
+  execution_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (execution_id, key)
+);
+CREATE INDEX execution_timers_by_time ON execution_timers (at);
+CREATE TABLE execution_history (
+  seq INTEGER PRIMARY KEY,
+  execution_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  key TEXT,
+  state TEXT,
+  task_id TEXT,
+  detail TEXT,
+  event_id TEXT
+);
+CREATE INDEX execution_history_by_execution ON execution_history (execution_id, seq);
+CREATE UNIQUE INDEX execution_history_events ON execution_history (execution_id, event_id) WHERE event_id IS NOT NULL;
+`,
+  },
 ];

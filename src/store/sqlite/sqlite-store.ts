@@ -10,6 +10,7 @@ import { SqliteTaskQueue } from './task-queue.js';
 import { SqliteTenantStore } from './tenant-store.js';
 import { SqliteTriggerStore } from './trigger-store.js';
 import { SqliteDeliveryStore } from './delivery-store.js';
+import { SqliteWorkflowStore } from './workflow-store.js';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` for a throw-away store. */
@@ -31,6 +32,7 @@ export class SqliteStore implements Store {
   readonly assets: SqliteAssetStore;
   readonly triggers: SqliteTriggerStore;
   readonly deliveries: SqliteDeliveryStore;
+  readonly workflows: SqliteWorkflowStore;
   private readonly conn: SqliteConnection;
 
   constructor(options: SqliteStoreOptions) {
@@ -44,6 +46,7 @@ export class SqliteStore implements Store {
     this.assets = new SqliteAssetStore(this.conn);
     this.triggers = new SqliteTriggerStore(this.conn);
     this.deliveries = new SqliteDeliveryStore(this.conn);
+    this.workflows = new SqliteWorkflowStore(this.conn);
   }
 
   async now(): Promise<number> {
