@@ -10,6 +10,7 @@ import type { FunctionsService } from '../control/functions-service.js';
 import type { StreamsService } from '../control/streams-service.js';
 import type { TasksService } from '../control/tasks-service.js';
 import type { TriggersService } from '../control/triggers/triggers-service.js';
+import type { WorkflowsService } from '../control/workflows/workflows-service.js';
 import { FerryError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { type Scope, scopeAllows } from '../core/states.js';
@@ -27,6 +28,7 @@ import { invokeRoutes } from './routes/invoke.js';
 import { taskRoutes } from './routes/tasks.js';
 import { tenancyRoutes } from './routes/tenancy.js';
 import { triggerRoutes } from './routes/triggers.js';
+import { workflowRoutes } from './routes/workflows.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { formatValidationErrors, validatorCompiler } from './validation.js';
 
@@ -40,6 +42,7 @@ export interface ApiServices {
   fleet: FleetService;
   assets: AssetsService;
   triggers: TriggersService;
+  workflows: WorkflowsService;
   /** Null when the server keeps no metrics (FERRY_METRICS=off). */
   metrics: FerryMetrics | null;
   /** The control plane's side of the agent protocol, for remote agents. */
@@ -132,6 +135,7 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger): P
   await app.register(agentRoutes(services));
   await app.register(assetRoutes(services));
   await app.register(triggerRoutes(services));
+  await app.register(workflowRoutes(services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(dashboardRoutes());
   return app;

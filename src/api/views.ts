@@ -6,6 +6,8 @@ import type { DeliveryAttempt, DeliveryRecord, Destination, Destinations } from 
 import type { TriggerRecord } from '../core/triggers.js';
 import type { TriggerFire } from '../store/trigger-store.js';
 import { outputValue } from '../core/outputs.js';
+import { currentSteps } from '../core/workflows/interpreter.js';
+import type { ExecutionRecord, ExecutionTask, HistoryEntry, WorkflowRecord, WorkflowVersionRecord } from '../core/workflows/workflow.js';
 import type { FleetEvent, FunctionRecord, LoadSample, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
 
 /** How records look on the wire: ISO timestamps, no tenant or internal scheduling fields. */
@@ -184,5 +186,58 @@ export function deliveryJson(d: DeliveryRecord, attempts: DeliveryAttempt[]) {
     resultTaskId: d.resultTaskId,
     createdAt: iso(d.createdAt),
     endedAt: iso(d.endedAt),
+  };
+}
+
+export function workflowJson(w: WorkflowRecord, version?: WorkflowVersionRecord) {
+  return {
+    id: w.id,
+    name: w.name,
+    description: w.description,
+    latestVersion: w.latestVersion,
+    ...(version ? { version: workflowVersionJson(version) } : {}),
+    createdAt: iso(w.createdAt),
+    updatedAt: iso(w.updatedAt),
+  };
+}
+
+export function workflowVersionJson(v: WorkflowVersionRecord) {
+  return { id: v.id, number: v.number, definition: v.definition, createdAt: iso(v.createdAt) };
+}
+
+export function executionJson(e: ExecutionRecord) {
+  return {
+    id: e.id,
+    workflowId: e.workflowId,
+    versionId: e.versionId,
+    status: e.status,
+    input: e.input,
+    output: e.output,
+    error: e.error,
+    currentSteps: currentSteps(e.state),
+    stepsDone: e.stepsDone,
+    idempotencyKey: e.idempotencyKey,
+    timeoutAt: iso(e.timeoutAt),
+    createdAt: iso(e.createdAt),
+    updatedAt: iso(e.updatedAt),
+    endedAt: iso(e.endedAt),
+  };
+}
+
+export function historyEntryJson(h: HistoryEntry) {
+  return { seq: h.seq, at: iso(h.at), type: h.type, key: h.key, state: h.state, taskId: h.taskId, detail: h.detail };
+}
+
+export function executionTaskJson(step: ExecutionTask, task: TaskRecord | null) {
+  return {
+    key: step.key,
+    state: step.state,
+    taskId: step.taskId,
+    status: task?.status ?? null,
+    attempt: task?.attempt ?? null,
+    error: task?.error ?? null,
+    createdAt: iso(step.createdAt),
+    startedAt: iso(task?.startedAt ?? null),
+    finishedAt: iso(task?.finishedAt ?? null),
   };
 }

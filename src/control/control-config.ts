@@ -36,6 +36,8 @@ export interface ControlConfig {
   deliveryRetryBaseMs: number;
   /** How often due deliveries are looked for when nothing woke the worker. */
   deliveryPollMs: number;
+  /** How often the leader looks for executions' due timers when nothing woke it (and waits before trying a failed one again). */
+  workflowPollMs: number;
   /** How long a webhook POST may take. */
   webhookTimeoutMs: number;
   /** Ranges webhooks may reach though the outbound policy forbids them (FERRY_WEBHOOK_ALLOW_CIDRS); none by default. */
@@ -60,6 +62,7 @@ export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
   triggerMaxQueued: 10_000,
   deliveryRetryBaseMs: 5_000,
   deliveryPollMs: 1_000,
+  workflowPollMs: 1_000,
   webhookTimeoutMs: 10_000,
   webhookAllowed: new BlockList(),
 };

@@ -28,6 +28,10 @@ import { CronRunner } from './triggers/cron-runner.js';
 import { type TriggerRunner, TriggerRunners } from './triggers/trigger-runners.js';
 import { TriggersService } from './triggers/triggers-service.js';
 import { ClaimWaiters } from './wakeups/claim-waiters.js';
+import { ExecutionDriver } from './workflows/execution-driver.js';
+import { WorkflowTimers } from './workflows/workflow-timers.js';
+import { WorkflowsService } from './workflows/workflows-service.js';
+import { WorkflowsSubscriber } from './workflows/workflows-subscriber.js';
 import { TaskWatchers } from './wakeups/task-watchers.js';
 import { Wakeups } from './wakeups/wakeups.js';
 
@@ -63,6 +67,7 @@ export class ControlPlane {
   readonly fleet: FleetService;
   readonly assets: AssetsService;
   readonly triggers: TriggersService;
+  readonly workflows: WorkflowsService;
   readonly gateway: AgentGateway;
   readonly auth: AuthService;
   /** The clock leases are judged by (the database's, on PostgreSQL). */
@@ -74,6 +79,7 @@ export class ControlPlane {
   private readonly assetSweeper: AssetSweeper;
   private readonly triggerRunners: TriggerRunners;
   private readonly deliveries: DeliveryWorker;
+  private readonly workflowTimers: WorkflowTimers;
   private readonly leadership: Leadership;
   /** Loop starts and stops in the order leadership changed. */
   private loops: Promise<void> = Promise.resolve();
@@ -104,6 +110,10 @@ export class ControlPlane {
     const webhooks = new WebhookSender({ allowed: config.webhookAllowed, timeoutMs: config.webhookTimeoutMs, maxResponseBytes: 64 * 1024 });
     this.deliveries = new DeliveryWorker(store, this.tasks, webhooks, options.publish, clock, config, onError);
     this.outcomes.subscribe(new DestinationsSubscriber(store, clock, () => this.deliveries.wake()));
+    const executions = new ExecutionDriver(store, this.tasks, wakeups, clock);
+    this.workflows = new WorkflowsService(store, this.functions, executions, clock);
+    this.outcomes.subscribe(new WorkflowsSubscriber(store, executions));
+    this.workflowTimers = new WorkflowTimers(store, executions, wakeups, clock, config.workflowPollMs, onError);
     for (const s of options.subscribers ?? []) this.outcomes.subscribe(s);
     this.auth = new AuthService(store, clock);
     const triggers = (this.triggers = new TriggersService(store, this.functions, this.tasks, wakeups, clock));
@@ -151,6 +161,7 @@ export class ControlPlane {
     this.deliveries.start();
     this.assetSweeper.start();
     this.triggerRunners.start();
+    this.workflowTimers.start();
   }
 
   private async stopLoops(): Promise<void> {
@@ -162,5 +173,6 @@ export class ControlPlane {
     await this.deliveries.stop();
     await this.assetSweeper.stop();
     await this.triggerRunners.stop();
+    await this.workflowTimers.stop();
   }
 }

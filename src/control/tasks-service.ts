@@ -85,6 +85,19 @@ export class TasksService {
   }
 
   /**
+   * A task checked as `submit` checks it, but not stored: for a caller that stores it in a
+   * transaction of its own (a workflow's step), and then announces it with `announce`.
+   */
+  async check(tenantId: string, req: SubmitRequest): Promise<NewTask> {
+    return (await this.prepare(tenantId, req)).newTask;
+  }
+
+  /** Tasks stored by a caller of `check`: their claimers and the reconciler are woken. */
+  announce(tasks: TaskRecord[]): void {
+    if (tasks.length > 0) this.lifecycle.enqueued(tasks, []);
+  }
+
+  /**
    * A task as asked for, checked against its function, version and deployment (read once and
    * kept, see ServingCache: this is the dispatch path), ready to store.
    */

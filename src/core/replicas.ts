@@ -19,7 +19,8 @@ export type Signal =
   | { kind: 'fleet' }
   | { kind: 'deployment-reset'; versionId: string }
   | { kind: 'outcomes' }
-  | { kind: 'triggers' };
+  | { kind: 'triggers' }
+  | { kind: 'workflows' };
 
 /**
  * Carries signals between control-plane replicas. Delivery is best effort: a lost signal costs

@@ -45,7 +45,7 @@ interface Results {
 }
 
 export type StateDefinition =
-  | (Flow & Results & { Type: 'Task'; Resource: string; TimeoutSeconds?: number; Priority?: number; TaskType?: 'query' | 'command' })
+  | (Flow & Results & { Type: 'Task'; Resource: string; TimeoutSeconds?: number; Priority?: number; TaskType?: 'query' | 'command'; InputAssetsPath?: string })
   | (Flow & Pick<Results, 'Parameters' | 'ResultPath'> & { Type: 'Pass'; Result?: unknown })
   | (Pick<Flow, 'Comment' | 'InputPath' | 'OutputPath'> & { Type: 'Choice'; Choices: (ChoiceRule & { Next: string })[]; Default?: string })
   | (Flow & Results & { Type: 'Parallel'; Branches: StateMachine[] })
@@ -82,6 +82,23 @@ export function checkStateMachine(m: StateMachine, at = 'definition'): void {
   visit(m.StartAt);
   const unreached = names.find((n) => !reached.has(n));
   if (unreached) throw invalid(`${at}.States.${unreached}: cannot be reached from StartAt`);
+}
+
+/** A Task's `Resource`: a function's id or name, `name:VERSION_ID` for one version. */
+export function parseResource(resource: string): { functionId: string; versionId?: string } {
+  const colon = resource.indexOf(':');
+  return colon < 0 ? { functionId: resource } : { functionId: resource.slice(0, colon), versionId: resource.slice(colon + 1) };
+}
+
+/** Every Task state's `Resource`, with where it is (`definition.States.Split`), branches and item processors too. */
+export function taskResources(m: StateMachine, at = 'definition'): { at: string; resource: string }[] {
+  return Object.entries(m.States).flatMap(([name, s]) => {
+    const here = `${at}.States.${name}`;
+    if (s.Type === 'Task') return [{ at: here, resource: s.Resource }];
+    if (s.Type === 'Parallel') return s.Branches.flatMap((b, i) => taskResources(b, `${here}.Branches[${i}]`));
+    if (s.Type === 'Map') return taskResources(s.ItemProcessor, `${here}.ItemProcessor`);
+    return [];
+  });
 }
 
 /** The states a state may move to. */
@@ -137,6 +154,7 @@ function checkState(s: StateDefinition, at: string, target: (next: string, field
   switch (s.Type) {
     case 'Task':
       if (typeof s.Resource !== 'string' || s.Resource === '') throw invalid(`${at}.Resource: a function id or name (name:VERSION_ID for one version)`);
+      path('InputAssetsPath', s.InputAssetsPath);
       return;
     case 'Pass':
     case 'Succeed':

@@ -26,7 +26,7 @@ export type WorkflowEvent =
   | { type: 'timeout' };
 
 export type WorkflowCommand =
-  | { type: 'start-task'; key: string; state: string; resource: string; input: unknown; timeoutSeconds?: number; priority?: number; taskType?: 'query' | 'command' }
+  | { type: 'start-task'; key: string; state: string; resource: string; input: unknown; timeoutSeconds?: number; priority?: number; taskType?: 'query' | 'command'; inputAssets?: unknown }
   | { type: 'cancel-task'; key: string }
   | { type: 'set-timer'; key: string; at: number }
   | { type: 'end'; status: Exclude<ExecutionStatus, 'RUNNING'>; output?: unknown; error?: WorkflowError };
@@ -197,6 +197,7 @@ class Run {
           ...(s.TimeoutSeconds !== undefined ? { timeoutSeconds: s.TimeoutSeconds } : {}),
           ...(s.Priority !== undefined ? { priority: s.Priority } : {}),
           ...(s.TaskType !== undefined ? { taskType: s.TaskType } : {}),
+          ...(s.InputAssetsPath !== undefined ? { inputAssets: valueAtPath(input, s.InputAssetsPath) } : {}),
         });
         return;
       }

@@ -1,0 +1,211 @@
+import type { Clock } from '../../core/clock.js';
+import { FerryError } from '../../core/errors.js';
+import { outputValue } from '../../core/outputs.js';
+import type { TaskRecord } from '../../core/types.js';
+import { type StateMachine, parseResource } from '../../core/workflows/definition.js';
+import { type Advanced, type ExecutionState, type StepTrace, type WorkflowCommand, type WorkflowEvent, advance, startExecution } from '../../core/workflows/interpreter.js';
+import {
+  type ExecutionRecord,
+  type NewHistoryEntry,
+  TIMEOUT_TIMER,
+  type WorkflowVersionRecord,
+  executionTaskKey,
+  historyDetail,
+  historyOf,
+  stepsDoneIn,
+} from '../../core/workflows/workflow.js';
+import type { Store } from '../../store/store.js';
+import type { StepWrite } from '../../store/workflow-store.js';
+import type { TasksService } from '../tasks-service.js';
+import type { Wakeups } from '../wakeups/wakeups.js';
+
+/** What moves an execution on: interpreter events, the timers they answer, and history from outside the interpreter (a task's end). */
+export interface ExecutionInput {
+  events: WorkflowEvent[];
+  firedTimers?: string[];
+  history?: NewHistoryEntry[];
+}
+
+/** How often a step computed from a state another writer moved meanwhile is computed again before giving up. */
+const MAX_CONFLICTS = 20;
+
+/**
+ * Applies the interpreter's commands: a step's tasks are checked as a submit checks them and
+ * stored with the step, in one transaction (store/workflow-store.ts), under idempotency keys made
+ * of the step's key, so a replayed event starts nothing twice. A task the function refuses (not
+ * found, not deployed, its input too large) fails its step with the refusal's code, for Retry and
+ * Catch to handle. Cancels are sent once the step is saved. Every replica runs one: the API's
+ * starts and cancels, and on the leader the outcome feed's and the timers' events.
+ */
+export class ExecutionDriver {
+  /** Versions are immutable: their definitions are read once. */
+  private readonly definitions = new Map<string, StateMachine>();
+
+  constructor(
+    private readonly store: Pick<Store, 'workflows'>,
+    private readonly tasks: TasksService,
+    private readonly wakeups: Wakeups,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Stores a new execution with its first step (or returns the earlier one of its idempotency key). */
+  async start(execution: ExecutionRecord, version: WorkflowVersionRecord): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    this.definitions.set(version.id, version.definition);
+    const now = execution.createdAt;
+    const first = startExecution(version.definition, execution.input, now);
+    const started: NewHistoryEntry = { at: now, type: 'ExecutionStarted', key: null, state: null, taskId: null, detail: historyDetail({ input: execution.input }), eventId: null };
+    const { step, cancels } = await this.resolve(execution, version.definition, first, [started], now);
+    if (execution.timeoutAt !== null && step.execution.status === 'RUNNING') step.timers.push({ key: TIMEOUT_TIMER, at: execution.timeoutAt });
+    const result = await this.store.workflows.createExecution(execution, step);
+    if (!result.created) return { execution: result.execution, created: false };
+    this.afterSave(execution, result.tasks, cancels, step);
+    return { execution: { ...execution, ...step.execution, rev: execution.rev + 1 }, created: true };
+  }
+
+  /** Applies events to an execution, again from its newest state whenever another writer saved first. Returns it as it is then. */
+  async apply(executionId: string, input: ExecutionInput): Promise<ExecutionRecord | null> {
+    for (let conflicts = 0; ; conflicts++) {
+      const execution = await this.store.workflows.executionById(executionId);
+      if (!execution) return null;
+      const now = this.clock.now();
+      let step: StepWrite;
+      let cancels: string[] = [];
+      if (execution.status !== 'RUNNING') {
+        // Ended: events change nothing, but what they tell is history, and a late timer goes.
+        if (!input.firedTimers?.length) {
+          await this.store.workflows.appendHistory(execution.id, input.history ?? []);
+          return execution;
+        }
+        step = { execution, tasks: [], timers: [], firedTimers: input.firedTimers, history: input.history ?? [] };
+      } else {
+        const definition = await this.definition(execution);
+        let advanced: Advanced = { state: execution.state, commands: [], trace: [] };
+        for (const event of input.events) {
+          const next = advance(definition, advanced.state, event, now);
+          advanced = { state: next.state, commands: [...advanced.commands, ...next.commands], trace: [...advanced.trace, ...next.trace] };
+        }
+        ({ step, cancels } = await this.resolve(execution, definition, advanced, input.history ?? [], now));
+        step.firedTimers = input.firedTimers ?? [];
+      }
+      const saved = await this.store.workflows.saveStep(execution.id, execution.rev, step);
+      if (saved.saved) {
+        this.afterSave(execution, saved.tasks, cancels, step);
+        return { ...execution, ...step.execution, rev: execution.rev + 1 };
+      }
+      if (conflicts >= MAX_CONFLICTS) throw new Error(`execution ${executionId}: ${MAX_CONFLICTS} steps in a row were overtaken by other writers`);
+    }
+  }
+
+  /**
+   * Turns the interpreter's commands into the step to save: each task checked and made, a refused
+   * one fed back as its step's failure (which may start or refuse more), timers, history, status.
+   */
+  private async resolve(execution: ExecutionRecord, definition: StateMachine, advanced: Advanced, history: NewHistoryEntry[], now: number): Promise<{ step: StepWrite; cancels: string[] }> {
+    let state: ExecutionState = advanced.state;
+    const trace: StepTrace[] = [...advanced.trace];
+    const commands: WorkflowCommand[] = [];
+    const refusals: NewHistoryEntry[] = [];
+    const tasks: StepWrite['tasks'] = [];
+    let pending = advanced.commands;
+    while (pending.length > 0) {
+      const next: WorkflowCommand[] = [];
+      for (const c of pending) {
+        if (c.type !== 'start-task') {
+          commands.push(c);
+          continue;
+        }
+        try {
+          tasks.push({ key: c.key, state: c.state, task: await this.tasks.check(execution.tenantId, taskRequest(execution.id, c)) });
+          commands.push(c);
+        } catch (err) {
+          if (!(err instanceof FerryError) || err.status >= 500) throw err;
+          refusals.push({ at: now, type: 'TaskFailed', key: c.key, state: c.state, taskId: null, detail: { error: { Error: err.code, Cause: err.message } }, eventId: null });
+          const failed = advance(definition, state, { type: 'task-failed', key: c.key, code: err.code, message: err.message }, now);
+          state = failed.state;
+          trace.push(...failed.trace);
+          next.push(...failed.commands);
+        }
+      }
+      pending = next;
+    }
+    const taskIds = new Map(tasks.map((t) => [t.key, t.task.task.id]));
+    const end = commands.find((c) => c.type === 'end');
+    return {
+      step: {
+        execution: {
+          status: state.status,
+          state,
+          output: state.output ?? null,
+          error: state.error ?? null,
+          stepsDone: execution.stepsDone + stepsDoneIn(trace),
+          updatedAt: now,
+          endedAt: end ? now : null,
+        },
+        tasks,
+        timers: commands.flatMap((c) => (c.type === 'set-timer' ? [{ key: c.key, at: c.at }] : [])),
+        firedTimers: [],
+        history: [...history, ...refusals, ...historyOf(trace, commands, taskIds, now)],
+      },
+      cancels: commands.flatMap((c) => (c.type === 'cancel-task' ? [c.key] : [])),
+    };
+  }
+
+  /** Once a step is saved: its tasks announced to their claimers, the tasks it no longer waits for cancelled, the timer loop told. */
+  private afterSave(execution: ExecutionRecord, started: TaskRecord[], cancels: string[], step: StepWrite): void {
+    this.tasks.announce(started);
+    if (step.timers.length > 0) this.wakeups.emit({ kind: 'workflows' });
+    if (cancels.length === 0) return;
+    void (async () => {
+      for (const t of await this.store.workflows.executionTasks(execution.id, cancels)) {
+        // Already ended (it raced its cancel): nothing to stop.
+        await this.tasks.cancel(execution.tenantId, t.taskId).catch(() => {});
+      }
+    })().catch(() => {});
+  }
+
+  private async definition(execution: ExecutionRecord): Promise<StateMachine> {
+    let definition = this.definitions.get(execution.versionId);
+    if (!definition) {
+      const version = await this.store.workflows.getWorkflowVersion(execution.tenantId, execution.workflowId, { id: execution.versionId });
+      if (!version) throw new Error(`execution ${execution.id}: its workflow version ${execution.versionId} is gone`);
+      definition = version.definition;
+      this.definitions.set(version.id, definition);
+    }
+    return definition;
+  }
+}
+
+/** The submit a Task state's command asks for: `Resource` is a function's id or name, `name:VERSION_ID` for one version. */
+function taskRequest(executionId: string, c: Extract<WorkflowCommand, { type: 'start-task' }>) {
+  return {
+    ...parseResource(c.resource),
+    input: c.input,
+    idempotencyKey: executionTaskKey(executionId, c.key),
+    ...(c.priority !== undefined ? { priority: c.priority } : {}),
+    ...(c.taskType !== undefined ? { taskType: c.taskType } : {}),
+    ...(c.timeoutSeconds !== undefined ? { timeoutSeconds: c.timeoutSeconds } : {}),
+    ...(c.inputAssets !== undefined ? { inputAssets: assetIds(c.inputAssets) } : {}),
+  };
+}
+
+/** `InputAssetsPath` found an asset id, a list of ids, or asset references (`{id}`: a task's `outputAssets`). */
+function assetIds(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((v) => {
+    const id = typeof v === 'object' && v !== null ? (v as { id?: unknown }).id : v;
+    if (typeof id !== 'string') throw new FerryError('INVALID_REQUEST', `InputAssetsPath: found ${JSON.stringify(v)}, not an asset id or {"id": …}`);
+    return id;
+  });
+}
+
+/** The event a task's end is to the interpreter, with the result a Task state gets. */
+export function taskEvent(key: string, task: TaskRecord): WorkflowEvent {
+  if (task.status === 'SUCCEEDED') return { type: 'task-succeeded', key, output: taskResult(task) };
+  return { type: 'task-failed', key, code: task.error?.code ?? task.status, message: task.error?.message ?? `the task ended ${task.status}` };
+}
+
+/** A task's output value; with the files it left as assets, `{output, outputAssets}`. */
+export function taskResult(task: TaskRecord): unknown {
+  const output = outputValue(task);
+  return task.outputAssets.length > 0 ? { output, outputAssets: task.outputAssets } : output;
+}
