@@ -26,6 +26,7 @@ import type {
 } from './types.js';
 import { AssetsClient } from './assets-client.js';
 import { TriggersClient } from './triggers-client.js';
+import { WorkflowsClient } from './workflows-client.js';
 import { type ServerSentEvent, readServerSentEvents } from './sse.js';
 
 export * from './types.js';
@@ -65,6 +66,8 @@ export class FerryClient {
   /** Assets: create, upload and download (streamed), list, delete. */
   readonly assets = new AssetsClient((method, path, body) => this.request(method, path, body));
   readonly triggers = new TriggersClient((method, path, body) => this.request(method, path, body));
+  /** Workflows and their executions. */
+  readonly workflows = new WorkflowsClient((method, path, body) => this.request(method, path, body));
 
   constructor(
     baseUrl: string,

@@ -4,8 +4,11 @@ import type { CreateAssetRequest } from '../core/assets.js';
 import type { Destination, Destinations } from '../core/destinations.js';
 import type { AssetFilter, BrokerSource, TaskTemplate, TriggerChanges, TriggerInput, TriggerKind, TriggerState } from '../core/triggers.js';
 import type { ScalingSettings, SubmitRequest, TaskError, VersionSpec } from '../core/types.js';
+import type { StateMachine } from '../core/workflows/definition.js';
+import type { ExecutionStatus, WorkflowError } from '../core/workflows/interpreter.js';
+import type { HistoryType } from '../core/workflows/workflow.js';
 
-export type { CreateAssetRequest, Destinations, SubmitRequest, TriggerChanges, TriggerInput };
+export type { CreateAssetRequest, Destinations, ExecutionStatus, StateMachine, SubmitRequest, TriggerChanges, TriggerInput };
 import type { VersionSpecInput } from '../core/version-spec.js';
 
 /** Wire shapes of the API, as the SDK returns them (timestamps are ISO strings). */
@@ -235,4 +238,64 @@ export interface DeliveryInfo {
   resultTaskId: string | null;
   createdAt: string;
   endedAt: string | null;
+}
+
+/** A workflow as the API shows it; `version` (its newest, with the definition) where one was asked for. */
+export interface WorkflowInfo {
+  id: string;
+  name: string;
+  description: string;
+  latestVersion: number;
+  version?: WorkflowVersionInfo;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WorkflowVersionInfo {
+  id: string;
+  number: number;
+  definition: StateMachine;
+  createdAt: string;
+}
+
+export interface ExecutionInfo {
+  id: string;
+  workflowId: string;
+  versionId: string;
+  status: ExecutionStatus;
+  input: unknown;
+  output: unknown;
+  error: WorkflowError | null;
+  /** The steps it is in now: tasks, waits, retries' back-offs, branches, maps. */
+  currentSteps: { key: string; state: string; kind: string }[];
+  /** States left (or failed) so far. */
+  stepsDone: number;
+  idempotencyKey: string | null;
+  timeoutAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  endedAt: string | null;
+}
+
+export interface HistoryEntryInfo {
+  seq: number;
+  at: string;
+  type: HistoryType;
+  key: string | null;
+  state: string | null;
+  taskId: string | null;
+  detail: unknown;
+}
+
+/** A task an execution started, under its step. */
+export interface ExecutionTaskInfo {
+  key: string;
+  state: string;
+  taskId: string;
+  status: TaskStatus | null;
+  attempt: number | null;
+  error: TaskError | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
 }

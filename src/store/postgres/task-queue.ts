@@ -55,8 +55,8 @@ export class PgTaskQueue implements TaskQueue {
    */
   async enqueueBatch(newTasks: NewTask[]): Promise<BatchEnqueued[]> {
     if (newTasks.length === 0) return [];
+    const created = await this.conn.tx((sql) => insertTasks(sql, newTasks));
     const { sql } = this.conn;
-    const created = await insertTasks(sql, newTasks);
     const taken = newTasks.filter((n) => !created.has(n.task.id)).map((n) => n.task);
     const earlier = new Map<string, Row>();
     if (taken.length > 0) {
@@ -240,12 +240,17 @@ function inClaimOrder(rows: Row[]): Row[] {
 const extraColumns = (task: TaskRecord): (string | null)[] => [task.inputAssets.length > 0 ? JSON.stringify(task.inputAssets) : null, encodeJson(task.destinations)];
 
 /** The values of a new task's row, in the order of the insert statements' columns. */
-/** Stores the tasks (one INSERT, in the order given) whose idempotency keys are free; returns the ids stored. */
+/**
+ * Inside a transaction: stores the tasks (in the order given) whose idempotency keys are free, and
+ * puts them in their queues; returns the ids stored.
+ */
 export async function insertTasks(sql: Sql, newTasks: NewTask[]): Promise<Set<string>> {
   if (newTasks.length === 0) return new Set();
   const rows = newTasks.map((n) => [...taskColumns(n.task, n.requestHash), ...extraColumns(n.task)]);
   const columns = rows[0]!.map((_, c) => rows.map((r) => r[c]));
-  return new Set((await sql.rows<{ id: string }>(TRANSITIONS_SQL.insertBatch, columns)).map((r) => r.id));
+  const created = (await sql.rows<{ id: string }>(TRANSITIONS_SQL.insertBatch, columns)).map((r) => r.id);
+  if (created.length > 0) await sql.run(TRANSITIONS_SQL.enterQueue, [created]);
+  return new Set(created);
 }
 
 function taskColumns(task: TaskRecord, requestHash: string | null): unknown[] {

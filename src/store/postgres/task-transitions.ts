@@ -51,11 +51,14 @@ export const TRANSITIONS_SQL = {
   /**
    * Stores many tasks in one statement, in the order given (so their seqs follow it), skipping those
    * whose idempotency key is taken; the ids of those it stored come back. Parameters: one array per
-   * column of `insertTask`, in its order.
+   * column of `insertTask`, in its order. They are stored ENTERING (a status never committed), and
+   * `enterQueue` then makes them QUEUED in one statement: inserted as QUEUED, each row would lock its
+   * queue counter (migration 2) in seq order, which wraps around the stripes, so two batches could
+   * each hold a counter the other waits for; one UPDATE locks them in key order.
    */
   insertBatch: `INSERT INTO tasks (id, tenant_id, function_id, version_id, task_type, status, priority, input, attempt, max_attempts,
       timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets, destinations)
-    SELECT id, tenant_id, function_id, version_id, task_type, 'QUEUED', priority, input, attempt, max_attempts,
+    SELECT id, tenant_id, function_id, version_id, task_type, 'ENTERING', priority, input, attempt, max_attempts,
       timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets, destinations
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[], $9::int[], $10::int[],
       $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[], $17::text[])
@@ -63,6 +66,8 @@ export const TRANSITIONS_SQL = {
         timeout_s, idempotency_key, request_hash, created_at, run_at, expires_at, input_assets, destinations, n)
     ORDER BY n
     ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
+  /** The tasks `insertBatch` stored, into their queues: $1 their ids. */
+  enterQueue: `UPDATE tasks SET status = 'QUEUED' WHERE id = ANY($1::text[]) AND status = 'ENTERING'`,
   /** Leases the next tasks of an instance (migration 3): $1 instance, $2 limit, $3 now, $4 lease until. */
   claim: 'SELECT * FROM claim_tasks($1, $2, $3, $4)',
   /** Stores a task unless its idempotency key is taken; no row back when it is. $16, $17: its input assets and destinations (JSON), or NULL. */
