@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryServer, eventually, jobFunction } from './helpers/ferry-server.js';
 
@@ -153,5 +156,27 @@ describe('workflows: definitions checked on create, executions driven by their t
     expect(listed).toEqual([b.id, a.id]);
     expect((await api('DELETE', '/v1/workflows/slow')).status).toBe(204);
     expect((await api('GET', `/v1/executions/${a.id}`)).status).toBe(404);
+  });
+
+  it('works from the CLI: create from a file, run following it to its output, list, history, a failed run’s exit code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-wf-cli-'));
+    const file = join(dir, 'wf.json');
+    writeFileSync(file, JSON.stringify({ StartAt: 'Echo', States: { Echo: { Type: 'Task', Resource: 'step', Parameters: { 'output.$': '$.say' }, End: true } } }));
+    expect((await server.cli('workflows', 'create', 'echo-cli', '-f', file)).stdout).toMatch(/echo-cli\s+1/);
+    const ran = await server.cli('-o', 'json', 'workflows', 'run', 'echo-cli', '--data', '{"say":"hi"}');
+    expect([ran.code, JSON.parse(ran.stdout)]).toEqual([0, 'hi']);
+    const listed = JSON.parse((await server.cli('-o', 'json', 'executions', 'list', '--workflow', 'echo-cli')).stdout);
+    expect(listed.items).toMatchObject([{ status: 'SUCCEEDED', output: 'hi' }]);
+    const hist = await server.cli('executions', 'history', listed.items[0].id);
+    expect(hist.stdout).toMatch(/ExecutionStarted[\s\S]*TaskScheduled[\s\S]*TaskSucceeded[\s\S]*ExecutionSucceeded/);
+    const failing = join(dir, 'fail.json');
+    writeFileSync(failing, JSON.stringify({ name: 'fail-cli', definition: { StartAt: 'Boom', States: { Boom: { Type: 'Fail', Error: 'Boom', Cause: 'on purpose' } } } }));
+    await server.cli('workflows', 'create', '-f', failing);
+    const failed = await server.cli('workflows', 'run', 'fail-cli', '--data', '{}');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain('Boom: on purpose');
+    const bad = await server.cli('workflows', 'create', 'bad-cli', '-f', failing.replace('fail', 'missing'));
+    expect(bad.code).toBe(2);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

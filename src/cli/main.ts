@@ -5,6 +5,7 @@ import { EXIT, exitCodeOf } from './context.js';
 import { agentCommand } from './agent-command.js';
 import { assetsCommands } from './assets-commands.js';
 import { triggersCommands } from './triggers-commands.js';
+import { workflowsCommands } from './workflows-commands.js';
 import { deployCommands } from './deploy-commands.js';
 import { fleetCommands } from './fleet-commands.js';
 import { functionsCommands } from './functions-commands.js';
@@ -31,6 +32,7 @@ tasksCommands(program);
 fleetCommands(program);
 assetsCommands(program);
 triggersCommands(program);
+workflowsCommands(program);
 
 try {
   await program.parseAsync(process.argv);
