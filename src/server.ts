@@ -20,6 +20,7 @@ import type { BlobsConfig, ServerConfig, StoreConfig } from './config.js';
 import { ControlPlane } from './control/control-plane.js';
 import type { CreateFunctionInput } from './control/functions-service.js';
 import type { OutcomeSubscriber } from './control/outcomes/outcome-dispatcher.js';
+import type { WorkflowInput } from './control/workflows/workflows-service.js';
 import { type Clock, systemClock } from './core/clock.js';
 import type { Leadership, SignalBus } from './core/replicas.js';
 import { RUNTIME_TYPES } from './core/runtime-types.js';
@@ -173,9 +174,12 @@ async function openStore(config: StoreConfig, onError: (err: unknown) => void): 
   };
 }
 
-/** Creates and deploys each `examples/<name>/ferry.json` that is not there yet, as the admin tenant. */
+/**
+ * Creates and deploys each `examples/<name>/ferry.json` that is not there yet, as the admin tenant,
+ * then creates each `examples/<name>/workflow.json` (`{name, description?, definition}`) not there yet.
+ */
 async function deployExamples(adminKeyFile: string, control: ControlPlane, log: Logger): Promise<string[]> {
-  const { auth, functions, deployments } = control;
+  const { auth, functions, deployments, workflows } = control;
   const principal = await auth.authenticate(`Bearer ${(await readFile(adminKeyFile, 'utf8')).trim()}`);
   const root = join(PACKAGE_ROOT, 'examples');
   const names: string[] = [];
@@ -190,6 +194,15 @@ async function deployExamples(adminKeyFile: string, control: ControlPlane, log: 
     const created = await functions.create(principal.tenantId, fn);
     await deployments.put(principal.tenantId, created.function.id, created.version.id, deployment ?? {});
     log.info({ functionId: created.function.id }, `deployed example ${fn.name}`);
+  }
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    const file = join(root, entry.name, 'workflow.json');
+    if (!entry.isDirectory() || !existsSync(file)) continue;
+    const wf = JSON.parse(await readFile(file, 'utf8')) as WorkflowInput;
+    names.push(wf.name);
+    if (await workflows.get(principal.tenantId, wf.name).catch(() => null)) continue;
+    const created = await workflows.create(principal.tenantId, wf);
+    log.info({ workflowId: created.id }, `created example workflow ${wf.name}`);
   }
   return names;
 }
