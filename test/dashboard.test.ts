@@ -192,6 +192,39 @@ describe.skipIf(!chromiumAvailable())('the dashboard in a headless browser', () 
     await shot('task-deliveries');
   });
 
+  it('draws an execution as the graph of its states, coloured by status, each state’s tasks a click away', async () => {
+    await server.client.workflows.create({
+      name: 'fan',
+      definition: {
+        StartAt: 'Prepare',
+        States: {
+          Prepare: { Type: 'Pass', Result: [1, 2, 3], ResultPath: '$.items', Next: 'Each' },
+          Each: { Type: 'Map', ItemsPath: '$.items', MaxConcurrency: 2, ItemProcessor: { StartAt: 'Work', States: { Work: { Type: 'Task', Resource: 'steps', Parameters: { lines: 1, ms: 10 }, End: true } } }, Next: 'Hold', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Oops' }] },
+          Hold: { Type: 'Task', Resource: 'steps', Parameters: { lines: 100, ms: 100 }, End: true },
+          Oops: { Type: 'Fail', Error: 'Oops' },
+        },
+      },
+    });
+    const e = await server.client.workflows.run('fan', { input: {} });
+    await go('#/workflows');
+    await page.locator(`tr[data-execution="${e.id}"] a`).click();
+    // The Map's items done, the long task running, the catch's target not reached.
+    await page.locator('[data-state="Hold"][data-status="running"]').waitFor({ timeout: 30_000 });
+    for (const [state, status] of [['Prepare', 'succeeded'], ['Each', 'succeeded'], ['Each.*.Work', 'succeeded'], ['Oops', 'idle']]) {
+      expect(await page.locator(`[data-state="${state}"]`).getAttribute('data-status')).toBe(status);
+    }
+    await page.locator('[data-state="Each.*.Work"] > rect').click();
+    await expect(page.locator('.step-tasks li a').count()).resolves.toBe(3);
+    await shot('execution');
+    const [work] = await server.client.workflows.tasks(e.id).then((ts) => ts.filter((t) => t.state === 'Work'));
+    await page.locator('.step-tasks li a', { hasText: work!.taskId }).click();
+    await page.locator('h1', { hasText: 'Task' }).waitFor();
+    await go(`#/executions/${e.id}`);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('h1 .badge', { hasText: 'CANCELLED' }).waitFor();
+    expect((await server.client.workflows.execution(e.id)).status).toBe('CANCELLED');
+  });
+
   it('shows the nodes with their declared GPUs and the instances on them', async () => {
     await go('#/nodes');
     const h200 = page.locator('tr[data-gpu-type="H200"]');

@@ -6,6 +6,7 @@ import { SignIn } from './pages/sign-in.tsx';
 import { TaskPage } from './pages/task-page.tsx';
 import { TasksPage } from './pages/tasks-page.tsx';
 import { TriggersPage } from './pages/triggers-page.tsx';
+import { ExecutionPage, WorkflowsPage } from './pages/workflows-page.tsx';
 import { type Route, useRoute } from './router.ts';
 import { ClientContext, clientFor, forgetKey, storeKey, storedKey } from './session.ts';
 
@@ -13,6 +14,7 @@ const NAV: { page: Route['page']; label: string; href: string; also: Route['page
   { page: 'functions', label: 'Functions', href: '#/functions', also: ['deployment'] },
   { page: 'tasks', label: 'Tasks', href: '#/tasks', also: ['task'] },
   { page: 'triggers', label: 'Triggers', href: '#/triggers', also: [] },
+  { page: 'workflows', label: 'Workflows', href: '#/workflows', also: ['execution'] },
   { page: 'nodes', label: 'Nodes & GPUs', href: '#/nodes', also: [] },
 ];
 
@@ -76,5 +78,9 @@ function CurrentPage({ route }: { route: Route }) {
       return <NodesPage />;
     case 'triggers':
       return <TriggersPage key={route.triggerId} selected={route.triggerId} />;
+    case 'workflows':
+      return <WorkflowsPage />;
+    case 'execution':
+      return <ExecutionPage key={route.executionId} executionId={route.executionId} />;
   }
 }

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 /**
  * Hash routes, so the server needs no fallback for deep links:
  *   #/functions   #/functions/FN/versions/VER   #/tasks?functionId=&status=   #/tasks/ID   #/nodes   #/triggers[/ID]
+ *   #/workflows   #/executions/ID
  */
 export type Route =
   | { page: 'functions' }
@@ -10,7 +11,9 @@ export type Route =
   | { page: 'tasks'; functionId: string; status: string }
   | { page: 'task'; taskId: string }
   | { page: 'nodes' }
-  | { page: 'triggers'; triggerId: string };
+  | { page: 'triggers'; triggerId: string }
+  | { page: 'workflows' }
+  | { page: 'execution'; executionId: string };
 
 function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
@@ -21,6 +24,8 @@ function parseRoute(hash: string): Route {
   if (parts[0] === 'tasks') return { page: 'tasks', functionId: params.get('functionId') ?? '', status: params.get('status') ?? '' };
   if (parts[0] === 'nodes') return { page: 'nodes' };
   if (parts[0] === 'triggers') return { page: 'triggers', triggerId: parts[1] ?? '' };
+  if (parts[0] === 'workflows') return { page: 'workflows' };
+  if (parts[0] === 'executions' && parts[1]) return { page: 'execution', executionId: parts[1] };
   return { page: 'functions' };
 }
 
@@ -44,6 +49,10 @@ export function href(route: Route): string {
       return route.triggerId ? `#/triggers/${e(route.triggerId)}` : '#/triggers';
     case 'nodes':
       return '#/nodes';
+    case 'workflows':
+      return '#/workflows';
+    case 'execution':
+      return `#/executions/${e(route.executionId)}`;
   }
 }
 

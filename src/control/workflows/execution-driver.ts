@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { FerryError } from '../../core/errors.js';
 import { outputValue } from '../../core/outputs.js';
@@ -9,7 +10,6 @@ import {
   type NewHistoryEntry,
   TIMEOUT_TIMER,
   type WorkflowVersionRecord,
-  executionTaskKey,
   historyDetail,
   historyOf,
   stepsDoneIn,
@@ -208,4 +208,13 @@ export function taskEvent(key: string, task: TaskRecord): WorkflowEvent {
 export function taskResult(task: TaskRecord): unknown {
   const output = outputValue(task);
   return task.outputAssets.length > 0 ? { output, outputAssets: task.outputAssets } : output;
+}
+
+/** Longer step keys are hashed into the task's idempotency key (whose limit is 256). */
+const MAX_KEY_IN_IDEMPOTENCY = 180;
+
+/** The idempotency key of the task an execution starts for a step: the same on every replay. */
+function executionTaskKey(executionId: string, key: string): string {
+  const part = key.length <= MAX_KEY_IN_IDEMPOTENCY ? key : createHash('sha256').update(key).digest('hex');
+  return `wf:${executionId}:${part}`;
 }

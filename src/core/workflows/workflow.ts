@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { StateMachine } from './definition.js';
 import type { ExecutionState, ExecutionStatus, StepTrace, WorkflowCommand, WorkflowError } from './interpreter.js';
 
@@ -106,7 +105,7 @@ const MAX_DETAIL_BYTES = 8 * 1024;
 
 export function historyDetail(value: unknown): unknown {
   const text = JSON.stringify(value ?? null);
-  return text.length <= MAX_DETAIL_BYTES ? value : { truncated: true, bytes: Buffer.byteLength(text) };
+  return text.length <= MAX_DETAIL_BYTES ? value : { truncated: true, bytes: new TextEncoder().encode(text).byteLength };
 }
 
 /** History entries for what the interpreter did, the tasks it started and how the execution ended. */
@@ -135,13 +134,4 @@ export function historyOf(trace: StepTrace[], commands: WorkflowCommand[], taskI
 /** How many states a trace left or failed in: the execution's progress. */
 export function stepsDoneIn(trace: StepTrace[]): number {
   return trace.filter((t) => t.type === 'exited' || t.type === 'failed').length;
-}
-
-/** Longer step keys are hashed into the task's idempotency key (whose limit is 256). */
-const MAX_KEY_IN_IDEMPOTENCY = 180;
-
-/** The idempotency key of the task an execution starts for a step: the same on every replay. */
-export function executionTaskKey(executionId: string, key: string): string {
-  const part = key.length <= MAX_KEY_IN_IDEMPOTENCY ? key : createHash('sha256').update(key).digest('hex');
-  return `wf:${executionId}:${part}`;
 }
