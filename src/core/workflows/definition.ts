@@ -49,7 +49,17 @@ export type StateDefinition =
   | (Flow & Pick<Results, 'Parameters' | 'ResultPath'> & { Type: 'Pass'; Result?: unknown })
   | (Pick<Flow, 'Comment' | 'InputPath' | 'OutputPath'> & { Type: 'Choice'; Choices: (ChoiceRule & { Next: string })[]; Default?: string })
   | (Flow & Results & { Type: 'Parallel'; Branches: StateMachine[] })
-  | (Flow & Results & { Type: 'Map'; ItemsPath?: string; ItemProcessor: StateMachine; MaxConcurrency?: number })
+  | (Flow &
+      Results & {
+        Type: 'Map';
+        ItemsPath?: string;
+        /** Items from an asset (a JSON array, or JSON Lines), read a page at a time: `AssetPath` finds its id (or `{id}`). */
+        ItemReader?: { AssetPath: string };
+        /** Results to an asset (JSON Lines, in item order): the Map's result is then `{asset, count}`. */
+        ResultWriter?: Record<string, never>;
+        ItemProcessor: StateMachine;
+        MaxConcurrency?: number;
+      })
   | (Flow & { Type: 'Wait'; Seconds?: number; Timestamp?: string; SecondsPath?: string; TimestampPath?: string })
   | (Pick<Flow, 'Comment' | 'InputPath' | 'OutputPath'> & { Type: 'Succeed' })
   | { Type: 'Fail'; Comment?: string; Error?: string; Cause?: string };
@@ -174,6 +184,12 @@ function checkState(s: StateDefinition, at: string, target: (next: string, field
       return;
     case 'Map':
       path('ItemsPath', s.ItemsPath);
+      if (s.ItemReader !== undefined) {
+        if (s.ItemsPath !== undefined) throw invalid(`${at}: a Map takes ItemsPath or ItemReader, not both`);
+        if (typeof s.ItemReader !== 'object' || s.ItemReader === null || typeof s.ItemReader.AssetPath !== 'string') throw invalid(`${at}.ItemReader.AssetPath: required, a path to the items' asset`);
+        path('ItemReader.AssetPath', s.ItemReader.AssetPath);
+      }
+      if (s.ResultWriter !== undefined && (typeof s.ResultWriter !== 'object' || s.ResultWriter === null || Object.keys(s.ResultWriter).length > 0)) throw invalid(`${at}.ResultWriter: {} (the results go to an asset)`);
       if (s.MaxConcurrency !== undefined && !(Number.isInteger(s.MaxConcurrency) && s.MaxConcurrency >= 0)) throw invalid(`${at}.MaxConcurrency: a whole number ≥ 0 (0: no limit)`);
       checkStateMachine(s.ItemProcessor, `${at}.ItemProcessor`);
       return;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StateMachine } from './definition.js';
-import { type WorkflowCommand, advance, runningTaskKeys, startExecution } from './interpreter.js';
+import { ItemsMissing, type WorkflowCommand, advance, runningTaskKeys, startExecution } from './interpreter.js';
 
 const started = (cs: WorkflowCommand[]) => cs.filter((c) => c.type === 'start-task').map((c) => (c as { key: string }).key);
 
@@ -63,5 +63,51 @@ describe('workflow interpreter', () => {
     expect(cancelled.commands.filter((c) => c.type === 'cancel-task').map((c) => (c as { key: string }).key).sort()).toEqual(started(commands).sort());
     expect(cancelled.state.status).toBe('CANCELLED');
     expect(advance(def, state, { type: 'timeout' }, 1).state).toMatchObject({ status: 'TIMED_OUT', error: { Error: 'States.Timeout' } });
+  });
+
+  it('reads a Map’s items a page at a time through its item source, keeps results outside the state, and ends with their asset', () => {
+    const def: StateMachine = {
+      StartAt: 'Each',
+      States: { Each: { Type: 'Map', ItemReader: { AssetPath: '$.list' }, ResultWriter: {}, MaxConcurrency: 3, ItemProcessor: { StartAt: 'Work', States: { Work: { Type: 'Task', Resource: 'work', End: true } } }, ResultPath: '$.out', End: true } },
+    };
+    const PAGE = 4;
+    const pages = new Map<number, number[]>();
+    const loads: number[] = [];
+    const items = (_key: string, i: number): unknown => {
+      const page = pages.get(Math.floor(i / PAGE));
+      if (!page) throw new ItemsMissing(_key, i);
+      return page[i % PAGE];
+    };
+    /** What a driver does: on a miss, load the page and run the same step again. */
+    const step = <T>(run: () => T): T => {
+      for (;;) {
+        try {
+          return run();
+        } catch (err) {
+          if (!(err instanceof ItemsMissing)) throw err;
+          const page = Math.floor(err.index / PAGE);
+          loads.push(page);
+          pages.set(page, Array.from({ length: PAGE }, (_, j) => (page * PAGE + j) * 10));
+        }
+      }
+    };
+    let { state, commands } = step(() => startExecution(def, { list: 'asset_1' }, 0, items));
+    expect(commands).toEqual([{ type: 'read-items', key: 'x/1:Each#1', asset: 'asset_1' }]);
+    ({ state, commands } = step(() => advance(def, state, { type: 'items-read', key: 'x/1:Each#1', count: 10 }, 1, items)));
+    const results: { index: number; value: unknown }[] = [];
+    for (;;) {
+      const inFlight = runningTaskKeys(state);
+      expect(inFlight.length).toBeLessThanOrEqual(3);
+      if (inFlight.length === 0) break;
+      const input = (k: string): number => Number(k.split('/i')[1]!.split('/')[0]);
+      ({ state, commands } = step(() => advance(def, state, { type: 'task-succeeded', key: inFlight[0]!, output: { done: input(inFlight[0]!) } }, 2, items)));
+      for (const c of commands) if (c.type === 'put-result') results.push({ index: c.index, value: c.value });
+      expect(JSON.stringify(state).length).toBeLessThan(3000);
+    }
+    expect(commands.at(-1)).toEqual({ type: 'write-results', key: 'x/1:Each#1', count: 10 });
+    expect(results.sort((a, b) => a.index - b.index).map((r) => r.value)).toEqual(Array.from({ length: 10 }, (_, i) => ({ done: i })));
+    expect(loads).toEqual([0, 1, 2]);
+    ({ state } = advance(def, state, { type: 'results-written', key: 'x/1:Each#1', asset: { id: 'asset_2' } }, 3, items));
+    expect(state).toMatchObject({ status: 'SUCCEEDED', output: { list: 'asset_1', out: { asset: { id: 'asset_2' }, count: 10 } } });
   });
 });

@@ -20,8 +20,13 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' |
 
 export type WorkflowEvent =
   | { type: 'task-succeeded'; key: string; output: unknown }
+  /** A task failed, or could not be started; also a Map's items or results that could not be read or written. */
   | { type: 'task-failed'; key: string; code: string; message: string }
   | { type: 'timer'; key: string }
+  /** A Map's ItemReader asset was read: it holds `count` items, stored in pages under the key. */
+  | { type: 'items-read'; key: string; count: number }
+  /** A Map's results were written to an asset (ResultWriter). */
+  | { type: 'results-written'; key: string; asset: unknown }
   | { type: 'cancel' }
   | { type: 'timeout' };
 
@@ -29,6 +34,12 @@ export type WorkflowCommand =
   | { type: 'start-task'; key: string; state: string; resource: string; input: unknown; timeoutSeconds?: number; priority?: number; taskType?: 'query' | 'command'; inputAssets?: unknown }
   | { type: 'cancel-task'; key: string }
   | { type: 'set-timer'; key: string; at: number }
+  /** Read a Map's items from the asset (an id or `{id}`) into pages under the key, then tell `items-read`. */
+  | { type: 'read-items'; key: string; asset: unknown }
+  /** Keep one item's result under the Map's key (ResultWriter): the state does not hold them. */
+  | { type: 'put-result'; key: string; index: number; value: unknown }
+  /** Write the results kept under the key, in item order, to an asset, then tell `results-written`. */
+  | { type: 'write-results'; key: string; count: number }
   | { type: 'end'; status: Exclude<ExecutionStatus, 'RUNNING'>; output?: unknown; error?: WorkflowError };
 
 /** What happened to the states on the way, for the execution's history: entered, left, retried, caught, failed. */
@@ -60,7 +71,21 @@ type Step =
   | (StepBase & { kind: 'wait'; timerKey: string; input: unknown })
   | (StepBase & { kind: 'retry'; timerKey: string })
   | (StepBase & { kind: 'parallel'; branches: Scope[] })
-  | (StepBase & { kind: 'map'; items: unknown[]; next: number; running: Scope[]; results: unknown[]; max: number });
+  | (StepBase & {
+      kind: 'map';
+      /** Where its items' pages and kept results are stored: the Map's key and try. */
+      storeKey: string;
+      /** Inline items (ItemsPath); null when they are read from an asset, a page at a time, through the ItemSource. */
+      items: unknown[] | null;
+      count: number;
+      next: number;
+      running: Scope[];
+      /** Results held in the state; null with a ResultWriter (each is kept outside by `put-result`). */
+      results: unknown[] | null;
+      done: number;
+      max: number;
+      phase: 'reading' | 'running' | 'writing';
+    });
 
 type ScopeResult = { ok: true; output: unknown } | { ok: false; error: WorkflowError };
 
@@ -84,8 +109,28 @@ export interface ExecutionState {
 /** Errors a state raises on its own: its Choice matched nothing, its Map items are not a list. */
 export const STATES_ERRORS = { noChoice: 'States.NoChoiceMatched', runtime: 'States.Runtime' } as const;
 
-export function startExecution(def: StateMachine, input: unknown, now: number): Advanced {
-  const run = new Run(def, now);
+/**
+ * Item `index` of the Map whose items are stored under `key` (an ItemReader's, read a page at a
+ * time). It throws ItemsMissing when that page is not at hand: the caller loads it and runs the
+ * same step again (the interpreter is pure, so a step run again is the same step).
+ */
+export type ItemSource = (key: string, index: number) => unknown;
+
+export class ItemsMissing extends Error {
+  constructor(
+    readonly key: string,
+    readonly index: number,
+  ) {
+    super(`item ${index} of ${key} is not loaded`);
+  }
+}
+
+const noItems: ItemSource = (key, index) => {
+  throw new ItemsMissing(key, index);
+};
+
+export function startExecution(def: StateMachine, input: unknown, now: number, items: ItemSource = noItems): Advanced {
+  const run = new Run(def, now, items);
   const root: Scope = { id: 'x', machine: [], visits: 0, step: null };
   const state: ExecutionState = { status: 'RUNNING', root };
   run.go(root, def.StartAt, input);
@@ -94,9 +139,9 @@ export function startExecution(def: StateMachine, input: unknown, now: number): 
 }
 
 /** The state after an event, with its commands; an event for a task or timer no longer waited for changes nothing. */
-export function advance(def: StateMachine, current: ExecutionState, event: WorkflowEvent, now: number): Advanced {
+export function advance(def: StateMachine, current: ExecutionState, event: WorkflowEvent, now: number, items: ItemSource = noItems): Advanced {
   const state = structuredClone(current);
-  const run = new Run(def, now);
+  const run = new Run(def, now, items);
   if (state.status !== 'RUNNING') return { state, commands: [], trace: [] };
   if (event.type === 'cancel' || event.type === 'timeout') {
     run.cancelScope(state.root);
@@ -145,6 +190,7 @@ class Run {
   constructor(
     private readonly def: StateMachine,
     private readonly now: number,
+    private readonly items: ItemSource,
   ) {}
 
   settleRoot(state: ExecutionState): void {
@@ -236,9 +282,18 @@ class Run {
       }
       case 'Map': {
         const params = s.Parameters !== undefined ? renderTemplate(s.Parameters, input) : input;
+        const storeKey = `${key}#${tryNo}`;
+        const max = s.MaxConcurrency || Number.MAX_SAFE_INTEGER;
+        if (s.ItemReader) {
+          const step: Step = { kind: 'map', ...base, storeKey, items: null, count: 0, next: 0, running: [], results: null, done: 0, max, phase: 'reading' };
+          scope.step = step;
+          this.commands.push({ type: 'read-items', key: storeKey, asset: valueAtPath(params, s.ItemReader.AssetPath) });
+          return;
+        }
         const items = selectPath(params, s.ItemsPath);
         if (!Array.isArray(items)) return this.failStep(scope, { ...base, kind: 'retry', timerKey: '' }, { Error: STATES_ERRORS.runtime, Cause: `${name}: ItemsPath ${s.ItemsPath ?? '$'} is not a list` });
-        const step: Step = { kind: 'map', ...base, items, next: 0, running: [], results: new Array(items.length).fill(null), max: s.MaxConcurrency || Number.MAX_SAFE_INTEGER };
+        const results = s.ResultWriter ? null : new Array<unknown>(items.length).fill(null);
+        const step: Step = { kind: 'map', ...base, storeKey, items, count: items.length, next: 0, running: [], results, done: 0, max, phase: 'running' };
         scope.step = step;
         return this.pumpMap(scope, step);
       }
@@ -251,7 +306,7 @@ class Run {
     if (!step) return;
     switch (step.kind) {
       case 'task':
-        if (step.taskKey !== event.key || event.type === 'timer') return;
+        if (step.taskKey !== event.key || (event.type !== 'task-succeeded' && event.type !== 'task-failed')) return;
         if (event.type === 'task-succeeded') return this.completeStep(scope, step, event.output);
         return this.failStep(scope, step, { Error: event.code, Cause: event.message }, true);
       case 'wait':
@@ -264,9 +319,24 @@ class Run {
         for (const b of step.branches) if (!b.result) this.deliver(b, event);
         return this.settleParallel(scope, step);
       case 'map':
+        if (step.phase !== 'running') return this.deliverToMap(scope, step, event);
         for (const c of step.running) this.deliver(c, event);
         return this.pumpMap(scope, step);
     }
+  }
+
+  /** A Map waiting for its items to be read, or its results written. */
+  private deliverToMap(scope: Scope, step: Extract<Step, { kind: 'map' }>, event: Extract<WorkflowEvent, { key: string }>): void {
+    if (event.key !== step.storeKey) return;
+    if (event.type === 'task-failed') return this.failStep(scope, step, { Error: event.code, Cause: event.message });
+    if (step.phase === 'reading' && event.type === 'items-read') {
+      step.count = event.count;
+      step.phase = 'running';
+      const s = this.stateOf(scope, step) as Extract<StateDefinition, { Type: 'Map' }>;
+      if (!s.ResultWriter) step.results = new Array<unknown>(event.count).fill(null);
+      return this.pumpMap(scope, step);
+    }
+    if (step.phase === 'writing' && event.type === 'results-written') this.completeStep(scope, step, { asset: event.asset, count: step.count });
   }
 
   private stateOf(scope: Scope, step: Step): StateDefinition {
@@ -295,16 +365,25 @@ class Run {
           step.running = [];
           return this.failStep(scope, step, c.result!.error);
         }
-        step.results[Number(c.id.slice(c.id.lastIndexOf('/i') + 2))] = c.result!.output;
+        const index = Number(c.id.slice(c.id.lastIndexOf('/i') + 2));
+        if (step.results) step.results[index] = c.result!.output;
+        else this.commands.push({ type: 'put-result', key: step.storeKey, index, value: c.result!.output });
+        step.done++;
       }
-      if (step.running.length === 0 && step.next >= step.items.length) return this.completeStep(scope, step, step.results);
-      if (step.running.length >= step.max || step.next >= step.items.length) return;
-      const index = step.next++;
-      const tryNo = step.retries.reduce((a, b) => a + b, 1);
+      if (step.running.length === 0 && step.next >= step.count) {
+        if (step.results) return this.completeStep(scope, step, step.results);
+        step.phase = 'writing';
+        this.commands.push({ type: 'write-results', key: step.storeKey, count: step.count });
+        return;
+      }
+      if (step.running.length >= step.max || step.next >= step.count) return;
+      const index = step.next;
+      const item = step.items ? step.items[index] : this.items(step.storeKey, index);
+      step.next++;
       const processor = (this.stateOf(scope, step) as Extract<StateDefinition, { Type: 'Map' }>).ItemProcessor;
-      const child: Scope = { id: `${step.key}#${tryNo}/i${index}`, machine: [...scope.machine, [step.state, -1]], visits: 0, step: null };
+      const child: Scope = { id: `${step.storeKey}/i${index}`, machine: [...scope.machine, [step.state, -1]], visits: 0, step: null };
       step.running.push(child);
-      this.go(child, processor.StartAt, step.items[index]);
+      this.go(child, processor.StartAt, item);
     }
   }
 
