@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FerryServer, eventually, jobFunction } from './helpers/ferry-server.js';
+import { uploadAsset } from '../src/sdk/asset-files.js';
+import { FerryServer, eventually, jobFunction, serverFunction } from './helpers/ferry-server.js';
 
 /** The JSON of an answer, loosely typed: the cases read the fields they check. */
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -31,6 +32,9 @@ describe('workflows: definitions checked on create, executions driven by their t
     // `step` writes `output` from its input as its output, fails with `exitCode`, sleeps `sleepMs`.
     const step = await server.client.createFunction(jobFunction('step', {}, { retries: 0, concurrency: 4 }));
     await server.client.deploy(step.id, step.version.id, { minInstances: 1, maxInstances: 2 });
+    // `echo` answers {echo: input}: a server-mode function, for Maps of many items.
+    const echo = await server.client.createFunction(serverFunction('echo', { concurrency: 32, retries: 0 }));
+    await server.client.deploy(echo.id, echo.version.id, { minInstances: 2, maxInstances: 2 });
   });
   afterAll(() => server.dispose());
 
@@ -179,4 +183,52 @@ describe('workflows: definitions checked on create, executions driven by their t
     expect(bad.code).toBe(2);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('maps over items read from an asset a page at a time, never more than MaxConcurrency in flight, its results written to an asset in order', async () => {
+    const ITEMS = 2_500;
+    const lines = Array.from({ length: ITEMS }, (_, i) => JSON.stringify({ n: i })).join('\n');
+    const list = await uploadAsset(server.client, Buffer.from(`${lines}\n`), { contentType: 'application/x-ndjson' });
+    const definition = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          ItemReader: { AssetPath: '$.items' },
+          ResultWriter: {},
+          MaxConcurrency: 40,
+          ItemProcessor: { StartAt: 'Double', States: { Double: { Type: 'Task', Resource: 'echo', Parameters: { 'n.$': '$.n' }, ResultSelector: { 'n.$': '$.echo.n' }, End: true } } },
+          ResultPath: '$.results',
+          Catch: [{ ErrorEquals: ['INVALID_REQUEST'], ResultPath: '$.failure', Next: 'Unreadable' }],
+          End: true,
+        },
+        Unreadable: { Type: 'Pass', Parameters: { 'error.$': '$.failure.Cause' }, End: true },
+      },
+    };
+    await api('POST', '/v1/workflows', { name: 'many', definition });
+    // Sample the function's running tasks while it runs: never more than MaxConcurrency.
+    let most = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        most = Math.max(most, (await server.client.queue('echo')).running);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const started = await run('many', { items: list.id });
+    const e = await ended(started.id, 120_000);
+    sampling = false;
+    await sampler;
+    expect(e).toMatchObject({ status: 'SUCCEEDED', output: { items: list.id, results: { count: ITEMS, asset: { contentType: 'application/x-ndjson' } } } });
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(40);
+    const asset = await server.client.assets.get(e.output.results.asset.id);
+    const results = (await (await fetch(asset.downloadUrl!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(results).toEqual(Array.from({ length: ITEMS }, (_, n) => ({ n })));
+    expect((await server.client.workflows.tasks(e.id)).length).toBe(ITEMS);
+
+    // A list that is not JSON Lines fails the Map with the line named, for its Catch.
+    const bad = await uploadAsset(server.client, Buffer.from('{"n": 1}\nnot json\n'), { contentType: 'application/x-ndjson' });
+    const caught = await ended((await run('many', { items: bad.id })).id);
+    expect(caught).toMatchObject({ status: 'SUCCEEDED', output: { error: `ItemReader: line 2 of asset ${bad.id} is not JSON` } });
+  }, 150_000);
 });

@@ -29,6 +29,7 @@ import { type TriggerRunner, TriggerRunners } from './triggers/trigger-runners.j
 import { TriggersService } from './triggers/triggers-service.js';
 import { ClaimWaiters } from './wakeups/claim-waiters.js';
 import { ExecutionDriver } from './workflows/execution-driver.js';
+import { MapItems } from './workflows/map-items.js';
 import { WorkflowTimers } from './workflows/workflow-timers.js';
 import { WorkflowsService } from './workflows/workflows-service.js';
 import { WorkflowsSubscriber } from './workflows/workflows-subscriber.js';
@@ -110,7 +111,7 @@ export class ControlPlane {
     const webhooks = new WebhookSender({ allowed: config.webhookAllowed, timeoutMs: config.webhookTimeoutMs, maxResponseBytes: 64 * 1024 });
     this.deliveries = new DeliveryWorker(store, this.tasks, webhooks, options.publish, clock, config, onError);
     this.outcomes.subscribe(new DestinationsSubscriber(store, clock, () => this.deliveries.wake()));
-    const executions = new ExecutionDriver(store, this.tasks, wakeups, clock);
+    const executions = new ExecutionDriver(store, this.tasks, new MapItems(store, this.assets), wakeups, clock);
     this.workflows = new WorkflowsService(store, this.functions, executions, clock);
     this.outcomes.subscribe(new WorkflowsSubscriber(store, executions));
     this.workflowTimers = new WorkflowTimers(store, executions, wakeups, clock, config.workflowPollMs, onError);

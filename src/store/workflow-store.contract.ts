@@ -41,6 +41,7 @@ export function workflowStoreContract(fx: ContractFixture): void {
     execution: { status, state: { status, root: { id: 'x', machine: [], visits: 1, step: null } }, output: status === 'SUCCEEDED' ? { ok: true } : null, error: null, stepsDone: 1, updatedAt: fx.clock.now(), endedAt: status === 'RUNNING' ? null : fx.clock.now() },
     tasks: [],
     timers: [],
+    results: [],
     firedTimers: [],
     history: [],
     ...over,
@@ -127,5 +128,23 @@ export function workflowStoreContract(fx: ContractFixture): void {
     expect(await fx.store.workflows.deleteWorkflow(fx.tenantId, w.id)).toBe(true);
     expect(await fx.store.workflows.getWorkflow(fx.tenantId, w.id)).toBeNull();
     expect(await fx.store.workflows.executionById(a.id)).toBeNull();
+  });
+
+  it('keeps a Map’s item pages and results until the execution ends', async () => {
+    const [w, v] = workflowOf('wf');
+    await fx.store.workflows.createWorkflow(w, v);
+    const e = executionOf(w);
+    await fx.store.workflows.createExecution(e, stepOf());
+    await fx.store.workflows.putItemPages(e.id, 'm', [{ page: 0, items: [1, 2] }, { page: 1, items: [{ a: 3 }] }]);
+    await fx.store.workflows.putItemPages(e.id, 'm', [{ page: 1, items: [{ a: 4 }] }]);
+    expect(await fx.store.workflows.itemPage(e.id, 'm', 1)).toEqual([{ a: 4 }]);
+    expect(await fx.store.workflows.itemPage(e.id, 'm', 2)).toBeNull();
+    await fx.store.workflows.saveStep(e.id, 1, stepOf({ results: [2, 0, 1].map((index) => ({ key: 'm', index, value: { i: index } })) }));
+    await fx.store.workflows.saveStep(e.id, 2, stepOf({ results: [{ key: 'other', index: 0, value: null }] }));
+    expect(await fx.store.workflows.mapResults(e.id, 'm', -1, 2)).toEqual([{ index: 0, value: { i: 0 } }, { index: 1, value: { i: 1 } }]);
+    expect(await fx.store.workflows.mapResults(e.id, 'm', 1, 10)).toEqual([{ index: 2, value: { i: 2 } }]);
+    await fx.store.workflows.saveStep(e.id, 3, stepOf({}, 'SUCCEEDED'));
+    expect(await fx.store.workflows.itemPage(e.id, 'm', 0)).toBeNull();
+    expect(await fx.store.workflows.mapResults(e.id, 'm', -1, 10)).toEqual([]);
   });
 }

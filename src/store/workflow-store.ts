@@ -15,7 +15,9 @@ export interface StepWrite {
   /** Tasks to start, each under its step key: one whose key has a task already is not started again. */
   tasks: { key: string; state: string; task: NewTask }[];
   timers: { key: string; at: number }[];
-  /** Timers that fired and were handled. Every timer goes once the execution ends. */
+  /** Map items' results kept for a ResultWriter, under the Map's key. */
+  results: { key: string; index: number; value: unknown }[];
+  /** Timers that fired and were handled. Every timer, item page and kept result goes once the execution ends. */
   firedTimers: string[];
   /** Entries with an `eventId` already stored are left out. */
   history: NewHistoryEntry[];
@@ -69,4 +71,9 @@ export interface WorkflowStore {
   nextTimerAt(): Promise<number | null>;
   /** In order, after `afterSeq`. */
   history(executionId: string, afterSeq: number, limit: number): Promise<HistoryEntry[]>;
+  /** Stores (or replaces) pages of a Map's items under its key; they go when the execution ends. */
+  putItemPages(executionId: string, key: string, pages: { page: number; items: unknown[] }[]): Promise<void>;
+  itemPage(executionId: string, key: string, page: number): Promise<unknown[] | null>;
+  /** A Map's kept results in item order, after `afterIndex` (-1: from the first). */
+  mapResults(executionId: string, key: string, afterIndex: number, limit: number): Promise<{ index: number; value: unknown }[]>;
 }

@@ -1,4 +1,7 @@
-import type { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { BlobStore, ByteRange, TransferQuery } from '../../blobs/blob-store.js';
 import { type AssetRecord, type AssetStatus, type AssetTransfer, type BlobInfo, type CreateAssetRequest, type OutputFileTerms, newAsset, uploadMismatch } from '../../core/assets.js';
 import type { TransferTerms } from '../../core/transfer-signing.js';
@@ -76,6 +79,41 @@ export class AssetsService {
     await this.store.assets.createAsset(asset);
     const expiresAt = now + LIMITS.transferUrlSeconds * 1000;
     return { id: asset.id, uploadUrl: await this.blobs.uploadUrl(asset.id, { origin: '', expiresAt, maxBytes: file.sizeBytes, contentType: file.contentType, sizeBytes: file.sizeBytes, sha256: asset.sha256 }) };
+  }
+
+  /** A READY asset's bytes, for the control plane's own reading (a workflow Map's items). */
+  async open(tenantId: string, assetId: string): Promise<{ asset: AssetRecord; body: Readable }> {
+    const asset = await this.record(tenantId, assetId);
+    if (asset.status !== 'READY') throw new FerryError('ASSET_NOT_READY', `asset ${assetId} has not been uploaded yet`);
+    const gone = (): FerryError => new FerryError('ASSET_NOT_FOUND', `the bytes of asset ${assetId} are gone from the blob store`);
+    if (this.blobs.served) {
+      const read = await this.blobs.served.read(assetId, null);
+      if (!read) throw gone();
+      return { asset, body: read.body };
+    }
+    const res = await fetch(await this.blobs.downloadUrl(assetId, { origin: '', expiresAt: this.clock.now() + LIMITS.transferUrlSeconds * 1000 }));
+    if (!res.ok || !res.body) throw gone();
+    return { asset, body: Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) };
+  }
+
+  /** Stores a file the control plane made (a workflow Map's results) as a READY asset of the tenant. */
+  async storeFile(tenantId: string, req: CreateAssetRequest, path: string): Promise<AssetRecord> {
+    const sizeBytes = (await stat(path)).size;
+    const now = this.clock.now();
+    const asset = newAsset(newId(ID_PREFIX.asset, now), tenantId, { ...req, sizeBytes }, now, LIMITS.defaultAssetTtlSeconds);
+    await this.store.assets.createAsset(asset);
+    let stored: BlobInfo | null;
+    if (this.blobs.served) {
+      stored = await this.blobs.served.write(asset.id, createReadStream(path), sizeBytes, async () => {});
+    } else {
+      const url = await this.blobs.uploadUrl(asset.id, { origin: '', expiresAt: now + LIMITS.transferUrlSeconds * 1000, maxBytes: sizeBytes, contentType: req.contentType, sizeBytes, sha256: null });
+      const res = await fetch(url, { method: 'PUT', body: Readable.toWeb(createReadStream(path)) as ReadableStream, headers: { 'content-type': req.contentType, 'content-length': String(sizeBytes) }, duplex: 'half' } as RequestInit);
+      if (!res.ok) throw new FerryError('STORE_UNAVAILABLE', `the blob store refused asset ${asset.id}: HTTP ${res.status}`);
+      stored = await this.blobs.stat(asset.id);
+    }
+    const ready = stored && (await this.store.assets.markAssetReady(asset.id, stored, this.clock.now()));
+    if (!ready) throw new FerryError('STORE_UNAVAILABLE', `asset ${asset.id} was not stored`);
+    return ready;
   }
 
   /** Deletes up to `limit` expired assets (not pinned, held by no live task) with their bytes; how many went. */

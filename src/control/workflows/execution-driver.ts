@@ -18,6 +18,7 @@ import type { Store } from '../../store/store.js';
 import type { StepWrite } from '../../store/workflow-store.js';
 import type { TasksService } from '../tasks-service.js';
 import type { Wakeups } from '../wakeups/wakeups.js';
+import type { MapItems } from './map-items.js';
 
 /** What moves an execution on: interpreter events, the timers they answer, and history from outside the interpreter (a task's end). */
 export interface ExecutionInput {
@@ -34,8 +35,10 @@ const MAX_CONFLICTS = 20;
  * stored with the step, in one transaction (store/workflow-store.ts), under idempotency keys made
  * of the step's key, so a replayed event starts nothing twice. A task the function refuses (not
  * found, not deployed, its input too large) fails its step with the refusal's code, for Retry and
- * Catch to handle. Cancels are sent once the step is saved. Every replica runs one: the API's
- * starts and cancels, and on the leader the outcome feed's and the timers' events.
+ * Catch to handle. A Map's items read from an asset and its results written to one are read and
+ * written here too (map-items.ts), and a failure to do so fails the Map. Cancels are sent once the
+ * step is saved. Every replica runs one: the API's starts and cancels, and on the leader the
+ * outcome feed's and the timers' events.
  */
 export class ExecutionDriver {
   /** Versions are immutable: their definitions are read once. */
@@ -44,6 +47,7 @@ export class ExecutionDriver {
   constructor(
     private readonly store: Pick<Store, 'workflows'>,
     private readonly tasks: TasksService,
+    private readonly mapItems: MapItems,
     private readonly wakeups: Wakeups,
     private readonly clock: Clock,
   ) {}
@@ -52,7 +56,7 @@ export class ExecutionDriver {
   async start(execution: ExecutionRecord, version: WorkflowVersionRecord): Promise<{ execution: ExecutionRecord; created: boolean }> {
     this.definitions.set(version.id, version.definition);
     const now = execution.createdAt;
-    const first = startExecution(version.definition, execution.input, now);
+    const first = await this.mapItems.withItems(execution.id, (items) => startExecution(version.definition, execution.input, now, items));
     const started: NewHistoryEntry = { at: now, type: 'ExecutionStarted', key: null, state: null, taskId: null, detail: historyDetail({ input: execution.input }), eventId: null };
     const { step, cancels } = await this.resolve(execution, version.definition, first, [started], now);
     if (execution.timeoutAt !== null && step.execution.status === 'RUNNING') step.timers.push({ key: TIMEOUT_TIMER, at: execution.timeoutAt });
@@ -76,14 +80,17 @@ export class ExecutionDriver {
           await this.store.workflows.appendHistory(execution.id, input.history ?? []);
           return execution;
         }
-        step = { execution, tasks: [], timers: [], firedTimers: input.firedTimers, history: input.history ?? [] };
+        step = { execution, tasks: [], timers: [], results: [], firedTimers: input.firedTimers, history: input.history ?? [] };
       } else {
         const definition = await this.definition(execution);
-        let advanced: Advanced = { state: execution.state, commands: [], trace: [] };
-        for (const event of input.events) {
-          const next = advance(definition, advanced.state, event, now);
-          advanced = { state: next.state, commands: [...advanced.commands, ...next.commands], trace: [...advanced.trace, ...next.trace] };
-        }
+        const advanced = await this.mapItems.withItems(execution.id, (items) => {
+          let all: Advanced = { state: execution.state, commands: [], trace: [] };
+          for (const event of input.events) {
+            const next = advance(definition, all.state, event, now, items);
+            all = { state: next.state, commands: [...all.commands, ...next.commands], trace: [...all.trace, ...next.trace] };
+          }
+          return all;
+        });
         ({ step, cancels } = await this.resolve(execution, definition, advanced, input.history ?? [], now));
         step.firedTimers = input.firedTimers ?? [];
       }
@@ -97,33 +104,52 @@ export class ExecutionDriver {
   }
 
   /**
-   * Turns the interpreter's commands into the step to save: each task checked and made, a refused
-   * one fed back as its step's failure (which may start or refuse more), timers, history, status.
+   * Turns the interpreter's commands into the step to save: each task checked and made, a Map's
+   * items read and its results written, each fed back to the interpreter (a refused task, or
+   * items that cannot be read, as its state's failure), which may ask for more; then timers,
+   * history and status.
    */
   private async resolve(execution: ExecutionRecord, definition: StateMachine, advanced: Advanced, history: NewHistoryEntry[], now: number): Promise<{ step: StepWrite; cancels: string[] }> {
+    const { tenantId } = execution;
     let state: ExecutionState = advanced.state;
     const trace: StepTrace[] = [...advanced.trace];
     const commands: WorkflowCommand[] = [];
     const refusals: NewHistoryEntry[] = [];
     const tasks: StepWrite['tasks'] = [];
+    const results: StepWrite['results'] = [];
     let pending = advanced.commands;
+    const feed = async (event: WorkflowEvent, next: WorkflowCommand[]): Promise<void> => {
+      const fed = await this.mapItems.withItems(execution.id, (items) => advance(definition, state, event, now, items));
+      state = fed.state;
+      trace.push(...fed.trace);
+      next.push(...fed.commands);
+    };
+    const failed = (key: string, err: FerryError): WorkflowEvent => ({ type: 'task-failed', key, code: err.code, message: err.message });
     while (pending.length > 0) {
       const next: WorkflowCommand[] = [];
       for (const c of pending) {
-        if (c.type !== 'start-task') {
+        if (c.type === 'start-task') {
+          try {
+            tasks.push({ key: c.key, state: c.state, task: await this.tasks.check(tenantId, taskRequest(execution.id, c)) });
+            commands.push(c);
+          } catch (err) {
+            if (!isRefusal(err)) throw err;
+            refusals.push({ at: now, type: 'TaskFailed', key: c.key, state: c.state, taskId: null, detail: { error: { Error: err.code, Cause: err.message } }, eventId: null });
+            await feed(failed(c.key, err), next);
+          }
+        } else if (c.type === 'read-items') {
+          const count = await this.mapItems.read(tenantId, execution.id, c.key, c.asset).catch((err: unknown) => {
+            if (!isRefusal(err)) throw err;
+            return err;
+          });
+          await feed(count instanceof FerryError ? failed(c.key, count) : { type: 'items-read', key: c.key, count }, next);
+        } else if (c.type === 'put-result') {
+          results.push({ key: c.key, index: c.index, value: c.value });
+        } else if (c.type === 'write-results') {
+          const asset = await this.mapItems.write(tenantId, execution.id, c.key, c.count, results.filter((r) => r.key === c.key));
+          await feed({ type: 'results-written', key: c.key, asset }, next);
+        } else {
           commands.push(c);
-          continue;
-        }
-        try {
-          tasks.push({ key: c.key, state: c.state, task: await this.tasks.check(execution.tenantId, taskRequest(execution.id, c)) });
-          commands.push(c);
-        } catch (err) {
-          if (!(err instanceof FerryError) || err.status >= 500) throw err;
-          refusals.push({ at: now, type: 'TaskFailed', key: c.key, state: c.state, taskId: null, detail: { error: { Error: err.code, Cause: err.message } }, eventId: null });
-          const failed = advance(definition, state, { type: 'task-failed', key: c.key, code: err.code, message: err.message }, now);
-          state = failed.state;
-          trace.push(...failed.trace);
-          next.push(...failed.commands);
         }
       }
       pending = next;
@@ -143,6 +169,7 @@ export class ExecutionDriver {
         },
         tasks,
         timers: commands.flatMap((c) => (c.type === 'set-timer' ? [{ key: c.key, at: c.at }] : [])),
+        results,
         firedTimers: [],
         history: [...history, ...refusals, ...historyOf(trace, commands, taskIds, now)],
       },
@@ -173,6 +200,11 @@ export class ExecutionDriver {
     }
     return definition;
   }
+}
+
+/** A request Ferry refuses for what it asks (not found, not deployed, invalid): the state fails with it, and Retry and Catch decide. */
+function isRefusal(err: unknown): err is FerryError {
+  return err instanceof FerryError && err.status < 500;
 }
 
 /** The submit a Task state's command asks for: `Resource` is a function's id or name, `name:VERSION_ID` for one version. */

@@ -74,7 +74,7 @@ CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, se
 CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 'READY';
 `;
 
-/** Migration 9: SQLite migration 8 (workflows, their versions, executions, their tasks, timers and history), translated. */
+/** Migration 9: SQLite migration 8 (workflows, their versions, executions, their tasks, timers, history, Map item pages and results), translated. */
 const WORKFLOWS_SQL = `
 CREATE TABLE workflows (
   seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -148,6 +148,20 @@ CREATE TABLE execution_history (
 );
 CREATE INDEX execution_history_by_execution ON execution_history (execution_id, seq);
 CREATE UNIQUE INDEX execution_history_events ON execution_history (execution_id, event_id) WHERE event_id IS NOT NULL;
+CREATE TABLE execution_item_pages (
+  execution_id TEXT COLLATE "C" NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  page INTEGER NOT NULL,
+  items TEXT NOT NULL,
+  PRIMARY KEY (execution_id, key, page)
+);
+CREATE TABLE execution_results (
+  execution_id TEXT COLLATE "C" NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  idx INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (execution_id, key, idx)
+);
 `;
 
 export const LATER_POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [

@@ -63,7 +63,7 @@ export class PgWorkflowStore implements WorkflowStore {
       if (!(await sql.one('SELECT 1 FROM workflows WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [workflowId, tenantId]))) return false;
       if (await sql.one("SELECT 1 FROM executions WHERE workflow_id = $1 AND status = 'RUNNING' LIMIT 1", [workflowId])) throw workflowRunning();
       const byWorkflow = 'execution_id IN (SELECT id FROM executions WHERE workflow_id = $1)';
-      for (const table of ['execution_tasks', 'execution_timers', 'execution_history']) await sql.run(`DELETE FROM ${table} WHERE ${byWorkflow}`, [workflowId]);
+      for (const table of ['execution_tasks', 'execution_timers', 'execution_history', 'execution_item_pages', 'execution_results']) await sql.run(`DELETE FROM ${table} WHERE ${byWorkflow}`, [workflowId]);
       await sql.run('DELETE FROM executions WHERE workflow_id = $1', [workflowId]);
       await sql.run('DELETE FROM workflow_versions WHERE workflow_id = $1', [workflowId]);
       await sql.run('DELETE FROM workflows WHERE id = $1', [workflowId]);
@@ -149,6 +149,25 @@ export class PgWorkflowStore implements WorkflowStore {
     return row?.at == null ? null : Number(row.at);
   }
 
+  async putItemPages(executionId: string, key: string, pages: { page: number; items: unknown[] }[]): Promise<void> {
+    if (pages.length === 0) return;
+    await this.conn.sql.run(
+      `INSERT INTO execution_item_pages (execution_id, key, page, items) SELECT $1, $2, page, items FROM unnest($3::int[], $4::text[]) AS p(page, items)
+        ON CONFLICT (execution_id, key, page) DO UPDATE SET items = EXCLUDED.items`,
+      [executionId, key, pages.map((p) => p.page), pages.map((p) => JSON.stringify(p.items))],
+    );
+  }
+
+  async itemPage(executionId: string, key: string, page: number): Promise<unknown[] | null> {
+    const row = await this.conn.sql.one<{ items: string }>('SELECT items FROM execution_item_pages WHERE execution_id = $1 AND key = $2 AND page = $3', [executionId, key, page]);
+    return row ? (JSON.parse(row.items) as unknown[]) : null;
+  }
+
+  async mapResults(executionId: string, key: string, afterIndex: number, limit: number): Promise<{ index: number; value: unknown }[]> {
+    const rows = await this.conn.sql.rows<{ idx: number; value: string }>('SELECT idx, value FROM execution_results WHERE execution_id = $1 AND key = $2 AND idx > $3 ORDER BY idx LIMIT $4', [executionId, key, afterIndex, limit]);
+    return rows.map((r) => ({ index: Number(r.idx), value: JSON.parse(r.value) }));
+  }
+
   async history(executionId: string, afterSeq: number, limit: number): Promise<HistoryEntry[]> {
     const rows = await this.conn.sql.rows('SELECT * FROM execution_history WHERE execution_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [executionId, afterSeq, limit]);
     return rows.map(toHistoryEntry);
@@ -177,13 +196,23 @@ async function applyStep(sql: Sql, executionId: string, rev: number, step: StepW
     started = newTasks.map((n) => n.task);
   }
   if (step.firedTimers.length > 0) await sql.run('DELETE FROM execution_timers WHERE execution_id = $1 AND key = ANY($2::text[])', [executionId, step.firedTimers]);
-  if (step.execution.status !== 'RUNNING') await sql.run('DELETE FROM execution_timers WHERE execution_id = $1', [executionId]);
-  else if (step.timers.length > 0) {
-    await sql.run(
-      `INSERT INTO execution_timers (execution_id, key, at) SELECT $1, key, at FROM unnest($2::text[], $3::bigint[]) AS t(key, at)
-        ON CONFLICT (execution_id, key) DO UPDATE SET at = EXCLUDED.at`,
-      [executionId, step.timers.map((t) => t.key), step.timers.map((t) => t.at)],
-    );
+  if (step.execution.status !== 'RUNNING') {
+    for (const table of ['execution_timers', 'execution_item_pages', 'execution_results']) await sql.run(`DELETE FROM ${table} WHERE execution_id = $1`, [executionId]);
+  } else {
+    if (step.timers.length > 0) {
+      await sql.run(
+        `INSERT INTO execution_timers (execution_id, key, at) SELECT $1, key, at FROM unnest($2::text[], $3::bigint[]) AS t(key, at)
+          ON CONFLICT (execution_id, key) DO UPDATE SET at = EXCLUDED.at`,
+        [executionId, step.timers.map((t) => t.key), step.timers.map((t) => t.at)],
+      );
+    }
+    if (step.results.length > 0) {
+      await sql.run(
+        `INSERT INTO execution_results (execution_id, key, idx, value) SELECT $1, key, idx, value FROM unnest($2::text[], $3::int[], $4::text[]) AS r(key, idx, value)
+          ON CONFLICT (execution_id, key, idx) DO UPDATE SET value = EXCLUDED.value`,
+        [executionId, step.results.map((r) => r.key), step.results.map((r) => r.index), step.results.map((r) => JSON.stringify(r.value ?? null))],
+      );
+    }
   }
   await insertHistory(sql, executionId, step.history);
   const x = step.execution;

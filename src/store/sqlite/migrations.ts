@@ -356,8 +356,9 @@ CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 
     version: 8,
     name: 'workflows',
     // Workflows with numbered versions; executions with the interpreter's state (saved against
-    // its revision), the task of each step key (one ever), timers by due time, and the history,
-    // where an entry made from an outcome is stored once (its event id).
+    // its revision), the task of each step key (one ever), timers by due time, the history, where
+    // an entry made from an outcome is stored once (its event id), and a Map's items read from an
+    // asset (in pages) and its results kept for its ResultWriter, both until the execution ends.
     sql: `
 CREATE TABLE workflows (
   seq INTEGER PRIMARY KEY,
@@ -431,6 +432,20 @@ CREATE TABLE execution_history (
 );
 CREATE INDEX execution_history_by_execution ON execution_history (execution_id, seq);
 CREATE UNIQUE INDEX execution_history_events ON execution_history (execution_id, event_id) WHERE event_id IS NOT NULL;
+CREATE TABLE execution_item_pages (
+  execution_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  items TEXT NOT NULL,
+  PRIMARY KEY (execution_id, key, page)
+);
+CREATE TABLE execution_results (
+  execution_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (execution_id, key, idx)
+);
 `,
   },
 ];

@@ -56,7 +56,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
       if (!this.conn.sql('SELECT 1 FROM workflows WHERE id = ? AND tenant_id = ?').get(workflowId, tenantId)) return false;
       if (this.conn.sql("SELECT 1 FROM executions WHERE workflow_id = ? AND status = 'RUNNING'").get(workflowId)) throw workflowRunning();
       const byWorkflow = 'execution_id IN (SELECT id FROM executions WHERE workflow_id = ?)';
-      for (const table of ['execution_tasks', 'execution_timers', 'execution_history']) this.conn.sql(`DELETE FROM ${table} WHERE ${byWorkflow}`).run(workflowId);
+      for (const table of ['execution_tasks', 'execution_timers', 'execution_history', 'execution_item_pages', 'execution_results']) this.conn.sql(`DELETE FROM ${table} WHERE ${byWorkflow}`).run(workflowId);
       this.conn.sql('DELETE FROM executions WHERE workflow_id = ?').run(workflowId);
       this.conn.sql('DELETE FROM workflow_versions WHERE workflow_id = ?').run(workflowId);
       this.conn.sql('DELETE FROM workflows WHERE id = ?').run(workflowId);
@@ -127,8 +127,10 @@ export class SqliteWorkflowStore implements WorkflowStore {
     for (const key of step.firedTimers) this.conn.sql('DELETE FROM execution_timers WHERE execution_id = ? AND key = ?').run(executionId, key);
     if (step.execution.status === 'RUNNING') {
       for (const t of step.timers) this.conn.sql('INSERT OR REPLACE INTO execution_timers (execution_id, key, at) VALUES (?, ?, ?)').run(executionId, t.key, t.at);
+      const keep = this.conn.sql('INSERT OR REPLACE INTO execution_results (execution_id, key, idx, value) VALUES (?, ?, ?, ?)');
+      for (const r of step.results) keep.run(executionId, r.key, r.index, JSON.stringify(r.value ?? null));
     } else {
-      this.conn.sql('DELETE FROM execution_timers WHERE execution_id = ?').run(executionId);
+      for (const table of ['execution_timers', 'execution_item_pages', 'execution_results']) this.conn.sql(`DELETE FROM ${table} WHERE execution_id = ?`).run(executionId);
     }
     this.insertHistory(executionId, step.history);
     const x = step.execution;
@@ -169,6 +171,23 @@ export class SqliteWorkflowStore implements WorkflowStore {
   async nextTimerAt(): Promise<number | null> {
     const at = this.conn.sql('SELECT min(at) FROM execution_timers').pluck().get() as number | null;
     return at === null ? null : Number(at);
+  }
+
+  async putItemPages(executionId: string, key: string, pages: { page: number; items: unknown[] }[]): Promise<void> {
+    await this.conn.immediate(() => {
+      const put = this.conn.sql('INSERT OR REPLACE INTO execution_item_pages (execution_id, key, page, items) VALUES (?, ?, ?, ?)');
+      for (const p of pages) put.run(executionId, key, p.page, JSON.stringify(p.items));
+    });
+  }
+
+  async itemPage(executionId: string, key: string, page: number): Promise<unknown[] | null> {
+    const items = this.conn.sql('SELECT items FROM execution_item_pages WHERE execution_id = ? AND key = ? AND page = ?').pluck().get(executionId, key, page) as string | undefined;
+    return items === undefined ? null : (JSON.parse(items) as unknown[]);
+  }
+
+  async mapResults(executionId: string, key: string, afterIndex: number, limit: number): Promise<{ index: number; value: unknown }[]> {
+    const rows = this.conn.sql('SELECT idx, value FROM execution_results WHERE execution_id = ? AND key = ? AND idx > ? ORDER BY idx LIMIT ?').all(executionId, key, afterIndex, limit) as Row[];
+    return rows.map((r) => ({ index: Number(r.idx), value: JSON.parse(r.value as string) }));
   }
 
   async history(executionId: string, afterSeq: number, limit: number): Promise<HistoryEntry[]> {
