@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
@@ -21,6 +21,7 @@ import { type AssetInfo, FerryClient } from '../src/sdk/client.js';
 import { FerryServer } from './lib/ferry-server.js';
 import { publish } from './lib/report.js';
 import { ms } from './lib/stats.js';
+import { RssSampler } from './lib/rss.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MiB = 1024 * 1024;
@@ -159,25 +160,6 @@ async function writeRandom(path: string, size: number): Promise<void> {
     if (!out.write(randomBytes(Math.min(left, 4 * MiB)))) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
-}
-
-/** The peak resident set of a process, read from /proc every 100 ms. */
-class RssSampler {
-  peak = 0;
-  private timer: NodeJS.Timeout | null = null;
-  constructor(private readonly pid: number) {}
-  start(): void {
-    this.timer = setInterval(() => {
-      readFile(`/proc/${this.pid}/status`, 'utf8').then((s) => {
-        const kb = Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0);
-        this.peak = Math.max(this.peak, kb * 1024);
-      }, () => {});
-    }, 100);
-  }
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -1,4 +1,4 @@
-// `npm run bench -- [--quick] [--no-peers] [--depth N] [dispatch|throughput|batch|costs|assets|scale|scaling|runtimes|streams]`: runs
+// `npm run bench -- [--quick] [--no-peers] [--depth N] [dispatch|throughput|batch|costs|assets|scale|scaling|runtimes|streams|workflows]`: runs
 // the benchmarks, all unless some are named (see bench/README.md).
 import { main as assets } from './assets.js';
 import { main as batch } from './batch.js';
@@ -9,8 +9,9 @@ import { main as scale } from './scale.js';
 import { main as scaling } from './scaling.js';
 import { main as streams } from './streams.js';
 import { main as throughput } from './throughput.js';
+import { main as workflows } from './workflows.js';
 
-const BENCHMARKS: Record<string, (argv: readonly string[]) => Promise<void>> = { dispatch, throughput, batch, costs, assets, scale, scaling, runtimes, streams };
+const BENCHMARKS: Record<string, (argv: readonly string[]) => Promise<void>> = { dispatch, throughput, batch, costs, assets, scale, scaling, runtimes, streams, workflows };
 
 const argv = process.argv.slice(2);
 const named = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--depth');

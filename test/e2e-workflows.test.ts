@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretKey, signWebhook } from '../src/core/webhook-signature.js';
 import { uploadAsset } from '../src/sdk/asset-files.js';
 import { FerryServer, eventually, jobFunction, serverFunction } from './helpers/ferry-server.js';
 
@@ -231,4 +232,35 @@ describe('workflows: definitions checked on create, executions driven by their t
     const caught = await ended((await run('many', { items: bad.id })).id);
     expect(caught).toMatchObject({ status: 'SUCCEEDED', output: { error: `ItemReader: line 2 of asset ${bad.id} is not JSON` } });
   }, 150_000);
+
+  it('is started by a trigger and by a destination as a function is: once per event, refused fields named', async () => {
+    await api('POST', '/v1/workflows', { name: 'on-event', definition: { StartAt: 'Got', States: { Got: { Type: 'Pass', Parameters: { 'got.$': '$' }, End: true } } } });
+    const both = await api('POST', '/v1/triggers', { name: 'both', kind: 'webhook', functionId: 'step', workflowId: 'on-event' });
+    expect(both.body.error.message).toBe('functionId or workflowId: give exactly one (what each event starts)');
+    const priority = await api('POST', '/v1/triggers', { name: 'prio', kind: 'webhook', workflowId: 'on-event', task: { priority: 5 } });
+    expect(priority.body.error.message).toBe('task.priority: not for a trigger of a workflow (its Task states set their tasks\')');
+
+    const hook = (await api('POST', '/v1/triggers', { name: 'wf-hook', kind: 'webhook', workflowId: 'on-event' })).body;
+    expect(hook).toMatchObject({ workflowId: expect.stringMatching(/^wf_/), functionId: null });
+    const body = JSON.stringify({ clip: 'a.mp4' });
+    const send = () =>
+      fetch(`${server.url}${hook.hookPath}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signWebhook(secretKey(hook.secret), 'msg_wf_1', Date.now(), body) }, body });
+    const first = await send();
+    const { executionId } = (await first.json()) as { executionId: string };
+    expect(first.status).toBe(202);
+    const replay = await send();
+    expect([replay.status, ((await replay.json()) as Json).error.details]).toEqual([409, { executionId }]);
+    expect((await ended(executionId)).output).toEqual({ got: { clip: 'a.mp4' } });
+    expect((await api('GET', `/v1/triggers/${hook.id}/tasks`)).body.items).toMatchObject([{ eventKey: 'msg_wf_1', executionId }]);
+
+    const task = await server.client.submit({ functionId: 'step', input: { output: { x: 1 } }, destinations: { onSuccess: { workflow: { workflowId: 'on-event' } } } });
+    const [delivery] = await eventually(async () => {
+      const d = (await api('GET', `/v1/tasks/${task.id}/deliveries`)).body.items as Json[];
+      return d[0]?.status === 'DELIVERED' ? d : undefined;
+    }, 20_000, 'the delivery');
+    expect(delivery).toMatchObject({ kind: 'workflow', resultTaskId: null, resultExecutionId: expect.stringMatching(/^exe_/) });
+    expect((await ended(delivery!.resultExecutionId)).output).toEqual({ got: { x: 1 } });
+    const noWorkflow = await api('POST', '/v1/tasks', { functionId: 'step', destinations: { onSuccess: { workflow: { workflowId: 'nope' } } } });
+    expect(noWorkflow.body.error.message).toBe('destinations.onSuccess.workflow.workflowId: no workflow nope');
+  });
 });

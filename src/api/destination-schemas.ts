@@ -13,8 +13,9 @@ export const DestinationBody = Type.Object(
       Type.Object({ broker: Type.Union(BROKER_KINDS.map((k) => Type.Literal(k))), url: Text(2048), subject: Type.String({ minLength: 1, maxLength: 1024, description: 'the NATS subject, Redis stream, AMQP exchange/routing key or MQTT topic' }) }, strict),
     ),
     function: Type.Optional(Type.Object({ functionId: Text(128), versionId: Type.Optional(Text(128)), input: Type.Optional(Type.Unknown({ description: 'a template over the ended task (see triggers)' })) }, strict)),
+    workflow: Type.Optional(Type.Object({ workflowId: Text(128), versionId: Type.Optional(Text(128)), input: Type.Optional(Type.Unknown({ description: 'a template over the ended task: the execution’s input' })) }, strict)),
   },
-  { ...strict, minProperties: 1, maxProperties: 1, description: 'one of webhook, publish or function' },
+  { ...strict, minProperties: 1, maxProperties: 1, description: 'one of webhook, publish, function or workflow' },
 );
 
 export const DestinationsBody = Type.Object(

@@ -22,7 +22,8 @@ const TaskTemplateBody = Type.Object(
 );
 
 const fields = {
-  functionId: Text(128),
+  functionId: Type.Optional(Text(128)),
+  workflowId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'instead of functionId: each event starts an execution of this workflow (id or name)' })),
   versionId: Type.Optional(Type.Union([Text(128), Type.Null()])),
   schedule: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'cron: five fields, or six with seconds first' })),
   timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'cron: an IANA time zone (default UTC)' })),
@@ -37,5 +38,5 @@ const fields = {
 };
 
 export const CreateTriggerBody = Type.Object({ name: Name, kind: Type.Union(TRIGGER_KINDS.map((k) => Type.Literal(k))), ...fields }, strict);
-export const UpdateTriggerBody = Type.Object({ name: Type.Optional(Name), ...fields, functionId: Type.Optional(fields.functionId) }, strict);
+export const UpdateTriggerBody = Type.Object({ name: Type.Optional(Name), ...fields }, strict);
 export const TriggerParams = Type.Object({ triggerId: Text(128) });

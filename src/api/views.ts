@@ -5,6 +5,7 @@ import type { AssetRecord } from '../core/assets.js';
 import type { DeliveryAttempt, DeliveryRecord, Destination, Destinations } from '../core/destinations.js';
 import type { TriggerRecord } from '../core/triggers.js';
 import type { TriggerFire } from '../store/trigger-store.js';
+import { ID_PREFIX } from '../core/ids.js';
 import { outputValue } from '../core/outputs.js';
 import { currentSteps } from '../core/workflows/interpreter.js';
 import type { ExecutionRecord, ExecutionTask, HistoryEntry, WorkflowRecord, WorkflowVersionRecord } from '../core/workflows/workflow.js';
@@ -143,6 +144,7 @@ export function triggerJson(t: TriggerRecord, nextFires: number[], withSecret: b
     name: t.name,
     kind: t.kind,
     functionId: t.functionId,
+    workflowId: t.workflowId,
     versionId: t.versionId,
     ...parts,
     task: t.task,
@@ -156,8 +158,10 @@ export function triggerJson(t: TriggerRecord, nextFires: number[], withSecret: b
   };
 }
 
+/** A fire, with what it started: a task, or (a trigger of a workflow) an execution, told apart by the id's prefix. */
 export function triggerFireJson(f: TriggerFire) {
-  return { eventKey: f.eventKey, taskId: f.taskId, at: iso(f.at) };
+  const started = f.taskId.startsWith(`${ID_PREFIX.execution}_`) ? { executionId: f.taskId } : { taskId: f.taskId };
+  return { eventKey: f.eventKey, ...started, at: iso(f.at) };
 }
 
 /** A webhook secret is written, never read back: shown as its first characters. */
@@ -184,6 +188,7 @@ export function deliveryJson(d: DeliveryRecord, attempts: DeliveryAttempt[]) {
     deadline: iso(d.deadline),
     lastError: d.lastError,
     resultTaskId: d.resultTaskId,
+    resultExecutionId: d.resultExecutionId,
     createdAt: iso(d.createdAt),
     endedAt: iso(d.endedAt),
   };

@@ -18,6 +18,7 @@ const row = (t: TriggerInfo) => ({
 interface CreateFlags {
   file?: string;
   function?: string;
+  workflow?: string;
   version?: string;
   kind?: TriggerKind;
   schedule?: string;
@@ -33,8 +34,9 @@ interface CreateFlags {
 /** The trigger the flags describe, or the file's (the API body of POST /v1/triggers). */
 function definition(name: string | undefined, o: CreateFlags): TriggerInput {
   if (o.file) return { ...readJsonFile<TriggerInput>(o.file), ...(name ? { name } : {}) };
-  if (!name || !o.function || !o.kind) throw new FerryError('INVALID_REQUEST', 'give a NAME with --function and --kind, or -f FILE');
-  const input: TriggerInput = { name, functionId: o.function, kind: o.kind, ...(o.version ? { versionId: o.version } : {}) };
+  if (!name || (!o.function && !o.workflow) || !o.kind) throw new FerryError('INVALID_REQUEST', 'give a NAME with --function (or --workflow) and --kind, or -f FILE');
+  const target = o.workflow ? { workflowId: o.workflow } : { functionId: o.function! };
+  const input: TriggerInput = { name, ...target, kind: o.kind, ...(o.version ? { versionId: o.version } : {}) };
   if (o.schedule !== undefined) input.schedule = o.schedule;
   if (o.timezone !== undefined) input.timezone = o.timezone;
   if (o.catchUp) input.catchUp = true;
@@ -62,6 +64,7 @@ export function triggersCommands(program: Command): void {
     .description('create a trigger from flags, or from a JSON file (the API body of POST /v1/triggers)')
     .option('-f, --file <file>', 'the trigger as JSON, or - for stdin')
     .option('--function <id>', 'the function its tasks run (id or name)')
+    .option('--workflow <id>', 'or: the workflow each event starts an execution of (id or name)')
     .option('--version <id>', 'one version of it (default: a deployed one)')
     .option('--kind <kind>', 'cron, nats, redis, amqp, mqtt, webhook or asset')
     .option('--schedule <cron>', 'cron: five fields, or six with seconds first')
@@ -87,7 +90,7 @@ export function triggersCommands(program: Command): void {
     .description('a trigger with its state, last fire, last error and (cron) next fire times')
     .action(async (id: string, _o, cmd: Command) => {
       const t = await clientFor(cmd).triggers.get(id);
-      print(cmd, t, [{ ...row(t), function: t.functionId, next: t.nextFires?.join(' ') ?? '-' }]);
+      print(cmd, t, [{ ...row(t), starts: t.workflowId ?? t.functionId, next: t.nextFires?.join(' ') ?? '-' }]);
     });
   triggers
     .command('update <trigger>')
@@ -118,6 +121,6 @@ export function triggersCommands(program: Command): void {
     .option('--limit <n>', 'how many', intOption('--limit'), 50)
     .action(async (id: string, o: { limit: number }, cmd: Command) => {
       const page = await clientFor(cmd).triggers.tasks(id, { limit: o.limit });
-      print(cmd, page, page.items.map((f) => ({ event: f.eventKey, task: f.taskId, at: f.at })));
+      print(cmd, page, page.items.map((f) => ({ event: f.eventKey, started: f.executionId ?? f.taskId, at: f.at })));
     });
 }

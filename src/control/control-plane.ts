@@ -109,15 +109,15 @@ export class ControlPlane {
     this.reaper = new LeaseReaper(store, this.lifecycle, wakeups, clock, config, onError);
     this.outcomes = new OutcomeDispatcher(store, wakeups, clock, config, onError);
     const webhooks = new WebhookSender({ allowed: config.webhookAllowed, timeoutMs: config.webhookTimeoutMs, maxResponseBytes: 64 * 1024 });
-    this.deliveries = new DeliveryWorker(store, this.tasks, webhooks, options.publish, clock, config, onError);
-    this.outcomes.subscribe(new DestinationsSubscriber(store, clock, () => this.deliveries.wake()));
     const executions = new ExecutionDriver(store, this.tasks, new MapItems(store, this.assets), wakeups, clock);
     this.workflows = new WorkflowsService(store, this.functions, executions, clock);
+    this.deliveries = new DeliveryWorker(store, this.tasks, this.workflows, webhooks, options.publish, clock, config, onError);
+    this.outcomes.subscribe(new DestinationsSubscriber(store, clock, () => this.deliveries.wake()));
     this.outcomes.subscribe(new WorkflowsSubscriber(store, executions));
     this.workflowTimers = new WorkflowTimers(store, executions, wakeups, clock, config.workflowPollMs, onError);
     for (const s of options.subscribers ?? []) this.outcomes.subscribe(s);
     this.auth = new AuthService(store, clock);
-    const triggers = (this.triggers = new TriggersService(store, this.functions, this.tasks, wakeups, clock));
+    const triggers = (this.triggers = new TriggersService(store, this.functions, this.tasks, this.workflows, wakeups, clock));
     const consumer = (t: TriggerRecord): TriggerRunner => new BrokerRunner(t as TriggerRecord & { kind: BrokerKind }, triggers, store, clock, { maxQueued: config.triggerMaxQueued }, onError);
     this.triggerRunners = new TriggerRunners(
       store,

@@ -18,7 +18,7 @@ export interface CreateFunctionInput {
 /** Functions and their immutable versions, per tenant. */
 export class FunctionsService {
   constructor(
-    private readonly store: Pick<Store, 'catalog'>,
+    private readonly store: Pick<Store, 'catalog' | 'workflows'>,
     private readonly clock: Clock,
     /** Runtime types this control plane can run (docker only where its runtime is enabled). */
     private readonly runtimes: ReadonlySet<string>,
@@ -86,6 +86,15 @@ export class FunctionsService {
     checkDestinations(d, field);
     const checked = { ...d };
     for (const event of ['onSuccess', 'onFailure'] as const) {
+      const workflow = d[event]?.workflow;
+      if (workflow) {
+        const wf = await this.store.workflows.getWorkflow(tenantId, workflow.workflowId);
+        if (!wf) throw invalid(`${field}.${event}.workflow.workflowId: no workflow ${workflow.workflowId}`);
+        if (workflow.versionId !== undefined && !(await this.store.workflows.getWorkflowVersion(tenantId, wf.id, { id: workflow.versionId }))) {
+          throw invalid(`${field}.${event}.workflow.versionId: workflow ${wf.name} has no version ${workflow.versionId}`);
+        }
+        checked[event] = { workflow: { ...workflow, workflowId: wf.id } };
+      }
       const target = d[event]?.function;
       if (!target) continue;
       const fn = await this.store.catalog.getFunction(tenantId, target.functionId);

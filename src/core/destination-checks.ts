@@ -7,7 +7,8 @@ import { secretKey } from './webhook-signature.js';
 /**
  * Checks what a schema cannot: a webhook URL is http(s) without credentials, its secret a
  * Standard Webhooks one, a publish URL of its broker's scheme, a function destination's input
- * template sound. Errors name the field under `field`. That a function exists is the caller's check.
+ * or workflow destination's input template sound. Errors name the field under `field`. That a
+ * function or workflow exists is the caller's check.
  */
 export function checkDestinations(d: Destinations, field = 'destinations'): void {
   for (const event of ['onSuccess', 'onFailure'] as const) {
@@ -25,6 +26,8 @@ export function checkDestinations(d: Destinations, field = 'destinations'): void
       if (!schemes.includes(url.protocol)) throw invalid(`${at}.publish.url: a ${dest.publish.broker} URL starts with ${schemes.map((s) => `${s}//`).join(' or ')}`);
     } else if (dest.function?.input !== undefined) {
       checkTemplate(dest.function.input, `${at}.function.input`);
+    } else if (dest.workflow?.input !== undefined) {
+      checkTemplate(dest.workflow.input, `${at}.workflow.input`);
     }
   }
 }

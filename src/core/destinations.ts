@@ -3,15 +3,17 @@ import type { BrokerKind } from './triggers.js';
 import type { TerminalTaskStatus } from './states.js';
 
 /**
- * Where a task's outcome goes when it ends: a signed webhook, a broker message, or the next task
- * of another function (exactly one of the three fields is set). Set on a version (the default of
- * its tasks), over it on a trigger, and over both on a submit.
+ * Where a task's outcome goes when it ends: a signed webhook, a broker message, the next task of
+ * another function, or an execution of a workflow (exactly one of the fields is set). Set on a
+ * version (the default of its tasks), over it on a trigger, and over both on a submit.
  */
 export interface Destination {
   webhook?: { url: string; secret: string };
   publish?: { broker: BrokerKind; url: string; subject: string };
   /** `input` is a template over the ended task's outcome (see input-template.ts); by default the next task's input is the output. */
   function?: { functionId: string; versionId?: string; input?: unknown };
+  /** The same for a workflow: `input` (a template, or the output) is its execution's input. */
+  workflow?: { workflowId: string; versionId?: string; input?: unknown };
 }
 
 export interface Destinations {
@@ -39,7 +41,7 @@ export function mergeDestinations(...layers: (Destinations | null | undefined)[]
   return Object.keys(merged).length > 0 ? merged : null;
 }
 
-/** Chains of function destinations end here: a task this deep sends its outcome nowhere further. */
+/** Chains of function (and workflow) destinations end here: a task this deep sends its outcome to no further task or execution. */
 export const MAX_CHAIN_DEPTH = 8;
 
 export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'DEAD'] as const;
@@ -73,6 +75,8 @@ export interface DeliveryRecord {
   lastStatusCode: number | null;
   /** A function destination's task, once made. */
   resultTaskId: string | null;
+  /** A workflow destination's execution, once started. */
+  resultExecutionId: string | null;
   createdAt: number;
   /** When it was delivered or given up. */
   endedAt: number | null;
@@ -93,7 +97,7 @@ export function deliveryId(outcomeId: string): string {
 
 /** The kind of a destination: the one field it sets. */
 export function deliveryKind(d: Destination): DeliveryKind {
-  return d.webhook ? 'webhook' : d.publish ? 'publish' : 'function';
+  return d.webhook ? 'webhook' : d.publish ? 'publish' : d.function ? 'function' : 'workflow';
 }
 
 /** What an attempt leads to: delivered, tried again at `next`, or dead (the deadline would pass, or the failure is final). */

@@ -80,8 +80,10 @@ export type TriggerRecord = TriggerConfig & {
   id: string;
   tenantId: string;
   name: string;
-  functionId: string;
-  /** One version; null: a deployed version at random, as for a submit that names none. */
+  /** What its events start: a function's task, or (with `workflowId`) a workflow's execution; exactly one is set. */
+  functionId: string | null;
+  workflowId: string | null;
+  /** One version (of the function, or of the workflow); null: a deployed version at random, or the workflow's newest. */
   versionId: string | null;
   task: TaskTemplate;
   /** Destinations of the tasks it makes (over their version's defaults). */
@@ -103,7 +105,9 @@ export type TriggerRecord = TriggerConfig & {
 /** A trigger as its owner writes it (`POST /v1/triggers`); the API checks its shape. */
 export interface TriggerInput {
   name: string;
-  functionId: string;
+  /** The function whose task each event starts, or `workflowId`: the workflow whose execution it starts. */
+  functionId?: string;
+  workflowId?: string;
   versionId?: string | null;
   kind: TriggerKind;
   schedule?: string;

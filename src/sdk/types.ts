@@ -188,7 +188,9 @@ export interface TriggerInfo {
   id: string;
   name: string;
   kind: TriggerKind;
-  functionId: string;
+  /** What its events start: a function's task, or a workflow's execution (one of the two is set). */
+  functionId: string | null;
+  workflowId: string | null;
   versionId: string | null;
   /** cron */
   schedule?: string;
@@ -217,7 +219,9 @@ export interface TriggerInfo {
 /** A task a trigger made, for the event it made it for. */
 export interface TriggerFireInfo {
   eventKey: string;
-  taskId: string;
+  /** What it started: a task, or (a trigger of a workflow) an execution. */
+  taskId?: string;
+  executionId?: string;
   at: string;
 }
 
@@ -227,7 +231,7 @@ export interface DeliveryInfo {
   id: string;
   taskId: string;
   event: 'success' | 'failure';
-  kind: 'webhook' | 'publish' | 'function';
+  kind: 'webhook' | 'publish' | 'function' | 'workflow';
   destination: Destination;
   status: 'PENDING' | 'DELIVERED' | 'DEAD';
   attempts: { at: string; statusCode: number | null; error: string | null; durationMs: number }[];
@@ -236,6 +240,8 @@ export interface DeliveryInfo {
   lastError: string | null;
   /** A function destination's task. */
   resultTaskId: string | null;
+  /** A workflow destination's execution. */
+  resultExecutionId: string | null;
   createdAt: string;
   endedAt: string | null;
 }

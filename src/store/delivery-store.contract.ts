@@ -21,6 +21,7 @@ export function deliveryStoreContract(fx: ContractFixture): void {
     lastError: null,
     lastStatusCode: null,
     resultTaskId: null,
+    resultExecutionId: null,
     createdAt: 1000,
     endedAt: null,
     ...over,

@@ -6,6 +6,8 @@ export interface DeliveryUpdate {
   nextAttemptAt: number | null;
   /** A function destination's task, once made. */
   resultTaskId?: string;
+  /** A workflow destination's execution, once started. */
+  resultExecutionId?: string;
 }
 
 /**
@@ -24,6 +26,9 @@ export interface DeliveryStore {
   recordDeliveryAttempt(deliveryId: string, attempt: DeliveryAttempt, update: DeliveryUpdate): Promise<boolean>;
   /** A task's deliveries, oldest first, each with its attempts in order. */
   listDeliveries(tenantId: string, taskId: string): Promise<{ delivery: DeliveryRecord; attempts: DeliveryAttempt[] }[]>;
-  /** How many function destinations led to a task: its maker's depth + 1, or 0 for a task no delivery made. */
+  /**
+   * How many function or workflow destinations led to a task: the depth of the delivery that made
+   * it (or started the execution it belongs to) + 1, or 0 for a task no delivery led to.
+   */
   chainDepth(taskId: string): Promise<number>;
 }

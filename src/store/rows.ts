@@ -183,7 +183,8 @@ export const toTrigger = (r: Row): TriggerRecord =>
     id: r.id as string,
     tenantId: r.tenant_id as string,
     name: r.name as string,
-    functionId: r.function_id as string,
+    functionId: (r.function_id as string | null) ?? null,
+    workflowId: (r.workflow_id as string | null) ?? null,
     versionId: (r.version_id as string | null) ?? null,
     kind: r.kind as TriggerRecord['kind'],
     ...(json(r.config) as Omit<TriggerConfig, 'kind'>),
@@ -214,6 +215,7 @@ export const toDelivery = (r: Row): DeliveryRecord => ({
   lastError: (r.last_error as string | null) ?? null,
   lastStatusCode: num(r.last_status_code),
   resultTaskId: (r.result_task_id as string | null) ?? null,
+  resultExecutionId: (r.result_execution_id as string | null) ?? null,
   createdAt: Number(r.created_at),
   endedAt: num(r.ended_at),
 });

@@ -11,6 +11,7 @@ export function triggerStoreContract(fx: ContractFixture): void {
       tenantId: fx.tenantId,
       name: `t-${Math.random().toString(36).slice(2, 8)}`,
       functionId: 'fn_x',
+      workflowId: null,
       versionId: null,
       kind: 'cron',
       cron: { schedule: '* * * * * *', timezone: 'UTC', catchUp: true },
@@ -48,7 +49,7 @@ export function triggerStoreContract(fx: ContractFixture): void {
     const b = triggerOf({ name: 'b' });
     for (const t of [a, b]) await fx.store.triggers.createTrigger(t);
     const cron = { schedule: '0 * * * *', timezone: 'Europe/Paris', catchUp: false };
-    const updated = await fx.store.triggers.updateTrigger(fx.tenantId, a.id, { name: 'a2', functionId: 'fn_y', versionId: 'ver_2', task: {}, destinations: null, cron }, a.createdAt + 5);
+    const updated = await fx.store.triggers.updateTrigger(fx.tenantId, a.id, { name: 'a2', functionId: 'fn_y', workflowId: null, versionId: 'ver_2', task: {}, destinations: null, cron }, a.createdAt + 5);
     expect(updated).toEqual({ ...a, name: 'a2', functionId: 'fn_y', versionId: 'ver_2', task: {}, cron, updatedAt: a.createdAt + 5 });
     await expect(fx.store.triggers.updateTrigger(fx.tenantId, a.id, { ...updated!, name: 'b' }, 0)).rejects.toMatchObject({ code: 'TRIGGER_EXISTS' });
     expect(await fx.store.triggers.updateTrigger(fx.otherTenant, a.id, updated!, 0)).toBeNull();

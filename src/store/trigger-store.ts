@@ -7,12 +7,13 @@ export interface TriggerFire {
   triggerId: string;
   /** The event's own key: the tick, the broker's message id, the webhook id, the asset. */
   eventKey: string;
+  /** What it started: a task, or an execution (a trigger of a workflow). */
   taskId: string;
   at: number;
 }
 
 /** What an owner may change of a trigger: everything but its id, tenant and kind. */
-export type TriggerDefinition = Pick<TriggerRecord, 'name' | 'functionId' | 'versionId' | 'task' | 'destinations'>  & TriggerParts;
+export type TriggerDefinition = Pick<TriggerRecord, 'name' | 'functionId' | 'workflowId' | 'versionId' | 'task' | 'destinations'> & TriggerParts;
 
 /**
  * Triggers and the tasks they made. Names are unique per tenant. A fire is recorded once per event

@@ -7,9 +7,10 @@ import { StatusBadge } from './status-badge.tsx';
 
 /** Where a destination sends: a webhook's URL, a broker's subject, the next function. */
 function target(d: DeliveryInfo): string {
-  const { webhook, publish, function: next } = d.destination;
+  const { webhook, publish, function: next, workflow } = d.destination;
   if (webhook) return webhook.url;
   if (publish) return `${publish.broker} ${publish.subject}`;
+  if (workflow) return `workflow ${workflow.workflowId}`;
   return `function ${next?.functionId ?? ''}`;
 }
 
@@ -29,6 +30,12 @@ export function Deliveries({ taskId, ended }: { taskId: string; ended: boolean }
               <>
                 {' '}
                 made <a href={href({ page: 'task', taskId: d.resultTaskId })}>{d.resultTaskId}</a>
+              </>
+            )}
+            {d.resultExecutionId && (
+              <>
+                {' '}
+                started <a href={href({ page: 'execution', executionId: d.resultExecutionId })}>{d.resultExecutionId}</a>
               </>
             )}
           </p>

@@ -84,12 +84,14 @@ export function TriggersPage({ selected }: { selected: string }) {
       )}
       {current && (
         <section className="card">
-          <h2>Tasks {current.name} made</h2>
+          <h2>What {current.name} started</h2>
           {data!.fires.length === 0 && <p className="muted">None yet.</p>}
           <ul className="fires">
             {data!.fires.map((f) => (
-              <li key={f.taskId}>
-                {formatTime(f.at)} <a href={href({ page: 'task', taskId: f.taskId })}>{f.taskId}</a> <span className="muted">event {f.eventKey}</span>
+              <li key={f.eventKey}>
+                {formatTime(f.at)}{' '}
+                {f.executionId ? <a href={href({ page: 'execution', executionId: f.executionId })}>{f.executionId}</a> : <a href={href({ page: 'task', taskId: f.taskId! })}>{f.taskId}</a>}{' '}
+                <span className="muted">event {f.eventKey}</span>
               </li>
             ))}
           </ul>

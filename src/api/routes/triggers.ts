@@ -77,11 +77,11 @@ export function triggerRoutes({ triggers }: ApiServices) {
       hooks.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
       hooks.post<{ Params: Static<typeof TriggerParams> }>(
         '/v1/hooks/:triggerId',
-        { schema: { tags, summary: 'Start a webhook trigger’s task: signed with its secret (Standard Webhooks); 202 with the task id', params: TriggerParams, security: [] } },
+        { schema: { tags, summary: 'Start a webhook trigger’s task (or execution): signed with its secret (Standard Webhooks); 202 with its id', params: TriggerParams, security: [] } },
         async (req, reply) => {
           const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-          const task = await triggers.receiveWebhook(req.params.triggerId, req.headers, body);
-          return reply.status(202).send({ taskId: task.id, status: task.status });
+          const { task, execution } = await triggers.receiveWebhook(req.params.triggerId, req.headers, body);
+          return reply.status(202).send(task ? { taskId: task.id, status: task.status } : { executionId: execution.id, status: execution.status });
         },
       );
     });

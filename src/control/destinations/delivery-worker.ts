@@ -6,9 +6,13 @@ import { renderTemplate } from '../../core/input-template.js';
 import { secretKey, signWebhook } from '../../core/webhook-signature.js';
 import type { Store } from '../../store/store.js';
 import type { TasksService } from '../tasks-service.js';
+import type { WorkflowsService } from '../workflows/workflows-service.js';
 import type { SendResult, WebhookSender } from './webhook-sender.js';
 
 /** Sends a broker message: the publish destinations' port (brokers/). */
+/** What an attempt came to, with the task or execution it started. */
+type Sent = SendResult & { resultTaskId?: string; resultExecutionId?: string };
+
 export type Publish = (target: NonNullable<DeliveryRecord['destination']['publish']>, body: string, headers: Record<string, string>) => Promise<void>;
 
 export interface DeliveryWorkerSettings {
@@ -36,6 +40,7 @@ export class DeliveryWorker {
   constructor(
     private readonly store: Pick<Store, 'deliveries'>,
     private readonly tasks: TasksService,
+    private readonly workflows: WorkflowsService,
     private readonly webhooks: WebhookSender,
     private readonly publish: Publish,
     private readonly clock: Clock,
@@ -84,18 +89,18 @@ export class DeliveryWorker {
 
   private async attempt(d: DeliveryRecord): Promise<void> {
     const at = this.clock.now();
-    const result = await this.send(d).catch((err: unknown): SendResult & { resultTaskId?: string } => ({ statusCode: null, error: (err as Error).message, final: false }));
+    const result = await this.send(d).catch((err: unknown): Sent => ({ statusCode: null, error: (err as Error).message, final: false }));
     const failed = result.error === null ? null : { final: result.final };
     const update = afterAttempt(d, failed, this.clock.now(), this.settings.deliveryRetryBaseMs);
     await this.store.deliveries.recordDeliveryAttempt(
       d.id,
       { at, statusCode: result.statusCode, error: result.error, durationMs: this.clock.now() - at },
-      { ...update, ...(result.resultTaskId ? { resultTaskId: result.resultTaskId } : {}) },
+      { ...update, ...(result.resultTaskId ? { resultTaskId: result.resultTaskId } : {}), ...(result.resultExecutionId ? { resultExecutionId: result.resultExecutionId } : {}) },
     );
   }
 
-  private async send(d: DeliveryRecord): Promise<SendResult & { resultTaskId?: string }> {
-    const { webhook, publish, function: next } = d.destination;
+  private async send(d: DeliveryRecord): Promise<Sent> {
+    const { webhook, publish, function: next, workflow } = d.destination;
     if (webhook) {
       const headers = signWebhook(secretKey(webhook.secret), d.id, this.clock.now(), d.payload);
       return this.webhooks.send(webhook.url, { ...headers }, d.payload);
@@ -104,9 +109,17 @@ export class DeliveryWorker {
       await this.publish(publish, d.payload, { 'webhook-id': d.id });
       return { statusCode: null, error: null, final: false };
     }
-    if (d.depth >= MAX_CHAIN_DEPTH) return { statusCode: null, error: `a chain of function destinations ends at depth ${MAX_CHAIN_DEPTH}`, final: true };
+    if (d.depth >= MAX_CHAIN_DEPTH) return { statusCode: null, error: `a chain of function and workflow destinations ends at depth ${MAX_CHAIN_DEPTH}`, final: true };
     const { data } = JSON.parse(d.payload) as { data: Record<string, unknown> };
     try {
+      if (workflow) {
+        const { execution } = await this.workflows.startExecution(d.tenantId, workflow.workflowId, {
+          ...(workflow.versionId ? { versionId: workflow.versionId } : {}),
+          input: workflow.input === undefined ? data.output : renderTemplate(workflow.input, data),
+          idempotencyKey: `delivery:${d.id}`,
+        });
+        return { statusCode: null, error: null, final: false, resultExecutionId: execution.id };
+      }
       const { task } = await this.tasks.submit(d.tenantId, {
         functionId: next!.functionId,
         ...(next!.versionId ? { versionId: next!.versionId } : {}),
@@ -116,7 +129,7 @@ export class DeliveryWorker {
       return { statusCode: null, error: null, final: false, resultTaskId: task.id };
     } catch (err) {
       // Refused for good when the input itself is refused; a function not deployed yet may be later.
-      const final = err instanceof FerryError && (err.code === 'INVALID_REQUEST' || err.code === 'PAYLOAD_TOO_LARGE' || err.code === 'FUNCTION_NOT_FOUND');
+      const final = err instanceof FerryError && (err.code === 'INVALID_REQUEST' || err.code === 'PAYLOAD_TOO_LARGE' || err.code === 'FUNCTION_NOT_FOUND' || err.code === 'WORKFLOW_NOT_FOUND');
       return { statusCode: null, error: err instanceof Error ? err.message : String(err), final };
     }
   }

@@ -48,7 +48,7 @@ export class DestinationsSubscriber implements OutcomeSubscriber {
         kind,
         destination: picked.destination,
         payload: JSON.stringify(outcomePayload(task, now)),
-        depth: kind === 'function' ? await this.store.deliveries.chainDepth(task.id) : 0,
+        depth: kind === 'function' || kind === 'workflow' ? await this.store.deliveries.chainDepth(task.id) : 0,
         status: 'PENDING',
         attempts: 0,
         nextAttemptAt: now,
@@ -56,6 +56,7 @@ export class DestinationsSubscriber implements OutcomeSubscriber {
         lastError: null,
         lastStatusCode: null,
         resultTaskId: null,
+        resultExecutionId: null,
         createdAt: now,
         endedAt: null,
       });

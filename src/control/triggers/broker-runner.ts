@@ -74,7 +74,8 @@ export class BrokerRunner extends LoopRunner {
   private async handle(m: TriggerMessage): Promise<void> {
     try {
       const { task } = await this.triggers.fire(this.trigger, messageEvent(m));
-      if (this.load?.versionId !== task.versionId) this.load = { versionId: task.versionId, queued: 0, at: 0 };
+      // Back-pressure follows the queue of the function it feeds (a workflow's executions queue no tasks of their own).
+      if (task && this.load?.versionId !== task.versionId) this.load = { versionId: task.versionId, queued: 0, at: 0 };
     } catch (err) {
       if (isRefusal(err) && (err.code === 'PAYLOAD_TOO_LARGE' || err.code === 'INVALID_REQUEST')) {
         await this.health.failed(`message ${m.id} was refused and dropped: ${err.message}`);

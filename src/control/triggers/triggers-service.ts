@@ -26,6 +26,11 @@ import type { TriggerDefinition, TriggerFire } from '../../store/trigger-store.j
 import type { FunctionsService } from '../functions-service.js';
 import type { TasksService, TaskView } from '../tasks-service.js';
 import type { Wakeups } from '../wakeups/wakeups.js';
+import type { ExecutionRecord } from '../../core/workflows/workflow.js';
+import type { WorkflowsService } from '../workflows/workflows-service.js';
+
+/** What a fire started, once: a function's task, or a workflow's execution. */
+export type Fired = ({ task: TaskView; execution?: undefined } | { task?: undefined; execution: ExecutionRecord }) & { created: boolean };
 
 /** How many of a cron trigger's next ticks its view shows. */
 const NEXT_FIRES = 5;
@@ -38,6 +43,7 @@ export class TriggersService {
     private readonly store: Pick<Store, 'triggers'>,
     private readonly functions: FunctionsService,
     private readonly tasks: TasksService,
+    private readonly workflows: WorkflowsService,
     private readonly wakeups: Wakeups,
     private readonly clock: Clock,
   ) {}
@@ -77,7 +83,10 @@ export class TriggersService {
   /** Changes the fields given; the rest, the state and the fires stay. */
   async update(tenantId: string, triggerId: string, changes: TriggerChanges): Promise<TriggerRecord> {
     const current = await this.get(tenantId, triggerId);
-    const merged: TriggerInput = { ...asInput(current), ...changes, kind: current.kind };
+    const { functionId, workflowId, ...kept } = asInput(current);
+    // A change of what it starts replaces it: a function for a workflow, or the other way.
+    const target = changes.functionId === undefined && changes.workflowId === undefined ? { functionId, workflowId } : {};
+    const merged: TriggerInput = { ...kept, ...target, ...changes, kind: current.kind };
     const definition = await this.definition(tenantId, current.kind, merged);
     const updated = await this.store.triggers.updateTrigger(tenantId, triggerId, definition, this.clock.now());
     if (!updated) throw notFound(triggerId);
@@ -109,34 +118,56 @@ export class TriggersService {
   }
 
   /**
-   * Makes the event's task, once: an event handled again (a redelivery, a restart) finds the task
-   * it made before, by its idempotency key, and `created` is false. The fire is recorded either way.
-   * Throws what the submit throws (the function not deployed, the store unreachable…).
+   * Makes the event's task (or execution, for a trigger of a workflow), once: an event handled
+   * again (a redelivery, a restart) finds what it made before, by its idempotency key, and
+   * `created` is false. The fire is recorded either way. Throws what the submit throws (the
+   * function not deployed, the store unreachable…).
    */
-  async fire(trigger: TriggerRecord, e: TriggerEvent): Promise<{ task: TaskView; created: boolean }> {
+  async fire(trigger: TriggerRecord, e: TriggerEvent): Promise<Fired> {
+    const t = trigger.task;
+    const input = t.input === undefined ? e.input : renderTemplate(t.input, e.event);
+    const idempotencyKey = triggerTaskKey(trigger.id, e.key.length > MAX_EVENT_KEY ? hashKey(e.key) : e.key);
+    const fired = trigger.workflowId ? await this.startExecution(trigger, trigger.workflowId, input, idempotencyKey) : await this.submit(trigger, trigger.functionId!, e, input, idempotencyKey);
+    await this.store.triggers.recordFire({ triggerId: trigger.id, eventKey: e.key, taskId: (fired.task ?? fired.execution).id, at: this.clock.now() }, e.cursor);
+    return fired;
+  }
+
+  private async submit(trigger: TriggerRecord, functionId: string, e: TriggerEvent, input: unknown, idempotencyKey: string): Promise<Fired> {
     const t = trigger.task;
     const inputAssets = [...(t.inputAssets ?? []), ...(e.inputAssets ?? [])];
     const req: SubmitRequest = {
-      functionId: trigger.functionId,
+      functionId,
       ...(trigger.versionId ? { versionId: trigger.versionId } : {}),
-      input: t.input === undefined ? e.input : renderTemplate(t.input, e.event),
+      input,
       ...(t.taskType ? { taskType: t.taskType } : {}),
       ...(t.priority !== undefined ? { priority: t.priority } : {}),
       ...(t.timeoutSeconds !== undefined ? { timeoutSeconds: t.timeoutSeconds } : {}),
       ...(inputAssets.length > 0 ? { inputAssets: [...new Set(inputAssets)] } : {}),
-      idempotencyKey: triggerTaskKey(trigger.id, e.key.length > MAX_EVENT_KEY ? hashKey(e.key) : e.key),
+      idempotencyKey,
       ...(trigger.destinations ? { destinations: trigger.destinations } : {}),
     };
-    let fired: { task: TaskView; created: boolean };
     try {
-      fired = await this.tasks.submit(trigger.tenantId, req);
+      return await this.tasks.submit(trigger.tenantId, req);
     } catch (err) {
       // The event made a task before, under a template since changed: that task is its task.
       if (!(err instanceof FerryError && err.code === 'IDEMPOTENCY_KEY_REUSED')) throw err;
-      fired = { task: await this.tasks.get(trigger.tenantId, err.details!.taskId as string), created: false };
+      return { task: await this.tasks.get(trigger.tenantId, err.details!.taskId as string), created: false };
     }
-    await this.store.triggers.recordFire({ triggerId: trigger.id, eventKey: e.key, taskId: fired.task.id, at: this.clock.now() }, e.cursor);
-    return fired;
+  }
+
+  private async startExecution(trigger: TriggerRecord, workflowId: string, input: unknown, idempotencyKey: string): Promise<Fired> {
+    const t = trigger.task;
+    try {
+      return await this.workflows.startExecution(trigger.tenantId, workflowId, {
+        input,
+        idempotencyKey,
+        ...(trigger.versionId ? { versionId: trigger.versionId } : {}),
+        ...(t.timeoutSeconds !== undefined ? { timeoutSeconds: t.timeoutSeconds } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof FerryError && err.code === 'IDEMPOTENCY_KEY_REUSED')) throw err;
+      return { execution: await this.workflows.execution(trigger.tenantId, err.details!.executionId as string), created: false };
+    }
   }
 
   /**
@@ -144,7 +175,7 @@ export class TriggersService {
    * trigger's secret in the Standard Webhooks scheme, then fired with its webhook id as the event
    * key. A second call with the same id is refused (WEBHOOK_REPLAYED, naming the first's task).
    */
-  async receiveWebhook(triggerId: string, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<TaskView> {
+  async receiveWebhook(triggerId: string, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<Fired> {
     const trigger = await this.store.triggers.triggerById(triggerId);
     if (!trigger || trigger.kind !== 'webhook') throw notFound(triggerId);
     const refused = verifyWebhook(secretKey(trigger.webhook.secret), headers, body, this.clock.now());
@@ -152,9 +183,12 @@ export class TriggersService {
     if (trigger.state === 'PAUSED') throw new FerryError('TRIGGER_PAUSED', `trigger ${trigger.name} is paused; send again once it is resumed`);
     const id = headers['webhook-id'];
     const message: TriggerMessage = { body, headers: textHeaders(headers), id: Array.isArray(id) ? id[0]! : id!, source: 'webhook' };
-    const { task, created } = await this.fire(trigger, messageEvent(message));
-    if (!created) throw new FerryError('WEBHOOK_REPLAYED', `webhook ${message.id} was received before (task ${task.id})`, { details: { taskId: task.id } });
-    return task;
+    const fired = await this.fire(trigger, messageEvent(message));
+    if (!fired.created) {
+      const first = fired.task ? { taskId: fired.task.id } : { executionId: fired.execution.id };
+      throw new FerryError('WEBHOOK_REPLAYED', `webhook ${message.id} was received before (${fired.task ? `task ${fired.task.id}` : `execution ${fired.execution.id}`})`, { details: first });
+    }
+    return fired;
   }
 
   /** Tells the leader's runners that a definition changed, wherever they run. */
@@ -164,13 +198,24 @@ export class TriggersService {
 
   /** The stored definition of an input, every field checked; errors name the field. */
   private async definition(tenantId: string, kind: TriggerKind, input: TriggerInput): Promise<TriggerDefinition> {
-    const fn = await this.functions.get(tenantId, input.functionId);
+    if ((input.functionId === undefined) === (input.workflowId === undefined)) throw invalid('functionId or workflowId: give exactly one (what each event starts)');
     const versionId = input.versionId ?? null;
-    if (versionId !== null) await this.functions.versionOf(fn, versionId);
     const task = input.task ?? {};
     if (task.input !== undefined) checkTemplate(task.input, 'task.input');
+    const parts = kindParts(kind, input);
+    if (input.workflowId !== undefined) {
+      const workflow = await this.workflows.get(tenantId, input.workflowId);
+      if (versionId !== null) await this.workflows.version(tenantId, workflow.id, versionId);
+      // An execution has an input and a timeout; the rest is its tasks' (their functions', their states').
+      const foreign = (['priority', 'taskType', 'inputAssets'] as const).find((f) => task[f] !== undefined);
+      if (foreign) throw invalid(`task.${foreign}: not for a trigger of a workflow (its Task states set their tasks')`);
+      if (input.destinations) throw invalid("destinations: not for a trigger of a workflow (its tasks' functions have their own)");
+      return { name: input.name, functionId: null, workflowId: workflow.id, versionId, task, destinations: null, ...parts };
+    }
+    const fn = await this.functions.get(tenantId, input.functionId!);
+    if (versionId !== null) await this.functions.versionOf(fn, versionId);
     const destinations = input.destinations ? await this.functions.checkDestinations(tenantId, input.destinations, 'destinations') : null;
-    return { name: input.name, functionId: fn.id, versionId, task, destinations, ...kindParts(kind, input) };
+    return { name: input.name, functionId: fn.id, workflowId: null, versionId, task, destinations, ...parts };
   }
 }
 
@@ -212,7 +257,8 @@ function kindParts(kind: TriggerKind, input: TriggerInput): TriggerParts {
 
 /** A stored trigger as the input that would define it again, for an update of some of its fields. */
 function asInput(t: TriggerRecord): TriggerInput {
-  const base: TriggerInput = { name: t.name, functionId: t.functionId, versionId: t.versionId, kind: t.kind, task: t.task, destinations: t.destinations };
+  const target = t.workflowId ? { workflowId: t.workflowId } : { functionId: t.functionId! };
+  const base: TriggerInput = { name: t.name, ...target, versionId: t.versionId, kind: t.kind, task: t.task, destinations: t.destinations };
   if (t.kind === 'cron') return { ...base, schedule: t.cron.schedule, timezone: t.cron.timezone, catchUp: t.cron.catchUp };
   if (t.kind === 'webhook') return { ...base, secret: t.webhook.secret };
   if (t.kind === 'asset') return { ...base, filter: t.filter };

@@ -73,6 +73,13 @@ export class WorkflowsService {
     return this.store.workflows.listWorkflowVersions(tenantId, workflow.id);
   }
 
+  /** One version of the workflow by id; NOT_FOUND naming it otherwise. */
+  async version(tenantId: string, workflowId: string, versionId: string): Promise<WorkflowVersionRecord> {
+    const version = await this.store.workflows.getWorkflowVersion(tenantId, workflowId, { id: versionId });
+    if (!version) throw new FerryError('NOT_FOUND', `versionId: workflow ${workflowId} has no version ${versionId}`);
+    return version;
+  }
+
   async delete(tenantId: string, idOrName: string): Promise<void> {
     const workflow = await this.workflow(tenantId, idOrName);
     if (!(await this.store.workflows.deleteWorkflow(tenantId, workflow.id))) throw workflowNotFound(idOrName);
@@ -81,8 +88,7 @@ export class WorkflowsService {
   /** Starts an execution (its first tasks stored with it); a repeated idempotency key gives the first one back. */
   async startExecution(tenantId: string, idOrName: string, req: ExecutionRequest): Promise<{ execution: ExecutionRecord; created: boolean }> {
     const workflow = await this.workflow(tenantId, idOrName);
-    const version = await this.store.workflows.getWorkflowVersion(tenantId, workflow.id, req.versionId ? { id: req.versionId } : { number: workflow.latestVersion });
-    if (!version) throw new FerryError('NOT_FOUND', `versionId: workflow ${workflow.name} has no version ${req.versionId}`);
+    const version = req.versionId ? await this.version(tenantId, workflow.id, req.versionId) : (await this.store.workflows.getWorkflowVersion(tenantId, workflow.id, { number: workflow.latestVersion }))!;
     const inputJson = JSON.stringify(req.input ?? null);
     if (Buffer.byteLength(inputJson) > LIMITS.maxInputBytes) {
       throw new FerryError('PAYLOAD_TOO_LARGE', `input: ${Buffer.byteLength(inputJson)} bytes is over the ${LIMITS.maxInputBytes}-byte inline limit; upload it as an asset`);

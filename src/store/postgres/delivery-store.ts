@@ -47,10 +47,10 @@ export class PgDeliveryStore implements DeliveryStore {
     const row = await this.conn.sql.one(
       `WITH moved AS (
          UPDATE deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4, last_status_code = $5,
-           result_task_id = COALESCE($6, result_task_id), ended_at = $7
+           result_task_id = COALESCE($6, result_task_id), result_execution_id = COALESCE($10, result_execution_id), ended_at = $7
          WHERE id = $1 AND status = 'PENDING' RETURNING id)
        INSERT INTO delivery_attempts (delivery_id, at, status_code, error, duration_ms) SELECT id, $8, $5, $4, $9 FROM moved RETURNING seq`,
-      [deliveryId, u.status, u.nextAttemptAt, a.error, a.statusCode, u.resultTaskId ?? null, u.status === 'PENDING' ? null : a.at + a.durationMs, a.at, a.durationMs],
+      [deliveryId, u.status, u.nextAttemptAt, a.error, a.statusCode, u.resultTaskId ?? null, u.status === 'PENDING' ? null : a.at + a.durationMs, a.at, a.durationMs, u.resultExecutionId ?? null],
     );
     return row !== null;
   }
@@ -62,7 +62,11 @@ export class PgDeliveryStore implements DeliveryStore {
   }
 
   async chainDepth(taskId: string): Promise<number> {
-    const row = await this.conn.sql.one<{ depth: number }>('SELECT depth FROM deliveries WHERE result_task_id = $1', [taskId]);
+    const row = await this.conn.sql.one<{ depth: number }>(
+      `SELECT depth FROM deliveries WHERE result_task_id = $1
+        UNION ALL SELECT d.depth FROM execution_tasks t JOIN deliveries d ON d.result_execution_id = t.execution_id WHERE t.task_id = $1`,
+      [taskId],
+    );
     return row === null ? 0 : row.depth + 1;
   }
 }

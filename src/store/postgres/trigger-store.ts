@@ -18,9 +18,9 @@ export class PgTriggerStore implements TriggerStore {
   async createTrigger(t: TriggerRecord): Promise<void> {
     try {
       await this.conn.sql.run(
-        `INSERT INTO triggers (id, tenant_id, name, function_id, version_id, kind, config, task, destinations, state, last_fired_at, last_error, fired, cursor, created_at, updated_at)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-        [t.id, t.tenantId, t.name, t.functionId, t.versionId, t.kind, triggerConfigJson(t), JSON.stringify(t.task), encodeJson(t.destinations), t.state, t.lastFiredAt, t.lastError, t.fired, t.cursor, t.createdAt, t.updatedAt],
+        `INSERT INTO triggers (id, tenant_id, name, function_id, workflow_id, version_id, kind, config, task, destinations, state, last_fired_at, last_error, fired, cursor, created_at, updated_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+        [t.id, t.tenantId, t.name, t.functionId, t.workflowId, t.versionId, t.kind, triggerConfigJson(t), JSON.stringify(t.task), encodeJson(t.destinations), t.state, t.lastFiredAt, t.lastError, t.fired, t.cursor, t.createdAt, t.updatedAt],
       );
     } catch (err) {
       throw isUniqueViolation(err, NAME_TAKEN) ? triggerExists(t.name) : err;
@@ -51,8 +51,8 @@ export class PgTriggerStore implements TriggerStore {
   async updateTrigger(tenantId: string, triggerId: string, d: TriggerDefinition, now: number): Promise<TriggerRecord | null> {
     try {
       const row = await this.conn.sql.one(
-        'UPDATE triggers SET name = $3, function_id = $4, version_id = $5, config = $6, task = $7, destinations = $8, updated_at = $9 WHERE id = $1 AND tenant_id = $2 RETURNING *',
-        [triggerId, tenantId, d.name, d.functionId, d.versionId, triggerConfigJson(d), JSON.stringify(d.task), encodeJson(d.destinations), now],
+        'UPDATE triggers SET name = $3, function_id = $4, workflow_id = $5, version_id = $6, config = $7, task = $8, destinations = $9, updated_at = $10 WHERE id = $1 AND tenant_id = $2 RETURNING *',
+        [triggerId, tenantId, d.name, d.functionId, d.workflowId, d.versionId, triggerConfigJson(d), JSON.stringify(d.task), encodeJson(d.destinations), now],
       );
       return row ? toTrigger(row) : null;
     } catch (err) {

@@ -10,9 +10,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
     if (deliveries.length === 0) return;
     await this.conn.immediate(() => {
       const insert = this.conn.sql(`INSERT OR IGNORE INTO deliveries (id, tenant_id, task_id, event, kind, destination, payload, depth, status, attempts, next_attempt_at, deadline,
-        last_error, last_status_code, result_task_id, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+        last_error, last_status_code, result_task_id, result_execution_id, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       for (const d of deliveries) {
-        insert.run(d.id, d.tenantId, d.taskId, d.event, d.kind, JSON.stringify(d.destination), d.payload, d.depth, d.status, d.attempts, d.nextAttemptAt, d.deadline, d.lastError, d.lastStatusCode, d.resultTaskId, d.createdAt, d.endedAt);
+        insert.run(d.id, d.tenantId, d.taskId, d.event, d.kind, JSON.stringify(d.destination), d.payload, d.depth, d.status, d.attempts, d.nextAttemptAt, d.deadline, d.lastError, d.lastStatusCode, d.resultTaskId, d.resultExecutionId, d.createdAt, d.endedAt);
       }
     });
   }
@@ -32,8 +32,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       const ended = u.status === 'PENDING' ? null : a.at + a.durationMs;
       const changed = this.conn
         .sql(`UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, last_status_code = ?,
-          result_task_id = COALESCE(?, result_task_id), ended_at = ? WHERE id = ? AND status = 'PENDING'`)
-        .run(u.status, u.nextAttemptAt, a.error, a.statusCode, u.resultTaskId ?? null, ended, deliveryId).changes;
+          result_task_id = COALESCE(?, result_task_id), result_execution_id = COALESCE(?, result_execution_id), ended_at = ? WHERE id = ? AND status = 'PENDING'`)
+        .run(u.status, u.nextAttemptAt, a.error, a.statusCode, u.resultTaskId ?? null, u.resultExecutionId ?? null, ended, deliveryId).changes;
       if (changed === 0) return false;
       this.conn.sql('INSERT INTO delivery_attempts (delivery_id, at, status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?)').run(deliveryId, a.at, a.statusCode, a.error, a.durationMs);
       return true;
@@ -47,7 +47,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async chainDepth(taskId: string): Promise<number> {
-    const depth = this.conn.sql('SELECT depth FROM deliveries WHERE result_task_id = ?').pluck().get(taskId) as number | undefined;
+    const depth = this.conn
+      .sql(`SELECT depth FROM deliveries WHERE result_task_id = ?
+        UNION ALL SELECT d.depth FROM execution_tasks t JOIN deliveries d ON d.result_execution_id = t.execution_id WHERE t.task_id = ?`)
+      .pluck()
+      .get(taskId, taskId) as number | undefined;
     return depth === undefined ? 0 : depth + 1;
   }
 }

@@ -359,7 +359,36 @@ CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 
     // its revision), the task of each step key (one ever), timers by due time, the history, where
     // an entry made from an outcome is stored once (its event id), and a Map's items read from an
     // asset (in pages) and its results kept for its ResultWriter, both until the execution ends.
+    // A trigger starts a function's task or a workflow's execution, and so does a delivery:
+    // triggers.function_id loses its NOT NULL (SQLite does that by rebuilding the table).
     sql: `
+CREATE TABLE triggers_next (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  function_id TEXT,
+  workflow_id TEXT,
+  version_id TEXT,
+  kind TEXT NOT NULL,
+  config TEXT NOT NULL,
+  task TEXT NOT NULL,
+  destinations TEXT,
+  state TEXT NOT NULL,
+  last_fired_at INTEGER,
+  last_error TEXT,
+  fired INTEGER NOT NULL,
+  cursor TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+INSERT INTO triggers_next (seq, id, tenant_id, name, function_id, version_id, kind, config, task, destinations, state, last_fired_at, last_error, fired, cursor, created_at, updated_at)
+  SELECT seq, id, tenant_id, name, function_id, version_id, kind, config, task, destinations, state, last_fired_at, last_error, fired, cursor, created_at, updated_at FROM triggers;
+DROP TABLE triggers;
+ALTER TABLE triggers_next RENAME TO triggers;
+ALTER TABLE deliveries ADD COLUMN result_execution_id TEXT;
+CREATE INDEX deliveries_by_result_execution ON deliveries (result_execution_id) WHERE result_execution_id IS NOT NULL;
 CREATE TABLE workflows (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,

@@ -17,9 +17,9 @@ export class SqliteTriggerStore implements TriggerStore {
     await this.conn.immediate(() => {
       if (this.conn.sql('SELECT 1 FROM triggers WHERE tenant_id = ? AND name = ?').get(t.tenantId, t.name)) throw triggerExists(t.name);
       this.conn
-        .sql(`INSERT INTO triggers (id, tenant_id, name, function_id, version_id, kind, config, task, destinations, state, last_fired_at, last_error, fired, cursor, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(t.id, t.tenantId, t.name, t.functionId, t.versionId, t.kind, triggerConfigJson(t), JSON.stringify(t.task), encodeJson(t.destinations), t.state, t.lastFiredAt, t.lastError, t.fired, t.cursor, t.createdAt, t.updatedAt);
+        .sql(`INSERT INTO triggers (id, tenant_id, name, function_id, workflow_id, version_id, kind, config, task, destinations, state, last_fired_at, last_error, fired, cursor, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(t.id, t.tenantId, t.name, t.functionId, t.workflowId, t.versionId, t.kind, triggerConfigJson(t), JSON.stringify(t.task), encodeJson(t.destinations), t.state, t.lastFiredAt, t.lastError, t.fired, t.cursor, t.createdAt, t.updatedAt);
     });
   }
 
@@ -49,8 +49,8 @@ export class SqliteTriggerStore implements TriggerStore {
     return this.conn.immediate(() => {
       if (this.conn.sql('SELECT 1 FROM triggers WHERE tenant_id = ? AND name = ? AND id != ?').get(tenantId, d.name, triggerId)) throw triggerExists(d.name);
       this.conn
-        .sql('UPDATE triggers SET name = ?, function_id = ?, version_id = ?, config = ?, task = ?, destinations = ?, updated_at = ? WHERE id = ? AND tenant_id = ?')
-        .run(d.name, d.functionId, d.versionId, triggerConfigJson(d), JSON.stringify(d.task), encodeJson(d.destinations), now, triggerId, tenantId);
+        .sql('UPDATE triggers SET name = ?, function_id = ?, workflow_id = ?, version_id = ?, config = ?, task = ?, destinations = ?, updated_at = ? WHERE id = ? AND tenant_id = ?')
+        .run(d.name, d.functionId, d.workflowId, d.versionId, triggerConfigJson(d), JSON.stringify(d.task), encodeJson(d.destinations), now, triggerId, tenantId);
       const row = this.conn.sql('SELECT * FROM triggers WHERE id = ? AND tenant_id = ?').get(triggerId, tenantId) as Row | undefined;
       return row ? toTrigger(row) : null;
     });
