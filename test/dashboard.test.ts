@@ -216,7 +216,7 @@ describe.skipIf(!chromiumAvailable())('the dashboard in a headless browser', () 
     await page.locator('[data-state="Each.*.Work"] > rect').click();
     await expect(page.locator('.step-tasks li a').count()).resolves.toBe(3);
     await shot('execution');
-    const [work] = await server.client.workflows.tasks(e.id).then((ts) => ts.filter((t) => t.state === 'Work'));
+    const [work] = (await server.client.workflows.tasks(e.id, { state: 'Work' })).items;
     await page.locator('.step-tasks li a', { hasText: work!.taskId }).click();
     await page.locator('h1', { hasText: 'Task' }).waitFor();
     await go(`#/executions/${e.id}`);

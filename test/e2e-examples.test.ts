@@ -78,7 +78,7 @@ describe('the examples', () => {
     const video = Buffer.from(await (await fetch((await server.client.assets.get(output.video.id)).downloadUrl!)).arrayBuffer());
     expect(video.length).toBe(output.video.sizeBytes);
     expect(video.subarray(4, 8).toString()).toBe('ftyp');
-    const steps = await workflows.tasks(ok.id);
+    const steps = (await workflows.tasks(ok.id)).items;
     expect(steps.map((t) => t.state)).toEqual(['Split', 'TranscodeChunk', 'TranscodeChunk', 'TranscodeChunk', 'Concatenate', 'Notify']);
     const chunks = steps.filter((t) => t.state === 'TranscodeChunk').map((t) => [Date.parse(t.startedAt!), Date.parse(t.finishedAt!)] as const);
     for (const [start] of chunks) expect(chunks.filter(([s, f]) => s <= start && start < f).length).toBeLessThanOrEqual(2);

@@ -87,7 +87,7 @@ async function runAcrossKills(api: () => FerryServer, kill: (round: number) => P
   }
   let rerun = 0;
   for (const e of ended) {
-    const tasks = (await api().client.workflows.tasks(e.id)) as Json[];
+    const tasks = (await api().client.workflows.tasks(e.id)).items as Json[];
     expect(tasks.length).toBe(ITEMS + 2);
     expect(new Set(tasks.map((t) => t.key)).size).toBe(ITEMS + 2);
     for (const t of tasks) {

@@ -36,6 +36,8 @@ export const ExecutionListQuery = Type.Object(
   strict,
 );
 
+export const ExecutionTasksQuery = Type.Object({ ...PageQuery, state: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'only the tasks of the states of this name' })) }, strict);
+
 export const HistoryQuery = Type.Object(
   { after: Type.Optional(Type.Integer({ minimum: 0, description: 'entries after this seq' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxPageSize * 10 })) },
   strict,

@@ -122,10 +122,12 @@ export function workflowsCommands(program: Command): void {
     });
   executions
     .command('tasks <execution>')
-    .description('the tasks an execution started, each under its step, with its status and attempts')
-    .action(async (id: string, _o, cmd: Command) => {
-      const tasks = await clientFor(cmd).workflows.tasks(id);
-      print(cmd, tasks, tasks.map((t) => ({ key: t.key, task: t.taskId, status: t.status, attempt: t.attempt, error: t.error?.code ?? '-' })));
+    .description('the tasks an execution started, in order, each under its step, with its status and attempts')
+    .option('--state <name>', 'only those of the states of this name')
+    .option('--limit <n>', 'how many', intOption('--limit'), 500)
+    .action(async (id: string, o: { state?: string; limit: number }, cmd: Command) => {
+      const page = await clientFor(cmd).workflows.tasks(id, { ...(o.state ? { state: o.state } : {}), limit: o.limit });
+      print(cmd, page, page.items.map((t) => ({ key: t.key, task: t.taskId, status: t.status, attempt: t.attempt, error: t.error?.code ?? '-' })));
     });
   executions
     .command('cancel <execution>')

@@ -52,9 +52,9 @@ export class WorkflowsClient {
   async history(executionId: string, options: { after?: number; limit?: number } = {}): Promise<{ items: HistoryEntryInfo[]; nextAfter: number | null }> {
     return (await this.send<{ items: HistoryEntryInfo[]; nextAfter: number | null }>('GET', `/v1/executions/${at(executionId)}/history${queryString(options)}`)).data;
   }
-  /** The tasks it started, each under its step, with its status and attempts. */
-  async tasks(executionId: string): Promise<ExecutionTaskInfo[]> {
-    return (await this.send<{ items: ExecutionTaskInfo[] }>('GET', `/v1/executions/${at(executionId)}/tasks`)).data.items;
+  /** The tasks it started, in order (of the states of one name), each under its step, with its status and attempts. */
+  async tasks(executionId: string, filter: { state?: string; limit?: number; cursor?: string } = {}): Promise<Page<ExecutionTaskInfo>> {
+    return (await this.send<Page<ExecutionTaskInfo>>('GET', `/v1/executions/${at(executionId)}/tasks${queryString(filter)}`)).data;
   }
   async cancel(executionId: string): Promise<ExecutionInfo> {
     return (await this.send<ExecutionInfo>('POST', `/v1/executions/${at(executionId)}/cancel`)).data;

@@ -81,7 +81,7 @@ export function workflowStoreContract(fx: ContractFixture): void {
     const stored = (await fx.store.workflows.getExecution(fx.tenantId, e.id))!;
     expect(stored).toMatchObject({ status: 'RUNNING', input: { n: 1 }, rev: 1, requestHash: 'h' });
     expect(await fx.store.workflows.getExecution(fx.otherTenant, e.id)).toBeNull();
-    const [task] = await fx.store.workflows.executionTasks(e.id);
+    const [task] = (await fx.store.workflows.listExecutionTasks(e.id, {}, { limit: 10 })).items;
     expect(await fx.store.tasks.getTask(fx.tenantId, task!.taskId)).toMatchObject({ status: 'QUEUED' });
     expect(await fx.store.workflows.executionTasksOf([task!.taskId, 'task_other'])).toEqual([task]);
     expect(await fx.store.workflows.nextTimerAt()).toBe(fx.clock.now() + 1000);
@@ -97,7 +97,11 @@ export function workflowStoreContract(fx: ContractFixture): void {
     const saved = await fx.store.workflows.saveStep(e.id, 1, step);
     expect(saved.saved && saved.tasks.map((t) => t.idempotencyKey)).toEqual([`wf:${e.id}:k2`]);
     await fx.store.workflows.appendHistory(e.id, [entry('TaskSucceeded', { eventId: 'o.1' }), entry('TaskAttemptFailed', { eventId: 'o.2', detail: { code: 'EXIT_CODE' } })]);
-    expect((await fx.store.workflows.executionTasks(e.id)).map((t) => t.key)).toEqual(['k1', 'k2']);
+    const first = await fx.store.workflows.listExecutionTasks(e.id, {}, { limit: 1 });
+    const second = await fx.store.workflows.listExecutionTasks(e.id, {}, { limit: 1, cursor: first.nextCursor });
+    expect([...first.items, ...second.items].map((t) => t.key)).toEqual(['k1', 'k2']);
+    expect(second.nextCursor).toBeNull();
+    expect((await fx.store.workflows.listExecutionTasks(e.id, { state: 'B' }, { limit: 10 })).items).toEqual([]);
     expect((await fx.store.workflows.executionTasks(e.id, ['k2'])).map((t) => t.key)).toEqual(['k2']);
     expect(await fx.store.workflows.dueTimers(fx.clock.now(), 10)).toEqual([{ executionId: e.id, key: 't1', at: fx.clock.now() - 1 }]);
     const history = await fx.store.workflows.history(e.id, 0, 10);

@@ -63,8 +63,10 @@ export interface WorkflowStore {
   appendHistory(executionId: string, entries: NewHistoryEntry[]): Promise<void>;
   /** The executions' tasks among these task ids: which ended tasks concern a workflow. */
   executionTasksOf(taskIds: string[]): Promise<ExecutionTask[]>;
-  /** An execution's tasks, by the keys given, or all of them in the order started. */
-  executionTasks(executionId: string, keys?: string[]): Promise<ExecutionTask[]>;
+  /** An execution's tasks of the keys given. */
+  executionTasks(executionId: string, keys: string[]): Promise<ExecutionTask[]>;
+  /** An execution's tasks in the order they were started, of one state (by name) when given. */
+  listExecutionTasks(executionId: string, filter: { state?: string }, page: PageRequest): Promise<Page<ExecutionTask>>;
   /** Timers due at `now`, earliest first. */
   dueTimers(now: number, limit: number): Promise<ExecutionTimer[]>;
   /** When the next timer is due; null when none is set. */

@@ -90,9 +90,10 @@ export function WorkflowsPage() {
   );
 }
 
+/** The execution, its definition and its history (the first MAX_HISTORY entries). */
 async function loadExecution(client: FerryClient, executionId: string) {
   const execution = await client.workflows.execution(executionId);
-  const [workflow, tasks] = await Promise.all([client.workflows.get(execution.workflowId), client.workflows.tasks(executionId)]);
+  const workflow = await client.workflows.get(execution.workflowId);
   const history: HistoryEntryInfo[] = [];
   for (let after = 0; history.length < MAX_HISTORY; ) {
     const page = await client.workflows.history(executionId, { after, limit: 5000 });
@@ -101,19 +102,22 @@ async function loadExecution(client: FerryClient, executionId: string) {
     after = page.nextAfter;
   }
   const definition = workflow.version?.id === execution.versionId ? workflow.version.definition : (await client.workflows.versions(execution.workflowId)).find((v) => v.id === execution.versionId)!.definition;
-  return { execution, definition, tasks, history };
+  return { execution, definition, history };
 }
 
 /** One execution as the graph of its states, coloured by status; a state clicked lists its tasks. */
 export function ExecutionPage({ executionId }: { executionId: string }) {
   const client = useClient();
-  const { data, error, refresh } = usePoll(`execution ${executionId}`, () => loadExecution(client, executionId), 1500);
   const [selected, setSelected] = useState('');
+  const { data, error, refresh } = usePoll(`execution ${executionId}`, () => loadExecution(client, executionId), 1500);
+  // The selected state's tasks (the first page of those of its name, then those of its place).
+  const name = selected.split('.').at(-1) ?? '';
+  const tasks = usePoll(`tasks ${executionId} ${selected}`, () => (name ? client.workflows.tasks(executionId, { state: name }).then((p) => p.items) : Promise.resolve([])), 1500);
   const cancel = useAction();
   const graph = useMemo(() => (data ? layoutMachine(data.definition) : null), [data?.definition]); // eslint-disable-line react-hooks/exhaustive-deps
   const progress = data ? nodeProgress(data.execution, data.history) : new Map();
   const e: ExecutionInfo | undefined = data?.execution;
-  const stepTasks = data?.tasks.filter((t) => nodeOfKey(t.key) === selected) ?? [];
+  const stepTasks = tasks.data?.filter((t) => nodeOfKey(t.key) === selected) ?? [];
   return (
     <div className="page">
       <p className="crumbs">

@@ -6,7 +6,7 @@ import type { ExecutionStatus } from '../../core/workflows/interpreter.js';
 import type { ApiServices } from '../app.js';
 import { ListQuery } from '../schemas.js';
 import { executionJson, executionTaskJson, historyEntryJson, workflowJson, workflowVersionJson } from '../views.js';
-import { AddWorkflowVersionBody, CreateWorkflowBody, ExecutionListQuery, ExecutionParams, HistoryQuery, StartExecutionBody, WorkflowParams } from '../workflow-schemas.js';
+import { AddWorkflowVersionBody, CreateWorkflowBody, ExecutionListQuery, ExecutionParams, ExecutionTasksQuery, HistoryQuery, StartExecutionBody, WorkflowParams } from '../workflow-schemas.js';
 
 const tags = ['workflows'];
 
@@ -102,10 +102,14 @@ export function workflowRoutes({ workflows }: ApiServices) {
       },
     );
 
-    app.get<{ Params: Static<typeof ExecutionParams> }>(
+    app.get<{ Params: Static<typeof ExecutionParams>; Querystring: Static<typeof ExecutionTasksQuery> }>(
       '/v1/executions/:executionId/tasks',
-      { config: { scope: 'read' }, schema: { tags, summary: 'The tasks an execution started, each under its step, with its status and attempts', params: ExecutionParams } },
-      async (req) => ({ items: (await workflows.tasks(req.principal.tenantId, req.params.executionId)).map(({ step, task }) => executionTaskJson(step, task)) }),
+      { config: { scope: 'read' }, schema: { tags, summary: 'The tasks an execution started, in order, each under its step, with its status and attempts', params: ExecutionParams, querystring: ExecutionTasksQuery } },
+      async (req) => {
+        const { state, limit, cursor } = req.query;
+        const page = await workflows.tasks(req.principal.tenantId, req.params.executionId, state ? { state } : {}, { limit: limit ?? LIMITS.maxPageSize, cursor });
+        return { items: page.items.map(({ step, task }) => executionTaskJson(step, task)), nextCursor: page.nextCursor };
+      },
     );
 
     app.post<{ Params: Static<typeof ExecutionParams> }>(

@@ -138,11 +138,12 @@ export class WorkflowsService {
     return this.store.workflows.history(executionId, afterSeq, limit);
   }
 
-  /** The tasks it started, in order, each as it is now (its status and attempts). */
-  async tasks(tenantId: string, executionId: string): Promise<{ step: ExecutionTask; task: TaskRecord | null }[]> {
+  /** The tasks it started, in order (of one state, by name, when given), each as it is now (its status and attempts). */
+  async tasks(tenantId: string, executionId: string, filter: { state?: string }, page: PageRequest): Promise<Page<{ step: ExecutionTask; task: TaskRecord | null }>> {
     await this.execution(tenantId, executionId);
-    const steps = await this.store.workflows.executionTasks(executionId);
-    return Promise.all(steps.map(async (step) => ({ step, task: await this.store.tasks.getTask(tenantId, step.taskId) })));
+    const steps = await this.store.workflows.listExecutionTasks(executionId, filter, page);
+    const items = await Promise.all(steps.items.map(async (step) => ({ step, task: await this.store.tasks.getTask(tenantId, step.taskId) })));
+    return { items, nextCursor: steps.nextCursor };
   }
 
   /** Ends a running execution CANCELLED and cancels the tasks it waits for. */

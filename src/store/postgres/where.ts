@@ -2,7 +2,7 @@
 export type Condition = { sql: string; value: unknown } | null;
 
 /** `column op $n` when the value is given. */
-export function cmp(column: string, op: '=' | '<' | '>=', value: unknown): Condition {
+export function cmp(column: string, op: '=' | '<' | '>' | '>=', value: unknown): Condition {
   return value === undefined || value === null ? null : { sql: `${column} ${op} ?`, value };
 }
 

@@ -132,11 +132,14 @@ export class PgWorkflowStore implements WorkflowStore {
     return (await this.conn.sql.rows('SELECT * FROM execution_tasks WHERE task_id = ANY($1::text[])', [taskIds])).map(toExecutionTask);
   }
 
-  async executionTasks(executionId: string, keys?: string[]): Promise<ExecutionTask[]> {
-    const rows = keys
-      ? await this.conn.sql.rows('SELECT * FROM execution_tasks WHERE execution_id = $1 AND key = ANY($2::text[])', [executionId, keys])
-      : await this.conn.sql.rows('SELECT * FROM execution_tasks WHERE execution_id = $1 ORDER BY created_at, key', [executionId]);
-    return rows.map(toExecutionTask);
+  async executionTasks(executionId: string, keys: string[]): Promise<ExecutionTask[]> {
+    return (await this.conn.sql.rows('SELECT * FROM execution_tasks WHERE execution_id = $1 AND key = ANY($2::text[])', [executionId, keys])).map(toExecutionTask);
+  }
+
+  async listExecutionTasks(executionId: string, filter: { state?: string }, page: PageRequest): Promise<Page<ExecutionTask>> {
+    const w = where([cmp('execution_id', '=', executionId), cmp('state', '=', filter.state), cmp('seq', '>', decodeCursor<number>(page.cursor, 'number'))]);
+    const rows = await this.conn.sql.rows(`SELECT * FROM execution_tasks ${w.sql} ORDER BY seq LIMIT $${w.args.length + 1}`, [...w.args, page.limit + 1]);
+    return pageOf(rows, page.limit, toExecutionTask, 'seq');
   }
 
   async dueTimers(now: number, limit: number): Promise<ExecutionTimer[]> {

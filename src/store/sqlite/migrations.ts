@@ -433,13 +433,15 @@ CREATE UNIQUE INDEX executions_by_key ON executions (tenant_id, idempotency_key)
 CREATE INDEX executions_by_tenant ON executions (tenant_id, seq);
 CREATE INDEX executions_by_workflow ON executions (workflow_id, status);
 CREATE TABLE execution_tasks (
+  seq INTEGER PRIMARY KEY,
   execution_id TEXT NOT NULL,
   key TEXT NOT NULL,
   state TEXT NOT NULL,
   task_id TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  PRIMARY KEY (execution_id, key)
+  UNIQUE (execution_id, key)
 );
+CREATE INDEX execution_tasks_in_order ON execution_tasks (execution_id, seq);
 CREATE INDEX execution_tasks_by_task ON execution_tasks (task_id);
 CREATE TABLE execution_timers (
   execution_id TEXT NOT NULL,

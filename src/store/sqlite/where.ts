@@ -4,7 +4,7 @@ export type Condition = { sql: string; args: unknown[] } | null;
 export const placeholders = (n: number): string => new Array(n).fill('?').join(',');
 
 /** `column op ?` when the value is given. */
-export function cmp(column: string, op: '=' | '<' | '>=', value: unknown): Condition {
+export function cmp(column: string, op: '=' | '<' | '>' | '>=', value: unknown): Condition {
   return value === undefined || value === null ? null : { sql: `${column} ${op} ?`, args: [value] };
 }
 

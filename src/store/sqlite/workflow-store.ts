@@ -156,11 +156,16 @@ export class SqliteWorkflowStore implements WorkflowStore {
     return rows.map(toExecutionTask);
   }
 
-  async executionTasks(executionId: string, keys?: string[]): Promise<ExecutionTask[]> {
-    const rows = (keys
-      ? this.conn.sql(`SELECT * FROM execution_tasks WHERE execution_id = ? AND key IN (${placeholders(keys.length)})`).all(executionId, ...keys)
-      : this.conn.sql('SELECT * FROM execution_tasks WHERE execution_id = ? ORDER BY created_at, key').all(executionId)) as Row[];
+  async executionTasks(executionId: string, keys: string[]): Promise<ExecutionTask[]> {
+    if (keys.length === 0) return [];
+    const rows = this.conn.sql(`SELECT * FROM execution_tasks WHERE execution_id = ? AND key IN (${placeholders(keys.length)})`).all(executionId, ...keys) as Row[];
     return rows.map(toExecutionTask);
+  }
+
+  async listExecutionTasks(executionId: string, filter: { state?: string }, page: PageRequest): Promise<Page<ExecutionTask>> {
+    const w = where(cmp('execution_id', '=', executionId), cmp('state', '=', filter.state), cmp('seq', '>', decodeCursor<number>(page.cursor, 'number')));
+    const rows = this.conn.sql(`SELECT * FROM execution_tasks ${w.sql} ORDER BY seq LIMIT ?`).all(...w.args, page.limit + 1) as Row[];
+    return pageOf(rows, page.limit, toExecutionTask, 'seq');
   }
 
   async dueTimers(now: number, limit: number): Promise<ExecutionTimer[]> {
