@@ -113,7 +113,7 @@ export class ControlPlane {
     this.workflows = new WorkflowsService(store, this.functions, executions, clock);
     this.deliveries = new DeliveryWorker(store, this.tasks, this.workflows, webhooks, options.publish, clock, config, onError);
     this.outcomes.subscribe(new DestinationsSubscriber(store, clock, () => this.deliveries.wake()));
-    this.outcomes.subscribe(new WorkflowsSubscriber(store, executions));
+    this.outcomes.subscribe(new WorkflowsSubscriber(store, executions, onError));
     this.workflowTimers = new WorkflowTimers(store, executions, wakeups, clock, config.workflowPollMs, onError);
     for (const s of options.subscribers ?? []) this.outcomes.subscribe(s);
     this.auth = new AuthService(store, clock);

@@ -78,6 +78,8 @@ export function workflowStoreContract(fx: ContractFixture): void {
     expect(created.created && created.tasks.map((t) => t.idempotencyKey)).toEqual([`wf:${e.id}:x/1:A#1`]);
     const again = await fx.store.workflows.createExecution(executionOf(w, { idempotencyKey: 'k1' }), stepOf({ tasks: [taskFor(e, 'x/1:A#1')] }));
     expect(again).toMatchObject({ created: false, execution: { id: e.id, rev: 1, stepsDone: 1 } });
+    expect((await fx.store.workflows.executionByKey(fx.tenantId, 'k1'))?.id).toBe(e.id);
+    expect(await fx.store.workflows.executionByKey(fx.otherTenant, 'k1')).toBeNull();
     const stored = (await fx.store.workflows.getExecution(fx.tenantId, e.id))!;
     expect(stored).toMatchObject({ status: 'RUNNING', input: { n: 1 }, rev: 1, requestHash: 'h' });
     expect(await fx.store.workflows.getExecution(fx.otherTenant, e.id)).toBeNull();

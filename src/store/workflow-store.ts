@@ -50,6 +50,8 @@ export interface WorkflowStore {
    */
   createExecution(execution: ExecutionRecord, step: StepWrite): Promise<{ created: true; tasks: TaskRecord[] } | { created: false; execution: ExecutionRecord }>;
   getExecution(tenantId: string, executionId: string): Promise<ExecutionRecord | null>;
+  /** The tenant's execution of an idempotency key. */
+  executionByKey(tenantId: string, idempotencyKey: string): Promise<ExecutionRecord | null>;
   /** Any tenant's: for the leader's driver. */
   executionById(executionId: string): Promise<ExecutionRecord | null>;
   /** Newest first. */

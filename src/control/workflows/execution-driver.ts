@@ -54,6 +54,9 @@ export class ExecutionDriver {
 
   /** Stores a new execution with its first step (or returns the earlier one of its idempotency key). */
   async start(execution: ExecutionRecord, version: WorkflowVersionRecord): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    // A repeated start is answered before its first step is made (which may read a Map's items into the store).
+    const earlier = execution.idempotencyKey === null ? null : await this.store.workflows.executionByKey(execution.tenantId, execution.idempotencyKey);
+    if (earlier) return { execution: earlier, created: false };
     this.definitions.set(version.id, version.definition);
     const now = execution.createdAt;
     const first = await this.mapItems.withItems(execution.id, (items) => startExecution(version.definition, execution.input, now, items));

@@ -1,3 +1,4 @@
+import { FerryError } from '../../core/errors.js';
 import { type TaskOutcome, isFinalOutcome } from '../../core/outcomes.js';
 import { historyDetail, type NewHistoryEntry } from '../../core/workflows/workflow.js';
 import type { Store } from '../../store/store.js';
@@ -9,7 +10,8 @@ import { type ExecutionInput, type ExecutionDriver, taskEvent, taskResult } from
  * outcomes are grouped by execution and each execution takes its group in one step. An outcome
  * handed over again changes nothing: the step that waited for its task has moved on, and its
  * history entries are kept once (by the outcome's id). An attempt that the task itself retries
- * is only history.
+ * is only history. A store that cannot be reached fails the batch (it comes again); any other
+ * failure of one execution is reported and passed over, so it cannot hold up every other one.
  */
 export class WorkflowsSubscriber implements OutcomeSubscriber {
   readonly name = 'workflows';
@@ -17,6 +19,7 @@ export class WorkflowsSubscriber implements OutcomeSubscriber {
   constructor(
     private readonly store: Pick<Store, 'workflows' | 'tasks'>,
     private readonly driver: ExecutionDriver,
+    private readonly onError: (err: unknown) => void,
   ) {}
 
   async handle(outcomes: TaskOutcome[]): Promise<void> {
@@ -44,6 +47,10 @@ export class WorkflowsSubscriber implements OutcomeSubscriber {
           : entry('TaskFailed', { attempt: o.attempt, error: { Error: event.type === 'task-failed' ? event.code : '', Cause: event.type === 'task-failed' ? event.message : '' } }),
       );
     }
-    await Promise.all([...inputs].map(([executionId, input]) => this.driver.apply(executionId, input)));
+    const applied = await Promise.allSettled([...inputs].map(([executionId, input]) => this.driver.apply(executionId, input)));
+    const failures = applied.flatMap((a) => (a.status === 'rejected' ? [a.reason as unknown] : []));
+    const unavailable = failures.find((err) => err instanceof FerryError && err.code === 'STORE_UNAVAILABLE');
+    if (unavailable) throw unavailable;
+    for (const err of failures) this.onError(err);
   }
 }

@@ -94,13 +94,17 @@ export class PgWorkflowStore implements WorkflowStore {
       });
     } catch (err) {
       if (!isUniqueViolation(err, KEY_TAKEN)) throw err;
-      const earlier = (await this.conn.sql.one('SELECT * FROM executions WHERE tenant_id = $1 AND idempotency_key = $2', [e.tenantId, e.idempotencyKey]))!;
-      return { created: false, execution: toExecution(earlier) };
+      return { created: false, execution: (await this.executionByKey(e.tenantId, e.idempotencyKey!))! };
     }
   }
 
   async getExecution(tenantId: string, executionId: string): Promise<ExecutionRecord | null> {
     const row = await this.conn.sql.one('SELECT * FROM executions WHERE id = $1 AND tenant_id = $2', [executionId, tenantId]);
+    return row ? toExecution(row) : null;
+  }
+
+  async executionByKey(tenantId: string, idempotencyKey: string): Promise<ExecutionRecord | null> {
+    const row = await this.conn.sql.one('SELECT * FROM executions WHERE tenant_id = $1 AND idempotency_key = $2', [tenantId, idempotencyKey]);
     return row ? toExecution(row) : null;
   }
 

@@ -78,10 +78,8 @@ export class SqliteWorkflowStore implements WorkflowStore {
 
   async createExecution(e: ExecutionRecord, step: StepWrite): Promise<{ created: true; tasks: TaskRecord[] } | { created: false; execution: ExecutionRecord }> {
     return this.conn.immediate(() => {
-      if (e.idempotencyKey !== null) {
-        const earlier = this.conn.sql('SELECT * FROM executions WHERE tenant_id = ? AND idempotency_key = ?').get(e.tenantId, e.idempotencyKey) as Row | undefined;
-        if (earlier) return { created: false as const, execution: toExecution(earlier) };
-      }
+      const earlier = e.idempotencyKey === null ? null : this.byKey(e.tenantId, e.idempotencyKey);
+      if (earlier) return { created: false as const, execution: earlier };
       this.conn
         .sql(`INSERT INTO executions (id, tenant_id, workflow_id, version_id, status, input, output, error, state, rev, idempotency_key, request_hash, steps_done, timeout_at, created_at, updated_at, ended_at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -92,6 +90,15 @@ export class SqliteWorkflowStore implements WorkflowStore {
 
   async getExecution(tenantId: string, executionId: string): Promise<ExecutionRecord | null> {
     const row = this.conn.sql('SELECT * FROM executions WHERE id = ? AND tenant_id = ?').get(executionId, tenantId) as Row | undefined;
+    return row ? toExecution(row) : null;
+  }
+
+  async executionByKey(tenantId: string, idempotencyKey: string): Promise<ExecutionRecord | null> {
+    return this.byKey(tenantId, idempotencyKey);
+  }
+
+  private byKey(tenantId: string, idempotencyKey: string): ExecutionRecord | null {
+    const row = this.conn.sql('SELECT * FROM executions WHERE tenant_id = ? AND idempotency_key = ?').get(tenantId, idempotencyKey) as Row | undefined;
     return row ? toExecution(row) : null;
   }
 
