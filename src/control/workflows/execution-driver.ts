@@ -10,6 +10,7 @@ import {
   type NewHistoryEntry,
   TIMEOUT_TIMER,
   type WorkflowVersionRecord,
+  assetIdIn,
   historyDetail,
   historyOf,
   stepsDoneIn,
@@ -227,8 +228,8 @@ function taskRequest(executionId: string, c: Extract<WorkflowCommand, { type: 's
 function assetIds(value: unknown): string[] {
   const list = Array.isArray(value) ? value : [value];
   return list.map((v) => {
-    const id = typeof v === 'object' && v !== null ? (v as { id?: unknown }).id : v;
-    if (typeof id !== 'string') throw new FerryError('INVALID_REQUEST', `InputAssetsPath: found ${JSON.stringify(v)}, not an asset id or {"id": …}`);
+    const id = assetIdIn(v);
+    if (id === null) throw new FerryError('INVALID_REQUEST', `InputAssetsPath: found ${JSON.stringify(v)}, not an asset id or {"id": …}`);
     return id;
   });
 }

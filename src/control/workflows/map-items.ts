@@ -8,11 +8,12 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { FerryError, invalid } from '../../core/errors.js';
 import { type ItemSource, ItemsMissing } from '../../core/workflows/interpreter.js';
+import { assetIdIn } from '../../core/workflows/workflow.js';
 import type { Store } from '../../store/store.js';
 import type { AssetsService } from '../assets/assets-service.js';
 
 /** Items a page holds: the unit a Map's items are stored, read and kept in memory by. */
-export const ITEM_PAGE = 1000;
+const ITEM_PAGE = 1000;
 /** Pages kept in memory across executions; a Map in flight needs one or two. */
 const CACHED_PAGES = 64;
 /** Pages stored in one write while an asset is read. */
@@ -20,7 +21,7 @@ const PAGES_PER_WRITE = 10;
 /** A JSON array is parsed whole: larger lists must be JSON Lines, which are read a line at a time. */
 const MAX_JSON_ARRAY_BYTES = 64 * 1024 * 1024;
 /** The content type a ResultWriter's asset has (one JSON value per line, in item order). */
-export const RESULTS_CONTENT_TYPE = 'application/x-ndjson';
+const RESULTS_CONTENT_TYPE = 'application/x-ndjson';
 
 /**
  * The I/O of Maps whose items come from an asset (ItemReader) or whose results go to one
@@ -63,8 +64,8 @@ export class MapItems {
 
   /** Reads the asset's items (a JSON array, or JSON Lines) into pages under the key; returns how many. */
   async read(tenantId: string, executionId: string, key: string, asset: unknown): Promise<number> {
-    const id = typeof asset === 'object' && asset !== null ? (asset as { id?: unknown }).id : asset;
-    if (typeof id !== 'string') throw invalid(`ItemReader.AssetPath: found ${JSON.stringify(asset)}, not an asset id or {"id": …}`);
+    const id = assetIdIn(asset);
+    if (id === null) throw invalid(`ItemReader.AssetPath: found ${JSON.stringify(asset)}, not an asset id or {"id": …}`);
     const { asset: record, body } = await this.assets.open(tenantId, id);
     let count = 0;
     let batch: { page: number; items: unknown[] }[] = [];

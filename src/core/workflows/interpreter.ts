@@ -82,7 +82,6 @@ type Step =
       running: Scope[];
       /** Results held in the state; null with a ResultWriter (each is kept outside by `put-result`). */
       results: unknown[] | null;
-      done: number;
       max: number;
       phase: 'reading' | 'running' | 'writing';
     });
@@ -285,7 +284,7 @@ class Run {
         const storeKey = `${key}#${tryNo}`;
         const max = s.MaxConcurrency || Number.MAX_SAFE_INTEGER;
         if (s.ItemReader) {
-          const step: Step = { kind: 'map', ...base, storeKey, items: null, count: 0, next: 0, running: [], results: null, done: 0, max, phase: 'reading' };
+          const step: Step = { kind: 'map', ...base, storeKey, items: null, count: 0, next: 0, running: [], results: null, max, phase: 'reading' };
           scope.step = step;
           this.commands.push({ type: 'read-items', key: storeKey, asset: valueAtPath(params, s.ItemReader.AssetPath) });
           return;
@@ -293,7 +292,7 @@ class Run {
         const items = selectPath(params, s.ItemsPath);
         if (!Array.isArray(items)) return this.failStep(scope, { ...base, kind: 'retry', timerKey: '' }, { Error: STATES_ERRORS.runtime, Cause: `${name}: ItemsPath ${s.ItemsPath ?? '$'} is not a list` });
         const results = s.ResultWriter ? null : new Array<unknown>(items.length).fill(null);
-        const step: Step = { kind: 'map', ...base, storeKey, items, count: items.length, next: 0, running: [], results, done: 0, max, phase: 'running' };
+        const step: Step = { kind: 'map', ...base, storeKey, items, count: items.length, next: 0, running: [], results, max, phase: 'running' };
         scope.step = step;
         return this.pumpMap(scope, step);
       }
@@ -368,7 +367,6 @@ class Run {
         const index = Number(c.id.slice(c.id.lastIndexOf('/i') + 2));
         if (step.results) step.results[index] = c.result!.output;
         else this.commands.push({ type: 'put-result', key: step.storeKey, index, value: c.result!.output });
-        step.done++;
       }
       if (step.running.length === 0 && step.next >= step.count) {
         if (step.results) return this.completeStep(scope, step, step.results);

@@ -97,6 +97,12 @@ export interface ExecutionTimer {
   at: number;
 }
 
+/** An asset's id as a state's data names it: the id itself, or a reference `{id, …}` (a task's `outputAssets`); null otherwise. */
+export function assetIdIn(value: unknown): string | null {
+  const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : value;
+  return typeof id === 'string' ? id : null;
+}
+
 /** The key of the execution's own timeout timer (the interpreter's keys all start with a scope). */
 export const TIMEOUT_TIMER = '@timeout';
 
