@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +136,21 @@ describe('workflows across kill -9 of the server', () => {
         true,
       );
     }, 240_000);
+
+    it('cancels, as it starts again, the task of an execution whose end was saved just before a crash cut off its cancel', async () => {
+      const ledger = join(scratch, 'leftover-ledger');
+      await server.client.workflows.create({ name: 'long', definition: { StartAt: 'Sleep', States: { Sleep: { Type: 'Task', Resource: 'item', Parameters: { sleepMs: 60_000, ledger }, End: true } } } });
+      const e = await server.client.workflows.run('long', { input: {} });
+      const [step] = (await server.client.workflows.tasks(e.id)).items;
+      await eventually(async () => ((await lineCount(ledger)) > 0 ? true : undefined), 20_000, 'the task to run');
+      await server.kill9();
+      // What the crash left: the execution's end stored, the cancel of its task never sent.
+      const db = new Database(join(server.dataDir, 'ferry.db'));
+      db.prepare("UPDATE executions SET status = 'CANCELLED', ended_at = ? WHERE id = ?").run(Date.now(), e.id);
+      db.close();
+      await server.start();
+      await eventually(async () => ((await server.client.getTask(step!.taskId)).status === 'CANCELLED' ? true : undefined), 20_000, 'the left-over task to be cancelled');
+    }, 60_000);
   });
 
   describe.skipIf(!available)('PostgreSQL, two replicas, the leader killed each time', () => {

@@ -114,8 +114,11 @@ export function workflowStoreContract(fx: ContractFixture): void {
     await fx.store.workflows.saveStep(e.id, 2, stepOf({ firedTimers: ['t1'] }));
     expect(await fx.store.workflows.nextTimerAt()).toBeNull();
     await fx.store.workflows.saveStep(e.id, 3, stepOf({ timers: [{ key: 't2', at: 5 }] }));
+    expect(await fx.store.workflows.unfinishedTasksOfEndedExecutions(10)).toEqual([]);
     await fx.store.workflows.saveStep(e.id, 4, stepOf({}, 'SUCCEEDED'));
     expect(await fx.store.workflows.nextTimerAt()).toBeNull();
+    // Its two tasks are still queued: a crash came between the end and their cancels.
+    expect((await fx.store.workflows.unfinishedTasksOfEndedExecutions(10)).map((t) => t.tenantId)).toEqual([fx.tenantId, fx.tenantId]);
     expect(await fx.store.workflows.executionById(e.id)).toMatchObject({ status: 'SUCCEEDED', output: { ok: true }, rev: 5 });
   });
 

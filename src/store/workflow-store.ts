@@ -69,6 +69,11 @@ export interface WorkflowStore {
   executionTasks(executionId: string, keys: string[]): Promise<ExecutionTask[]>;
   /** An execution's tasks in the order they were started, of one state (by name) when given. */
   listExecutionTasks(executionId: string, filter: { state?: string }, page: PageRequest): Promise<Page<ExecutionTask>>;
+  /**
+   * Tasks of ended executions that are still queued or running: those whose cancel a crash cut
+   * off between the end being saved and the cancel being sent.
+   */
+  unfinishedTasksOfEndedExecutions(limit: number): Promise<{ tenantId: string; taskId: string }[]>;
   /** Timers due at `now`, earliest first. */
   dueTimers(now: number, limit: number): Promise<ExecutionTimer[]>;
   /** When the next timer is due; null when none is set. */

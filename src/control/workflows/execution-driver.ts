@@ -194,6 +194,17 @@ export class ExecutionDriver {
     })().catch(() => {});
   }
 
+  /**
+   * Cancels what a crash left running: tasks of ended executions (their cancels are sent after
+   * the end is saved, and a crash between the two leaves them to run on). The leader does this
+   * as it takes the lead. Returns how many it cancelled.
+   */
+  async cancelLeftovers(limit = 1000): Promise<number> {
+    const left = await this.store.workflows.unfinishedTasksOfEndedExecutions(limit);
+    for (const t of left) await this.tasks.cancel(t.tenantId, t.taskId).catch(() => {});
+    return left.length;
+  }
+
   private async definition(execution: ExecutionRecord): Promise<StateMachine> {
     let definition = this.definitions.get(execution.versionId);
     if (!definition) {

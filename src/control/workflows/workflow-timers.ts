@@ -13,6 +13,7 @@ const BATCH = 64;
  * retry's back-off, an execution's timeout. It sleeps until the earliest timer, or the poll
  * period, or a `workflows` wake-up (a timer was set, on any replica). A timer is removed in the
  * step that handled it, so a crash in between fires it again, which changes nothing the second time.
+ * As it starts, it has the driver cancel the tasks ended executions left running.
  */
 export class WorkflowTimers {
   private running = false;
@@ -34,6 +35,8 @@ export class WorkflowTimers {
     this.running = true;
     this.offWakeup = this.wakeups.on('workflows', () => this.wakeUp?.abort());
     this.loop = this.run();
+    // A new leader also finishes the cancels a crashed one had not sent.
+    void this.driver.cancelLeftovers().catch(this.onError);
   }
 
   async stop(): Promise<void> {

@@ -146,6 +146,15 @@ export class PgWorkflowStore implements WorkflowStore {
     return pageOf(rows, page.limit, toExecutionTask, 'seq');
   }
 
+  async unfinishedTasksOfEndedExecutions(limit: number): Promise<{ tenantId: string; taskId: string }[]> {
+    const rows = await this.conn.sql.rows<{ tenant_id: string; id: string }>(
+      `SELECT e.tenant_id, t.id FROM executions e JOIN execution_tasks et ON et.execution_id = e.id JOIN tasks t ON t.id = et.task_id
+        WHERE e.status != 'RUNNING' AND t.status IN ('QUEUED', 'RUNNING') LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ tenantId: r.tenant_id, taskId: r.id }));
+  }
+
   async dueTimers(now: number, limit: number): Promise<ExecutionTimer[]> {
     const rows = await this.conn.sql.rows('SELECT * FROM execution_timers WHERE at <= $1 ORDER BY at LIMIT $2', [now, limit]);
     return rows.map((r) => ({ executionId: r.execution_id as string, key: r.key as string, at: Number(r.at) }));

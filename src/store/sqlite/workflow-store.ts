@@ -175,6 +175,14 @@ export class SqliteWorkflowStore implements WorkflowStore {
     return pageOf(rows, page.limit, toExecutionTask, 'seq');
   }
 
+  async unfinishedTasksOfEndedExecutions(limit: number): Promise<{ tenantId: string; taskId: string }[]> {
+    const rows = this.conn
+      .sql(`SELECT e.tenant_id, t.id FROM executions e JOIN execution_tasks et ON et.execution_id = e.id JOIN tasks t ON t.id = et.task_id
+        WHERE e.status != 'RUNNING' AND t.status IN ('QUEUED', 'RUNNING') LIMIT ?`)
+      .all(limit) as Row[];
+    return rows.map((r) => ({ tenantId: r.tenant_id as string, taskId: r.id as string }));
+  }
+
   async dueTimers(now: number, limit: number): Promise<ExecutionTimer[]> {
     const rows = this.conn.sql('SELECT * FROM execution_timers WHERE at <= ? ORDER BY at LIMIT ?').all(now, limit) as Row[];
     return rows.map((r) => ({ executionId: r.execution_id as string, key: r.key as string, at: Number(r.at) }));
