@@ -214,6 +214,8 @@ describe.skipIf(!chromiumAvailable())('the dashboard in a headless browser', () 
       expect(await page.locator(`[data-state="${state}"]`).getAttribute('data-status')).toBe(status);
     }
     await page.locator('[data-state="Each.*.Work"] > rect').click();
+    // The state's tasks are read once it is picked.
+    await page.locator('.step-tasks li a').nth(2).waitFor();
     await expect(page.locator('.step-tasks li a').count()).resolves.toBe(3);
     await shot('execution');
     const [work] = (await server.client.workflows.tasks(e.id, { state: 'Work' })).items;
