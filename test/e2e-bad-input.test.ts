@@ -57,6 +57,8 @@ describe('bad input and tenant isolation', () => {
     ['an unknown task', 'GET', '/v1/tasks/task_0000', undefined, 404, /task task_0000 not found/],
     ['an unknown version', 'GET', '/v1/functions/fn/versions/ver_0000', undefined, 404, /version ver_0000/],
     ['an unknown route', 'GET', '/v1/nothing', undefined, 404, /no route/],
+    ['a task input nested 4,100 levels deep', 'POST', '/v1/tasks', `{"functionId":"fn","input":${'['.repeat(4100)}1${']'.repeat(4100)}}`, 400, /body: JSON nested deeper than 128 levels/],
+    ['an invoke body nested 4,100 levels deep', 'POST', '/v1/functions/fn/invoke', `${'{"a":'.repeat(4100)}1${'}'.repeat(4100)}`, 400, /body: JSON nested deeper than 128 levels/],
     ['a docker version before the docker runtime exists', 'POST', '/v1/functions', JSON.stringify({ name: 'img', version: { mode: 'job', runtime: { type: 'docker', image: 'x' }, job: { command: ['x'] } } }), 422, /docker/],
   ];
   it.each(cases)('answers %s with a clear 4xx', async (_what, method, path, body, status, message, headers) => {

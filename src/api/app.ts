@@ -11,7 +11,8 @@ import type { StreamsService } from '../control/streams-service.js';
 import type { TasksService } from '../control/tasks-service.js';
 import type { TriggersService } from '../control/triggers/triggers-service.js';
 import type { WorkflowsService } from '../control/workflows/workflows-service.js';
-import { FerryError } from '../core/errors.js';
+import { FerryError, invalid } from '../core/errors.js';
+import { nestsDeeperThan } from '../core/json-depth.js';
 import { LIMITS } from '../core/limits.js';
 import { type Scope, scopeAllows } from '../core/states.js';
 import type { Store } from '../store/store.js';
@@ -122,6 +123,13 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger): P
       }
     });
   }
+  // JSON as Fastify parses it (a __proto__ or constructor key refused), once it is known not to nest
+  // so deep that a recursive walk of it (validation, serialising it back) would overflow the stack.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (nestsDeeperThan(body as string, LIMITS.maxJsonDepth)) return done(invalid(`body: JSON nested deeper than ${LIMITS.maxJsonDepth} levels`), undefined);
+    parseJson(req, body as string, done);
+  });
   // Any body type reaches invoke as text; JSON and text/plain are parsed, others refused there.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 

@@ -2,6 +2,8 @@
 export const LIMITS = {
   /** Largest request body the API reads (inputs above ~5 MB belong in assets). */
   maxBodyBytes: 6 * 1024 * 1024,
+  /** How deeply a JSON body (a task input, a definition) may nest: deeper ones are refused before they are parsed. */
+  maxJsonDepth: 128,
   /** Largest task input kept inline. */
   maxInputBytes: 5 * 1024 * 1024,
   /** Input assets one task may name. */

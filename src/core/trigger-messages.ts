@@ -1,3 +1,6 @@
+import { invalid } from './errors.js';
+import { nestsDeeperThan } from './json-depth.js';
+import { LIMITS } from './limits.js';
 import type { TriggerEvent } from './triggers.js';
 
 /*
@@ -22,6 +25,7 @@ export interface TriggerMessage {
  */
 export function messageEvent(m: TriggerMessage): TriggerEvent {
   const text = m.body.toString('utf8');
+  if (nestsDeeperThan(text, LIMITS.maxJsonDepth)) throw invalid(`the message's body nests deeper than ${LIMITS.maxJsonDepth} levels`);
   let json: { value: unknown } | null = null;
   try {
     json = { value: JSON.parse(text) };
