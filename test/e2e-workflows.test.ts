@@ -235,6 +235,13 @@ describe('workflows: definitions checked on create, executions driven by their t
     }
     expect(new Set(keys).size).toBe(ITEMS);
 
+    // A JSON array works as well as JSON Lines.
+    const array = await uploadAsset(server.client, Buffer.from(`  ${JSON.stringify([{ n: 7 }, { n: 8 }, { n: 9 }])}`), { contentType: 'application/json' });
+    const fromArray = await ended((await run('many', { items: array.id })).id);
+    expect(fromArray).toMatchObject({ status: 'SUCCEEDED', output: { results: { count: 3 } } });
+    const arrayResults = await server.client.assets.get(fromArray.output.results.asset.id);
+    expect((await (await fetch(arrayResults.downloadUrl!)).text()).trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ n: 7 }, { n: 8 }, { n: 9 }]);
+
     // A list that is not JSON Lines fails the Map with the line named, for its Catch.
     const bad = await uploadAsset(server.client, Buffer.from('{"n": 1}\nnot json\n'), { contentType: 'application/x-ndjson' });
     const caught = await ended((await run('many', { items: bad.id })).id);
