@@ -107,9 +107,14 @@ export const SubmitTaskBody = Type.Object(
 export const SubmitBatchBody = Type.Object({ tasks: Type.Array(SubmitTaskBody, { minItems: 1, maxItems: LIMITS.maxBatchTasks }) }, strict);
 
 export const CreateKeyBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 128 }), scope: Type.Union(SCOPES.map((s) => Type.Literal(s))) },
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    scope: Type.Union(SCOPES.map((s) => Type.Literal(s))),
+    ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 * 365 * 86_400, description: 'it expires this long after its creation (default: never)' })),
+  },
   strict,
 );
+export const KeyParams = Type.Object({ keyId: Type.String({ minLength: 1, maxLength: 128 }) });
 export const CreateTenantBody = Type.Object({ name: Name }, strict);
 
 export const PageQuery = {

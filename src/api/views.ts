@@ -9,7 +9,7 @@ import { ID_PREFIX } from '../core/ids.js';
 import { outputValue } from '../core/outputs.js';
 import { currentSteps } from '../core/workflows/interpreter.js';
 import type { ExecutionRecord, ExecutionTask, HistoryEntry, WorkflowRecord, WorkflowVersionRecord } from '../core/workflows/workflow.js';
-import type { FleetEvent, FunctionRecord, LoadSample, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
+import type { ApiKey, FleetEvent, FunctionRecord, LoadSample, NodeRecord, TaskLogLine, TaskRecord, VersionRecord } from '../core/types.js';
 
 /** How records look on the wire: ISO timestamps, no tenant or internal scheduling fields. */
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -245,4 +245,9 @@ export function executionTaskJson(step: ExecutionTask, task: TaskRecord | null) 
     startedAt: iso(task?.startedAt ?? null),
     finishedAt: iso(task?.finishedAt ?? null),
   };
+}
+
+/** An API key as its tenant's admins see it: never its secret or hash. */
+export function keyJson(k: ApiKey) {
+  return { id: k.id, name: k.name, scope: k.scope, prefix: k.prefix, createdAt: iso(k.createdAt), lastUsedAt: iso(k.lastUsedAt), expiresAt: iso(k.expiresAt), revokedAt: iso(k.revokedAt) };
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SCOPES, type Scope } from '../core/states.js';
 import { FerryError } from '../core/errors.js';
-import { clientFor, globals, print } from './context.js';
+import { clientFor, globals, intOption, print } from './context.js';
 
 export function fleetCommands(program: Command): void {
   program
@@ -45,10 +45,25 @@ export function fleetCommands(program: Command): void {
   keys
     .command('create <name>')
     .option('--scope <scope>', `one of ${SCOPES.join(', ')}`, 'invoke')
-    .action(async (name: string, o: { scope: string }, cmd: Command) => {
+    .option('--ttl <seconds>', 'it expires this long after its creation (default: never)', intOption('--ttl'))
+    .action(async (name: string, o: { scope: string; ttl?: number }, cmd: Command) => {
       if (!(SCOPES as readonly string[]).includes(o.scope)) throw new FerryError('INVALID_REQUEST', `--scope: must be one of ${SCOPES.join(', ')}`);
-      const k = await clientFor(cmd).createKey(name, o.scope as Scope);
-      print(cmd, k, [{ id: k.id, scope: k.scope, key: k.key }]);
+      const k = await clientFor(cmd).createKey(name, o.scope as Scope, o.ttl === undefined ? {} : { ttlSeconds: o.ttl });
+      print(cmd, k, [{ id: k.id, scope: k.scope, key: k.key, expires: k.expiresAt ?? '-' }]);
+    });
+  keys
+    .command('list')
+    .description("the tenant's keys and node tokens (never their secrets)")
+    .action(async (_o, cmd: Command) => {
+      const all = await clientFor(cmd).listKeys();
+      print(cmd, all, all.map((k) => ({ id: k.id, prefix: k.prefix ?? '-', name: k.name, scope: k.scope, created: k.createdAt, lastUsed: k.lastUsedAt ?? '-', expires: k.expiresAt ?? '-', revoked: k.revokedAt ?? '-' })));
+    });
+  keys
+    .command('revoke <keyId>')
+    .description('revoke a key: every replica refuses it within a second')
+    .action(async (id: string, _o, cmd: Command) => {
+      await clientFor(cmd).revokeKey(id);
+      print(cmd, { id, revoked: true }, [{ id, revoked: true }]);
     });
   program
     .command('tenants')

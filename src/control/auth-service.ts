@@ -14,15 +14,23 @@ export interface Principal {
   system: boolean;
 }
 
-const CACHE_MS = 10_000;
+/**
+ * How long a key's lookup is kept: one store read a second per key, and a revocation (or expiry)
+ * takes effect on every replica within it, with no signal to miss.
+ */
+const CACHE_MS = 1_000;
+/** A key's last use is written at most this often. */
+const TOUCH_MS = 60_000;
+/** Characters of a key shown in lists (`fry_` and four of the secret). */
+const PREFIX_LENGTH = 8;
 
 /**
- * API keys: `fry_` + 32 random bytes, shown once, stored as sha256. Lookups are cached briefly
- * because every request authenticates and the hash lookup would otherwise be a store read on
- * the dispatch path.
+ * API keys: `fry_` + 32 random bytes, shown once, stored as sha256 with its first characters to
+ * tell keys apart. Lookups are cached briefly because every request authenticates and the hash
+ * lookup would otherwise be a store read on the dispatch path.
  */
 export class AuthService {
-  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+  private readonly cache = new Map<string, { key: ApiKey | null; principal: Principal | null; until: number }>();
 
   constructor(
     private readonly store: Pick<Store, 'tenants'>,
@@ -53,8 +61,8 @@ export class AuthService {
     return { tenant, key, secret };
   }
 
-  async createKey(tenantId: string, name: string, scope: Scope): Promise<{ key: ApiKey; secret: string }> {
-    const created = this.newKey(tenantId, name, scope);
+  async createKey(tenantId: string, name: string, scope: Scope, ttlSeconds?: number): Promise<{ key: ApiKey; secret: string }> {
+    const created = this.newKey(tenantId, name, scope, ttlSeconds);
     await this.store.tenants.createApiKey(created.key);
     return created;
   }
@@ -74,23 +82,54 @@ export class AuthService {
     if (!m) throw new FerryError('UNAUTHENTICATED', 'missing API key: send "Authorization: Bearer <key>"');
     const secret = m[1]!;
     const now = this.clock.now();
-    const cached = this.cache.get(secret);
-    let principal: Principal | null;
-    if (cached && cached.until > now) {
-      principal = cached.principal;
-    } else {
+    let cached = this.cache.get(secret);
+    if (!cached || cached.until <= now) {
       const key = await this.store.tenants.findApiKey(AuthService.hash(secret));
       const tenant = key ? await this.store.tenants.getTenant(key.tenantId) : null;
-      principal = key && tenant ? { tenantId: key.tenantId, keyId: key.id, scope: key.scope, system: tenant.system } : null;
+      const principal = key && tenant ? { tenantId: key.tenantId, keyId: key.id, scope: key.scope, system: tenant.system } : null;
       if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(secret, { principal, until: now + CACHE_MS });
+      this.cache.set(secret, (cached = { key: principal ? key : null, principal, until: now + CACHE_MS }));
+      if (key && principal && key.revokedAt === null && (key.lastUsedAt ?? 0) + TOUCH_MS <= now) {
+        key.lastUsedAt = now;
+        void this.store.tenants.touchApiKey(key.id, now).catch(() => {});
+      }
     }
-    if (!principal) throw new FerryError('UNAUTHENTICATED', 'unknown API key');
+    const { key, principal } = cached;
+    if (!key || !principal) throw new FerryError('UNAUTHENTICATED', 'unknown API key');
+    if (key.revokedAt !== null) throw new FerryError('KEY_REVOKED', `API key ${key.id} was revoked at ${new Date(key.revokedAt).toISOString()}`);
+    if (key.expiresAt !== null && key.expiresAt <= now) throw new FerryError('KEY_EXPIRED', `API key ${key.id} expired at ${new Date(key.expiresAt).toISOString()}`);
     return principal;
   }
 
-  private newKey(tenantId: string, name: string, scope: Scope): { key: ApiKey; secret: string } {
+  /** The tenant's keys and node tokens, oldest first (their hashes are never shown). */
+  listKeys(tenantId: string): Promise<ApiKey[]> {
+    return this.store.tenants.listApiKeys(tenantId);
+  }
+
+  /** Revokes a key of the tenant: every replica refuses it within a second (KEY_REVOKED). */
+  async revokeKey(tenantId: string, keyId: string): Promise<ApiKey> {
+    const key = await this.store.tenants.revokeApiKey(tenantId, keyId, this.clock.now());
+    if (!key) throw new FerryError('NOT_FOUND', `API key ${keyId} not found`);
+    // This replica refuses it at once.
+    for (const [secret, entry] of this.cache) if (entry.key?.id === keyId) this.cache.delete(secret);
+    return key;
+  }
+
+  private newKey(tenantId: string, name: string, scope: Scope, ttlSeconds?: number): { key: ApiKey; secret: string } {
     const secret = `fry_${randomBytes(32).toString('base64url')}`;
-    return { secret, key: { id: newId(ID_PREFIX.apiKey), tenantId, name, scope, hash: AuthService.hash(secret), createdAt: this.clock.now() } };
+    const now = this.clock.now();
+    const key: ApiKey = {
+      id: newId(ID_PREFIX.apiKey),
+      tenantId,
+      name,
+      scope,
+      hash: AuthService.hash(secret),
+      prefix: secret.slice(0, PREFIX_LENGTH),
+      createdAt: now,
+      expiresAt: ttlSeconds === undefined ? null : now + ttlSeconds * 1000,
+      revokedAt: null,
+      lastUsedAt: null,
+    };
+    return { secret, key };
   }
 }

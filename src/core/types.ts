@@ -45,7 +45,15 @@ export interface ApiKey {
   scope: Scope;
   /** sha256 of the secret, hex; the secret itself is never stored. */
   hash: string;
+  /** The secret's first characters, to tell keys apart in a list (null for keys made before it was kept). */
+  prefix: string | null;
   createdAt: number;
+  /** Past this it answers 401 KEY_EXPIRED; null: never. */
+  expiresAt: number | null;
+  /** Once set it answers 401 KEY_REVOKED. */
+  revokedAt: number | null;
+  /** When it last authenticated a request (to within a minute). */
+  lastUsedAt: number | null;
 }
 
 export interface FunctionRecord {

@@ -14,6 +14,7 @@ import type {
   GpuTypeInfo,
   InstanceInfo,
   KeyInfo,
+  KeyListing,
   LoadSampleInfo,
   LogLine,
   NodeInfo,
@@ -366,8 +367,16 @@ export class FerryClient {
   instances(options: { all?: boolean } = {}): Promise<{ items: InstanceInfo[] }> {
     return this.get(`/v1/instances${FerryClient.query(options)}`);
   }
-  async createKey(name: string, scope: KeyInfo['scope']): Promise<KeyInfo> {
-    return (await this.request<KeyInfo>('POST', '/v1/keys', { name, scope })).data;
+  async createKey(name: string, scope: KeyInfo['scope'], options: { ttlSeconds?: number } = {}): Promise<KeyInfo> {
+    return (await this.request<KeyInfo>('POST', '/v1/keys', { name, scope, ...options })).data;
+  }
+  /** The tenant's keys and node tokens, oldest first. */
+  async listKeys(): Promise<KeyListing[]> {
+    return (await this.request<{ items: KeyListing[] }>('GET', '/v1/keys')).data.items;
+  }
+  /** Revokes a key: every replica refuses it within a second. */
+  async revokeKey(keyId: string): Promise<void> {
+    await this.request('DELETE', `/v1/keys/${encodeURIComponent(keyId)}`);
   }
   /** A node token for `ferry agent` (system tenant admins only); the secret is shown once. */
   async createNodeToken(name = 'node'): Promise<{ id: string; name: string; token: string }> {

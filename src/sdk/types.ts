@@ -155,10 +155,21 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export interface KeyInfo {
+/** An API key as listed: never its secret. */
+export interface KeyListing {
   id: string;
   name: string;
   scope: Scope;
+  /** Its first characters, to tell it apart. */
+  prefix: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+/** A new key: its listing and, this once, its secret. */
+export interface KeyInfo extends KeyListing {
   key: string;
 }
 

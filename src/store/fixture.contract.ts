@@ -67,7 +67,7 @@ export function useContractFixture(makeStore: (clock: ManualClock) => Promise<St
     for (const id of [fx.tenantId, fx.otherTenant]) {
       await store.tenants.createTenant(
         { id, name: id, system: id === fx.tenantId, createdAt: clock.now() },
-        { id: newId('key'), tenantId: id, name: 'admin', scope: 'admin', hash: `hash-${id}`, createdAt: clock.now() },
+        { id: newId('key'), tenantId: id, name: 'admin', scope: 'admin', hash: `hash-${id}`, createdAt: clock.now(), prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null },
       );
     }
     fx.functionId = newId('fn');

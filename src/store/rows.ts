@@ -27,7 +27,11 @@ export const toApiKey = (r: Row): ApiKey => ({
   name: r.name as string,
   scope: r.scope as Scope,
   hash: r.hash as string,
+  prefix: (r.prefix as string | null) ?? null,
   createdAt: Number(r.created_at),
+  expiresAt: num(r.expires_at),
+  revokedAt: num(r.revoked_at),
+  lastUsedAt: num(r.last_used_at),
 });
 
 export const toFunction = (r: Row): FunctionRecord => ({

@@ -9,4 +9,10 @@ export interface TenantStore {
   createApiKey(key: ApiKey): Promise<void>;
   /** The key whose secret hashes to `hash`: every authenticated request asks this. */
   findApiKey(hash: string): Promise<ApiKey | null>;
+  /** The tenant's keys (node tokens too), oldest first. */
+  listApiKeys(tenantId: string): Promise<ApiKey[]>;
+  /** Revokes the key (a second revoke keeps the first time); null when the tenant has no such key. */
+  revokeApiKey(tenantId: string, keyId: string, now: number): Promise<ApiKey | null>;
+  /** Records that the key authenticated a request at `at`. */
+  touchApiKey(keyId: string, at: number): Promise<void>;
 }

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { FerryError } from '../../core/errors.js';
 import type { ApiServices } from '../app.js';
-import { CreateKeyBody, CreateTenantBody } from '../schemas.js';
+import { CreateKeyBody, CreateTenantBody, KeyParams } from '../schemas.js';
+import { keyJson } from '../views.js';
 
 const tags = ['tenancy'];
 
@@ -12,8 +13,23 @@ export function tenancyRoutes({ auth }: ApiServices) {
       '/v1/keys',
       { config: { scope: 'admin' }, schema: { tags, summary: "Create an API key in the caller's tenant; the secret is shown once", body: CreateKeyBody } },
       async (req, reply) => {
-        const { key, secret } = await auth.createKey(req.principal.tenantId, req.body.name, req.body.scope);
-        return reply.status(201).send({ id: key.id, name: key.name, scope: key.scope, key: secret });
+        const { key, secret } = await auth.createKey(req.principal.tenantId, req.body.name, req.body.scope, req.body.ttlSeconds);
+        return reply.status(201).send({ ...keyJson(key), key: secret });
+      },
+    );
+
+    app.get(
+      '/v1/keys',
+      { config: { scope: 'admin' }, schema: { tags, summary: "The tenant's API keys and node tokens: prefix, name, scope, created, last used, expiry, revocation (never the secret)" } },
+      async (req) => ({ items: (await auth.listKeys(req.principal.tenantId)).map(keyJson) }),
+    );
+
+    app.delete<{ Params: Static<typeof KeyParams> }>(
+      '/v1/keys/:keyId',
+      { config: { scope: 'admin' }, schema: { tags, summary: 'Revoke a key: every replica answers it 401 KEY_REVOKED within a second', params: KeyParams } },
+      async (req, reply) => {
+        await auth.revokeKey(req.principal.tenantId, req.params.keyId);
+        return reply.status(204).send();
       },
     );
 

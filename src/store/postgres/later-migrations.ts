@@ -74,11 +74,12 @@ CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, se
 CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 'READY';
 `;
 
-/** Migration 9: SQLite migration 8 (workflows, their versions, executions, their tasks, timers, history, Map item pages and results; triggers and deliveries that start workflows), translated. */
+/** Migration 9: SQLite migration 8 (workflows, their versions, executions, their tasks, timers, history, Map item pages and results; triggers and deliveries that start workflows; API keys' prefix, expiry, revocation and last use), translated. */
 const WORKFLOWS_SQL = `
 ALTER TABLE triggers ALTER COLUMN function_id DROP NOT NULL;
 ALTER TABLE triggers ADD COLUMN workflow_id TEXT COLLATE "C";
 ALTER TABLE deliveries ADD COLUMN result_execution_id TEXT COLLATE "C";
+ALTER TABLE api_keys ADD COLUMN prefix TEXT, ADD COLUMN expires_at BIGINT, ADD COLUMN revoked_at BIGINT, ADD COLUMN last_used_at BIGINT;
 CREATE INDEX deliveries_by_result_execution ON deliveries (result_execution_id) WHERE result_execution_id IS NOT NULL;
 CREATE TABLE workflows (
   seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

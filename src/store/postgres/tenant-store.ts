@@ -37,11 +37,24 @@ export class PgTenantStore implements TenantStore {
     const row = await this.conn.sql.one(SQL.apiKey, [hash]);
     return row ? toApiKey(row) : null;
   }
+
+  async listApiKeys(tenantId: string): Promise<ApiKey[]> {
+    return (await this.conn.sql.rows('SELECT * FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id', [tenantId])).map(toApiKey);
+  }
+
+  async revokeApiKey(tenantId: string, keyId: string, now: number): Promise<ApiKey | null> {
+    const row = await this.conn.sql.one('UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND tenant_id = $2 RETURNING *', [keyId, tenantId, now]);
+    return row ? toApiKey(row) : null;
+  }
+
+  async touchApiKey(keyId: string, at: number): Promise<void> {
+    await this.conn.sql.run('UPDATE api_keys SET last_used_at = greatest(coalesce(last_used_at, 0), $2) WHERE id = $1', [keyId, at]);
+  }
 }
 
 async function insertApiKey(sql: Sql, key: ApiKey): Promise<void> {
   await sql.run(
-    'INSERT INTO api_keys (id, tenant_id, name, scope, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-    [key.id, key.tenantId, key.name, key.scope, key.hash, key.createdAt],
+    'INSERT INTO api_keys (id, tenant_id, name, scope, hash, prefix, created_at, expires_at, revoked_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+    [key.id, key.tenantId, key.name, key.scope, key.hash, key.prefix, key.createdAt, key.expiresAt, key.revokedAt, key.lastUsedAt],
   );
 }

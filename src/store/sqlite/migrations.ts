@@ -361,6 +361,7 @@ CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 
     // asset (in pages) and its results kept for its ResultWriter, both until the execution ends.
     // A trigger starts a function's task or a workflow's execution, and so does a delivery:
     // triggers.function_id loses its NOT NULL (SQLite does that by rebuilding the table).
+    // (And API keys get a shown prefix, an expiry, a revocation time and a last use.)
     sql: `
 CREATE TABLE triggers_next (
   seq INTEGER PRIMARY KEY,
@@ -388,6 +389,10 @@ INSERT INTO triggers_next (seq, id, tenant_id, name, function_id, version_id, ki
 DROP TABLE triggers;
 ALTER TABLE triggers_next RENAME TO triggers;
 ALTER TABLE deliveries ADD COLUMN result_execution_id TEXT;
+ALTER TABLE api_keys ADD COLUMN prefix TEXT;
+ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
 CREATE INDEX deliveries_by_result_execution ON deliveries (result_execution_id) WHERE result_execution_id IS NOT NULL;
 CREATE TABLE workflows (
   seq INTEGER PRIMARY KEY,

@@ -30,8 +30,24 @@ export class SqliteTenantStore implements TenantStore {
   }
 
   private insertApiKey(key: ApiKey): void {
-    this.conn.sql('INSERT INTO api_keys (id, tenant_id, name, scope, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(key.id, key.tenantId, key.name, key.scope, key.hash, key.createdAt);
+    this.conn.sql('INSERT INTO api_keys (id, tenant_id, name, scope, hash, prefix, created_at, expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(key.id, key.tenantId, key.name, key.scope, key.hash, key.prefix, key.createdAt, key.expiresAt, key.revokedAt, key.lastUsedAt);
+  }
+
+  async listApiKeys(tenantId: string): Promise<ApiKey[]> {
+    return (this.conn.sql('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id').all(tenantId) as Row[]).map(toApiKey);
+  }
+
+  async revokeApiKey(tenantId: string, keyId: string, now: number): Promise<ApiKey | null> {
+    return this.conn.immediate(() => {
+      this.conn.sql('UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND tenant_id = ?').run(now, keyId, tenantId);
+      const row = this.conn.sql('SELECT * FROM api_keys WHERE id = ? AND tenant_id = ?').get(keyId, tenantId) as Row | undefined;
+      return row ? toApiKey(row) : null;
+    });
+  }
+
+  async touchApiKey(keyId: string, at: number): Promise<void> {
+    await this.conn.immediate(() => this.conn.sql('UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?').run(at, keyId));
   }
 
   async findApiKey(hash: string): Promise<ApiKey | null> {
