@@ -132,6 +132,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
       deliveryRetryBaseMs: int(env, 'FERRY_DELIVERY_RETRY_MS', d.deliveryRetryBaseMs),
       deliveryPollMs: int(env, 'FERRY_DELIVERY_POLL_MS', d.deliveryPollMs),
       workflowPollMs: int(env, 'FERRY_WORKFLOW_POLL_MS', d.workflowPollMs),
+      auditRetentionMs: int(env, 'FERRY_AUDIT_RETENTION_MS', d.auditRetentionMs),
       webhookTimeoutMs: int(env, 'FERRY_WEBHOOK_TIMEOUT_MS', d.webhookTimeoutMs),
       webhookAllowed: parseCidrs(env.FERRY_WEBHOOK_ALLOW_CIDRS ?? '', 'FERRY_WEBHOOK_ALLOW_CIDRS'),
     },

@@ -76,7 +76,7 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
     publish: (target, body, headers) => publishers.publish(target, body, headers),
   });
   metrics = config.metrics ? new FerryMetrics(control) : null;
-  const { auth, functions, deployments, tasks, streams, fleet, assets, triggers, workflows, gateway } = control;
+  const { auth, audit, functions, deployments, tasks, streams, fleet, assets, triggers, workflows, gateway } = control;
 
   const adminKeyFile = join(config.dataDir, 'admin.key');
   let newAdminKey: string | null = null;
@@ -98,7 +98,7 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
       await writeFile(adminKeyFile, `${newAdminKey}\n`, { mode: 0o600 });
       await chmod(adminKeyFile, 0o600);
     }
-    api = await buildApi({ store, auth, functions, deployments, tasks, streams, fleet, assets, triggers, workflows, gateway, metrics, version: VERSION }, log);
+    api = await buildApi({ store, auth, audit, functions, deployments, tasks, streams, fleet, assets, triggers, workflows, gateway, metrics, version: VERSION }, log);
     const address = await api.listen({ port: config.port, host: config.host });
     const url = address.replace('0.0.0.0', '127.0.0.1');
     control.start();

@@ -7,11 +7,11 @@ const available = await postgresAvailable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (err: { code?: string }) => err.code ?? String(err));
 
-describe('API keys: listed without their secrets, revoked and expired everywhere within a second', () => {
+describe('API keys and the audit log', () => {
   const server = new FerryServer(['--gpus', 'none']);
   afterAll(() => server.dispose());
 
-  it('lists keys by prefix with their last use, refuses a revoked or expired one with its own code, and keeps another tenant out', async () => {
+  it('lists keys by prefix with their last use, refuses a revoked or expired one with its own code, keeps another tenant out, and logs each change', async () => {
     await server.start();
     const admin = server.client;
     const ci = await admin.createKey('ci', 'read');
@@ -28,6 +28,13 @@ describe('API keys: listed without their secrets, revoked and expired everywhere
     await admin.revokeKey(ci.id);
     expect(await codeOf(asCi.listFunctions())).toBe('KEY_REVOKED');
     expect((await admin.listKeys()).find((k) => k.id === ci.id)?.revokedAt).not.toBeNull();
+
+    // Each change is in the audit log with its key, route, ids and source; reads are not.
+    const log = (await admin.audit({ limit: 10 })).items;
+    expect(log.map((e) => e.action)).toEqual(['DELETE /v1/keys/:keyId', 'POST /v1/tenants', 'POST /v1/keys']);
+    expect(log[0]).toMatchObject({ keyId: listed[0]!.id, resource: { keyId: ci.id }, source: '127.0.0.1', status: 204 });
+    expect((await admin.audit({ action: 'POST /v1/keys' })).items).toHaveLength(1);
+    expect((await new FerryClient(server.url, other.adminKey.key).audit()).items).toEqual([]);
 
     const brief = await admin.createKey('brief', 'read', { ttlSeconds: 1 });
     const asBrief = new FerryClient(server.url, brief.key);

@@ -1,8 +1,9 @@
 import swagger from '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { AssetsService } from '../control/assets/assets-service.js';
+import type { AuditLog } from '../control/audit-log.js';
 import type { AuthService, Principal } from '../control/auth-service.js';
 import type { DeploymentsService } from '../control/deployments-service.js';
 import type { FleetService } from '../control/fleet-service.js';
@@ -44,6 +45,7 @@ export interface ApiServices {
   assets: AssetsService;
   triggers: TriggersService;
   workflows: WorkflowsService;
+  audit: AuditLog;
   /** Null when the server keeps no metrics (FERRY_METRICS=off). */
   metrics: FerryMetrics | null;
   /** The control plane's side of the agent protocol, for remote agents. */
@@ -60,6 +62,8 @@ declare module 'fastify' {
     scope?: Scope;
     /** A route that waits for something to happen (a claim's long poll): left out of request latency. */
     longPoll?: boolean;
+    /** A change the audit log keeps, though the route needs less than `admin` (a cancel, a delete). */
+    audit?: boolean;
   }
 }
 
@@ -123,6 +127,22 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger): P
       }
     });
   }
+  // Every change goes to the audit log before it is answered: the routes that change something
+  // and need `admin`, and those marked `audit`. The hook is put on those routes only.
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    const config = route.config as { scope?: Scope; audit?: boolean } | undefined;
+    if (methods.every((m) => m === 'GET' || m === 'HEAD') || !(config?.scope === 'admin' || config?.audit)) return;
+    const action = `${methods.join(',')} ${route.url}`;
+    const recordChange = async (req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
+      if (reply.statusCode >= 400 || !req.principal) return payload;
+      await services.audit
+        .record({ tenantId: req.principal.tenantId, keyId: req.principal.keyId, action, resource: JSON.stringify(req.params ?? {}), source: req.ip, status: reply.statusCode })
+        .catch((err: unknown) => req.log.error({ err }, 'the audit log did not take a change'));
+      return payload;
+    };
+    route.onSend = [...[route.onSend ?? []].flat(), recordChange];
+  });
   // JSON as Fastify parses it (a __proto__ or constructor key refused), once it is known not to nest
   // so deep that a recursive walk of it (validation, serialising it back) would overflow the stack.
   const parseJson = app.getDefaultJsonParser('error', 'error');

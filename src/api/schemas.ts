@@ -122,6 +122,16 @@ export const PageQuery = {
   cursor: Type.Optional(Type.String({ maxLength: 512 })),
 };
 export const ListQuery = Type.Object(PageQuery, strict);
+export const AuditQuery = Type.Object(
+  {
+    ...PageQuery,
+    action: Type.Optional(Type.String({ maxLength: 256, description: 'a route, as entries name it: "DELETE /v1/functions/:functionId"' })),
+    keyId: Type.Optional(Type.String({ maxLength: 128 })),
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    until: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  strict,
+);
 
 export const CreateAssetBody = Type.Object(
   {

@@ -2,6 +2,7 @@ import type { DeploymentView, InstanceView } from '../control/deployments-servic
 import type { DeviceAllocation } from '../control/fleet-service.js';
 import type { TaskView } from '../control/tasks-service.js';
 import type { AssetRecord } from '../core/assets.js';
+import type { AuditEntry } from '../core/audit.js';
 import type { DeliveryAttempt, DeliveryRecord, Destination, Destinations } from '../core/destinations.js';
 import type { TriggerRecord } from '../core/triggers.js';
 import type { TriggerFire } from '../store/trigger-store.js';
@@ -250,4 +251,8 @@ export function executionTaskJson(step: ExecutionTask, task: TaskRecord | null) 
 /** An API key as its tenant's admins see it: never its secret or hash. */
 export function keyJson(k: ApiKey) {
   return { id: k.id, name: k.name, scope: k.scope, prefix: k.prefix, createdAt: iso(k.createdAt), lastUsedAt: iso(k.lastUsedAt), expiresAt: iso(k.expiresAt), revokedAt: iso(k.revokedAt) };
+}
+
+export function auditJson(e: AuditEntry) {
+  return { seq: e.seq, at: iso(e.at), keyId: e.keyId, action: e.action, resource: JSON.parse(e.resource) as unknown, source: e.source, status: e.status };
 }

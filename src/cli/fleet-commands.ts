@@ -66,6 +66,17 @@ export function fleetCommands(program: Command): void {
       print(cmd, { id, revoked: true }, [{ id, revoked: true }]);
     });
   program
+    .command('audit')
+    .description("the tenant's changes, newest first: who (key), when, what, from where")
+    .option('--action <route>', 'one route, as entries name it: "DELETE /v1/functions/:functionId"')
+    .option('--key <keyId>', 'made with one key')
+    .option('--since <time>', 'from this ISO 8601 time')
+    .option('--limit <n>', 'how many', intOption('--limit'), 50)
+    .action(async (o: { action?: string; key?: string; since?: string; limit: number }, cmd: Command) => {
+      const page = await clientFor(cmd).audit({ ...(o.action ? { action: o.action } : {}), ...(o.key ? { keyId: o.key } : {}), ...(o.since ? { since: o.since } : {}), limit: o.limit });
+      print(cmd, page, page.items.map((e) => ({ at: e.at, key: e.keyId ?? '-', action: e.action, resource: Object.values(e.resource).join(' ') || '-', from: e.source, status: e.status })));
+    });
+  program
     .command('tenants')
     .command('create <name>')
     .description('create a tenant and print its first admin key')

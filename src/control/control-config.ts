@@ -36,6 +36,8 @@ export interface ControlConfig {
   deliveryRetryBaseMs: number;
   /** How often due deliveries are looked for when nothing woke the worker. */
   deliveryPollMs: number;
+  /** How long the audit log keeps an entry. */
+  auditRetentionMs: number;
   /** How often the leader looks for executions' due timers when nothing woke it (and waits before trying a failed one again). */
   workflowPollMs: number;
   /** How long a webhook POST may take. */
@@ -63,6 +65,7 @@ export const DEFAULT_CONTROL_CONFIG: ControlConfig = {
   deliveryRetryBaseMs: 5_000,
   deliveryPollMs: 1_000,
   workflowPollMs: 1_000,
+  auditRetentionMs: 90 * 86_400_000,
   webhookTimeoutMs: 10_000,
   webhookAllowed: new BlockList(),
 };

@@ -5,6 +5,7 @@ import type { BrokerKind, TriggerRecord } from '../core/triggers.js';
 import type { Store } from '../store/store.js';
 import { AgentGateway } from './agent-gateway.js';
 import { AssetSweeper } from './assets/asset-sweeper.js';
+import { AuditLog } from './audit-log.js';
 import { AssetsService } from './assets/assets-service.js';
 import { AuthService } from './auth-service.js';
 import type { ControlConfig } from './control-config.js';
@@ -71,6 +72,7 @@ export class ControlPlane {
   readonly workflows: WorkflowsService;
   readonly gateway: AgentGateway;
   readonly auth: AuthService;
+  readonly audit: AuditLog;
   /** The clock leases are judged by (the database's, on PostgreSQL). */
   readonly clock: Clock;
   private readonly lifecycle: TaskLifecycle;
@@ -117,6 +119,7 @@ export class ControlPlane {
     this.workflowTimers = new WorkflowTimers(store, executions, wakeups, clock, config.workflowPollMs, onError);
     for (const s of options.subscribers ?? []) this.outcomes.subscribe(s);
     this.auth = new AuthService(store, clock);
+    this.audit = new AuditLog(store, clock, config.auditRetentionMs, onError);
     const triggers = (this.triggers = new TriggersService(store, this.functions, this.tasks, this.workflows, wakeups, clock));
     const consumer = (t: TriggerRecord): TriggerRunner => new BrokerRunner(t as TriggerRecord & { kind: BrokerKind }, triggers, store, clock, { maxQueued: config.triggerMaxQueued }, onError);
     this.triggerRunners = new TriggerRunners(
@@ -163,6 +166,7 @@ export class ControlPlane {
     this.assetSweeper.start();
     this.triggerRunners.start();
     this.workflowTimers.start();
+    this.audit.start();
   }
 
   private async stopLoops(): Promise<void> {
@@ -175,5 +179,6 @@ export class ControlPlane {
     await this.assetSweeper.stop();
     await this.triggerRunners.stop();
     await this.workflowTimers.stop();
+    await this.audit.stop();
   }
 }

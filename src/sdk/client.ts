@@ -15,6 +15,7 @@ import type {
   InstanceInfo,
   KeyInfo,
   KeyListing,
+  AuditEntryInfo,
   LoadSampleInfo,
   LogLine,
   NodeInfo,
@@ -26,6 +27,7 @@ import type {
   VersionInfo,
 } from './types.js';
 import { AssetsClient } from './assets-client.js';
+import { queryString } from './query-string.js';
 import { TriggersClient } from './triggers-client.js';
 import { WorkflowsClient } from './workflows-client.js';
 import { type ServerSentEvent, readServerSentEvents } from './sse.js';
@@ -369,6 +371,10 @@ export class FerryClient {
   }
   async createKey(name: string, scope: KeyInfo['scope'], options: { ttlSeconds?: number } = {}): Promise<KeyInfo> {
     return (await this.request<KeyInfo>('POST', '/v1/keys', { name, scope, ...options })).data;
+  }
+  /** The tenant's changes, newest first (admins). */
+  async audit(filter: { action?: string; keyId?: string; since?: string; until?: string; limit?: number; cursor?: string } = {}): Promise<Page<AuditEntryInfo>> {
+    return (await this.request<Page<AuditEntryInfo>>('GET', `/v1/audit${queryString(filter)}`)).data;
   }
   /** The tenant's keys and node tokens, oldest first. */
   async listKeys(): Promise<KeyListing[]> {

@@ -168,6 +168,19 @@ export interface KeyListing {
   revokedAt: string | null;
 }
 
+/** One change, as the audit log keeps it. */
+export interface AuditEntryInfo {
+  seq: number;
+  at: string;
+  keyId: string | null;
+  /** The route: `DELETE /v1/functions/:functionId`. */
+  action: string;
+  /** The route's parameters. */
+  resource: Record<string, string>;
+  source: string;
+  status: number;
+}
+
 /** A new key: its listing and, this once, its secret. */
 export interface KeyInfo extends KeyListing {
   key: string;

@@ -1,4 +1,5 @@
 import type { AssetRecord, AssetStatus } from '../core/assets.js';
+import type { AuditEntry } from '../core/audit.js';
 import type { DeliveryAttempt, DeliveryRecord, Destinations } from '../core/destinations.js';
 import type { TaskTemplate, TriggerConfig, TriggerParts, TriggerRecord, TriggerState } from '../core/triggers.js';
 import type { ExecutionRecord, ExecutionTask, HistoryEntry, WorkflowRecord, WorkflowVersionRecord } from '../core/workflows/workflow.js';
@@ -18,6 +19,17 @@ export const encodeJson = (v: unknown): string | null => (v === undefined || v =
 
 const json = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(v as string));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export const toAuditEntry = (r: Row): AuditEntry => ({
+  seq: Number(r.seq),
+  tenantId: r.tenant_id as string,
+  at: Number(r.at),
+  keyId: (r.key_id as string | null) ?? null,
+  action: r.action as string,
+  resource: r.resource as string,
+  source: r.source as string,
+  status: Number(r.status),
+});
 
 export const toTenant = (r: Row): Tenant => ({ id: r.id as string, name: r.name as string, system: r.system === 1 || r.system === true, createdAt: Number(r.created_at) });
 

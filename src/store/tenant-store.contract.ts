@@ -22,4 +22,19 @@ export function tenantStoreContract(fx: ContractFixture): void {
     expect(await fx.store.tenants.revokeApiKey(fx.tenantId, key.id, 700)).toMatchObject({ revokedAt: 700 });
     expect(await fx.store.tenants.revokeApiKey(fx.tenantId, key.id, 900)).toMatchObject({ revokedAt: 700 });
   });
+
+  it('keeps the audit log per tenant, newest first, filtered, and prunes it by time', async () => {
+    const entry = (at: number, action: string, tenantId = fx.tenantId) => ({ tenantId, at, keyId: 'key_1', action, resource: '{"functionId":"fn_1"}', source: '127.0.0.1', status: 201 });
+    await fx.store.tenants.appendAudit(entry(100, 'POST /v1/functions'));
+    await fx.store.tenants.appendAudit(entry(200, 'DELETE /v1/functions/:functionId'));
+    await fx.store.tenants.appendAudit(entry(300, 'POST /v1/functions', fx.otherTenant));
+    const first = await fx.store.tenants.listAudit(fx.tenantId, {}, { limit: 1 });
+    const second = await fx.store.tenants.listAudit(fx.tenantId, {}, { limit: 1, cursor: first.nextCursor });
+    expect([...first.items, ...second.items].map((e) => e.at)).toEqual([200, 100]);
+    expect(second.nextCursor).toBeNull();
+    expect((await fx.store.tenants.listAudit(fx.tenantId, { action: 'POST /v1/functions' }, { limit: 10 })).items.map((e) => e.at)).toEqual([100]);
+    expect((await fx.store.tenants.listAudit(fx.tenantId, { since: 150, until: 250 }, { limit: 10 })).items).toMatchObject([{ at: 200, keyId: 'key_1', resource: '{"functionId":"fn_1"}', status: 201 }]);
+    expect(await fx.store.tenants.pruneAudit(250)).toBe(2);
+    expect((await fx.store.tenants.listAudit(fx.otherTenant, {}, { limit: 10 })).items.map((e) => e.at)).toEqual([300]);
+  });
 }

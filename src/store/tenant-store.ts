@@ -1,6 +1,8 @@
-import type { ApiKey, Tenant } from '../core/types.js';
+import type { AuditEntry, AuditFilter, NewAuditEntry } from '../core/audit.js';
+import type { ApiKey, Page, Tenant } from '../core/types.js';
+import type { PageRequest } from './paging.js';
 
-/** Tenants and their API keys (node tokens are keys of scope `node`). */
+/** Tenants, their API keys (node tokens are keys of scope `node`) and the audit log of their changes. */
 export interface TenantStore {
   /** Creates a tenant with its first API key, atomically. Throws TENANT_EXISTS on a taken name. */
   createTenant(tenant: Tenant, firstKey: ApiKey): Promise<void>;
@@ -15,4 +17,9 @@ export interface TenantStore {
   revokeApiKey(tenantId: string, keyId: string, now: number): Promise<ApiKey | null>;
   /** Records that the key authenticated a request at `at`. */
   touchApiKey(keyId: string, at: number): Promise<void>;
+  appendAudit(entry: NewAuditEntry): Promise<void>;
+  /** The tenant's entries, newest first. */
+  listAudit(tenantId: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditEntry>>;
+  /** Deletes the entries made before `before`; returns how many went. */
+  pruneAudit(before: number): Promise<number>;
 }

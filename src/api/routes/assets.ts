@@ -45,7 +45,7 @@ export function assetRoutes({ assets }: ApiServices) {
 
     app.delete<{ Params: Static<typeof AssetParams> }>(
       '/v1/assets/:assetId',
-      { config: { scope: 'invoke' }, schema: { tags, summary: 'Delete an asset and its bytes (refused while a queued or running task uses it)', params: AssetParams } },
+      { config: { scope: 'invoke', audit: true }, schema: { tags, summary: 'Delete an asset and its bytes (refused while a queued or running task uses it)', params: AssetParams } },
       async (req, reply) => {
         await assets.delete(req.principal.tenantId, req.params.assetId);
         return reply.status(204).send();

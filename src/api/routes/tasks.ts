@@ -90,7 +90,7 @@ export function taskRoutes({ tasks, streams, assets }: ApiServices) {
 
     app.post<{ Params: Static<typeof TaskParams> }>(
       '/v1/tasks/:taskId/cancel',
-      { config: { scope: 'invoke' }, schema: { tags, summary: 'Cancel a queued or running task', params: TaskParams } },
+      { config: { scope: 'invoke', audit: true }, schema: { tags, summary: 'Cancel a queued or running task', params: TaskParams } },
       async (req, reply) => reply.status(202).send(taskJson(await tasks.cancel(req.principal.tenantId, req.params.taskId), false)),
     );
 

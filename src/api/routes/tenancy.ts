@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { FerryError } from '../../core/errors.js';
 import type { ApiServices } from '../app.js';
-import { CreateKeyBody, CreateTenantBody, KeyParams } from '../schemas.js';
-import { keyJson } from '../views.js';
+import { LIMITS } from '../../core/limits.js';
+import { AuditQuery, CreateKeyBody, CreateTenantBody, KeyParams } from '../schemas.js';
+import { auditJson, keyJson } from '../views.js';
 
 const tags = ['tenancy'];
 
-export function tenancyRoutes({ auth }: ApiServices) {
+export function tenancyRoutes({ auth, audit }: ApiServices) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post<{ Body: Static<typeof CreateKeyBody> }>(
       '/v1/keys',
@@ -30,6 +31,20 @@ export function tenancyRoutes({ auth }: ApiServices) {
       async (req, reply) => {
         await auth.revokeKey(req.principal.tenantId, req.params.keyId);
         return reply.status(204).send();
+      },
+    );
+
+    app.get<{ Querystring: Static<typeof AuditQuery> }>(
+      '/v1/audit',
+      { config: { scope: 'admin' }, schema: { tags, summary: "The tenant's changes, newest first: who (key), when, what (route and ids), from where", querystring: AuditQuery } },
+      async (req) => {
+        const q = req.query;
+        const page = await audit.list(
+          req.principal.tenantId,
+          { ...(q.action ? { action: q.action } : {}), ...(q.keyId ? { keyId: q.keyId } : {}), ...(q.since ? { since: Date.parse(q.since) } : {}), ...(q.until ? { until: Date.parse(q.until) } : {}) },
+          { limit: q.limit ?? LIMITS.defaultPageSize, cursor: q.cursor },
+        );
+        return { items: page.items.map(auditJson), nextCursor: page.nextCursor };
       },
     );
 

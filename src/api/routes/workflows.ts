@@ -114,7 +114,7 @@ export function workflowRoutes({ workflows }: ApiServices) {
 
     app.post<{ Params: Static<typeof ExecutionParams> }>(
       '/v1/executions/:executionId/cancel',
-      { config: { scope: 'invoke' }, schema: { tags, summary: 'Cancel a running execution and the tasks it waits for (409 once it ended)', params: ExecutionParams } },
+      { config: { scope: 'invoke', audit: true }, schema: { tags, summary: 'Cancel a running execution and the tasks it waits for (409 once it ended)', params: ExecutionParams } },
       async (req) => executionJson(await workflows.cancel(req.principal.tenantId, req.params.executionId)),
     );
   };

@@ -74,7 +74,7 @@ CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, se
 CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 'READY';
 `;
 
-/** Migration 9: SQLite migration 8 (workflows, their versions, executions, their tasks, timers, history, Map item pages and results; triggers and deliveries that start workflows; API keys' prefix, expiry, revocation and last use), translated. */
+/** Migration 9: SQLite migration 8 (workflows, their versions, executions, their tasks, timers, history, Map item pages and results; triggers and deliveries that start workflows; API keys' prefix, expiry, revocation and last use; the audit log), translated. */
 const WORKFLOWS_SQL = `
 ALTER TABLE triggers ALTER COLUMN function_id DROP NOT NULL;
 ALTER TABLE triggers ADD COLUMN workflow_id TEXT COLLATE "C";
@@ -155,6 +155,18 @@ CREATE TABLE execution_history (
 );
 CREATE INDEX execution_history_by_execution ON execution_history (execution_id, seq);
 CREATE UNIQUE INDEX execution_history_events ON execution_history (execution_id, event_id) WHERE event_id IS NOT NULL;
+CREATE TABLE audit_log (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  at BIGINT NOT NULL,
+  key_id TEXT COLLATE "C",
+  action TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  source TEXT NOT NULL,
+  status INTEGER NOT NULL
+);
+CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq);
+CREATE INDEX audit_log_by_time ON audit_log (at);
 CREATE TABLE execution_item_pages (
   execution_id TEXT COLLATE "C" NOT NULL,
   key TEXT COLLATE "C" NOT NULL,

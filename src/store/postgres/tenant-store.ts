@@ -1,10 +1,14 @@
+import type { AuditEntry, AuditFilter, NewAuditEntry } from '../../core/audit.js';
 import { tenantExists } from '../../core/errors.js';
-import type { ApiKey, Tenant } from '../../core/types.js';
-import { toApiKey, toTenant } from '../rows.js';
+import type { ApiKey, Page, Tenant } from '../../core/types.js';
+import { decodeCursor } from '../cursor.js';
+import { type PageRequest, pageOf } from '../paging.js';
+import { toApiKey, toAuditEntry, toTenant } from '../rows.js';
 import type { TenantStore } from '../tenant-store.js';
 import type { PgConnection, Sql } from './connection.js';
 import { SQL } from './statements.js';
 import { isUniqueViolation } from './store-errors.js';
+import { cmp, where } from './where.js';
 
 export class PgTenantStore implements TenantStore {
   constructor(private readonly conn: PgConnection) {}
@@ -45,6 +49,27 @@ export class PgTenantStore implements TenantStore {
   async revokeApiKey(tenantId: string, keyId: string, now: number): Promise<ApiKey | null> {
     const row = await this.conn.sql.one('UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND tenant_id = $2 RETURNING *', [keyId, tenantId, now]);
     return row ? toApiKey(row) : null;
+  }
+
+  async appendAudit(e: NewAuditEntry): Promise<void> {
+    await this.conn.sql.run('INSERT INTO audit_log (tenant_id, at, key_id, action, resource, source, status) VALUES ($1, $2, $3, $4, $5, $6, $7)', [e.tenantId, e.at, e.keyId, e.action, e.resource, e.source, e.status]);
+  }
+
+  async listAudit(tenantId: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditEntry>> {
+    const w = where([
+      cmp('tenant_id', '=', tenantId),
+      cmp('action', '=', filter.action),
+      cmp('key_id', '=', filter.keyId),
+      cmp('at', '>=', filter.since),
+      cmp('at', '<', filter.until),
+      cmp('seq', '<', decodeCursor<number>(page.cursor, 'number')),
+    ]);
+    const rows = await this.conn.sql.rows(`SELECT * FROM audit_log ${w.sql} ORDER BY seq DESC LIMIT $${w.args.length + 1}`, [...w.args, page.limit + 1]);
+    return pageOf(rows, page.limit, toAuditEntry, 'seq');
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    return this.conn.sql.run('DELETE FROM audit_log WHERE at < $1', [before]);
   }
 
   async touchApiKey(keyId: string, at: number): Promise<void> {

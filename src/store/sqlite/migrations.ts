@@ -361,7 +361,8 @@ CREATE INDEX assets_by_ready ON assets (tenant_id, ready_at, id) WHERE status = 
     // asset (in pages) and its results kept for its ResultWriter, both until the execution ends.
     // A trigger starts a function's task or a workflow's execution, and so does a delivery:
     // triggers.function_id loses its NOT NULL (SQLite does that by rebuilding the table).
-    // (And API keys get a shown prefix, an expiry, a revocation time and a last use.)
+    // (And API keys get a shown prefix, an expiry, a revocation time and a last use; changes are
+    // kept in the audit log, read per tenant newest first and pruned by time.)
     sql: `
 CREATE TABLE triggers_next (
   seq INTEGER PRIMARY KEY,
@@ -468,6 +469,18 @@ CREATE TABLE execution_history (
 );
 CREATE INDEX execution_history_by_execution ON execution_history (execution_id, seq);
 CREATE UNIQUE INDEX execution_history_events ON execution_history (execution_id, event_id) WHERE event_id IS NOT NULL;
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  key_id TEXT,
+  action TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  source TEXT NOT NULL,
+  status INTEGER NOT NULL
+);
+CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq);
+CREATE INDEX audit_log_by_time ON audit_log (at);
 CREATE TABLE execution_item_pages (
   execution_id TEXT NOT NULL,
   key TEXT NOT NULL,

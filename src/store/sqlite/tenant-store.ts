@@ -1,6 +1,11 @@
 import { tenantExists } from '../../core/errors.js';
 import type { ApiKey, Tenant } from '../../core/types.js';
-import { toApiKey, toTenant } from '../rows.js';
+import type { AuditEntry, AuditFilter, NewAuditEntry } from '../../core/audit.js';
+import type { Page } from '../../core/types.js';
+import { decodeCursor } from '../cursor.js';
+import { type PageRequest, pageOf } from '../paging.js';
+import { toApiKey, toAuditEntry, toTenant } from '../rows.js';
+import { cmp, where } from './where.js';
 import type { TenantStore } from '../tenant-store.js';
 import type { Row, SqliteConnection } from './connection.js';
 
@@ -44,6 +49,29 @@ export class SqliteTenantStore implements TenantStore {
       const row = this.conn.sql('SELECT * FROM api_keys WHERE id = ? AND tenant_id = ?').get(keyId, tenantId) as Row | undefined;
       return row ? toApiKey(row) : null;
     });
+  }
+
+  async appendAudit(e: NewAuditEntry): Promise<void> {
+    await this.conn.immediate(() => {
+      this.conn.sql('INSERT INTO audit_log (tenant_id, at, key_id, action, resource, source, status) VALUES (?, ?, ?, ?, ?, ?, ?)').run(e.tenantId, e.at, e.keyId, e.action, e.resource, e.source, e.status);
+    });
+  }
+
+  async listAudit(tenantId: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditEntry>> {
+    const w = where(
+      cmp('tenant_id', '=', tenantId),
+      cmp('action', '=', filter.action),
+      cmp('key_id', '=', filter.keyId),
+      cmp('at', '>=', filter.since),
+      cmp('at', '<', filter.until),
+      cmp('seq', '<', decodeCursor<number>(page.cursor, 'number')),
+    );
+    const rows = this.conn.sql(`SELECT * FROM audit_log ${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.args, page.limit + 1) as Row[];
+    return pageOf(rows, page.limit, toAuditEntry, 'seq');
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    return (await this.conn.immediate(() => this.conn.sql('DELETE FROM audit_log WHERE at < ?').run(before))).changes;
   }
 
   async touchApiKey(keyId: string, at: number): Promise<void> {
