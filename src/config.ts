@@ -39,6 +39,15 @@ export interface ServerConfig {
   agentTimers: AgentTimers;
   /** FERRY_ASSET_CACHE_BYTES: bytes of input assets the local agent's node keeps. */
   assetCacheBytes: number;
+  http: HttpSettings;
+}
+
+/** How the API's HTTP server meets a flood of connections and slow clients. */
+export interface HttpSettings {
+  /** FERRY_HTTP_BACKLOG: connections the kernel may hold for accepting (it caps this at net.core.somaxconn). */
+  backlog: number;
+  /** FERRY_HEADERS_TIMEOUT_MS: a client's request headers must have arrived within this; then its connection is closed. */
+  headersTimeoutMs: number;
 }
 
 export type StoreConfig =
@@ -113,6 +122,7 @@ export function parseServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): R
     dockerHost: env.DOCKER_HOST || null,
     examples: flags.examples ?? false,
     metrics: parseOnOff(env, 'FERRY_METRICS', true),
+    http: { backlog: int(env, 'FERRY_HTTP_BACKLOG', 4096), headersTimeoutMs: int(env, 'FERRY_HEADERS_TIMEOUT_MS', 10_000) },
     control: {
       leaseMs: int(env, 'FERRY_LEASE_MS', d.leaseMs),
       reaperIntervalMs: int(env, 'FERRY_REAPER_INTERVAL_MS', d.reaperIntervalMs),

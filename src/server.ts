@@ -98,8 +98,8 @@ export async function startServer(config: ServerConfig, log: Logger, parts: Serv
       await writeFile(adminKeyFile, `${newAdminKey}\n`, { mode: 0o600 });
       await chmod(adminKeyFile, 0o600);
     }
-    api = await buildApi({ store, auth, audit, functions, deployments, tasks, streams, fleet, assets, triggers, workflows, gateway, metrics, version: VERSION }, log);
-    const address = await api.listen({ port: config.port, host: config.host });
+    api = await buildApi({ store, auth, audit, functions, deployments, tasks, streams, fleet, assets, triggers, workflows, gateway, metrics, version: VERSION }, log, config.http);
+    const address = await api.listen({ port: config.port, host: config.host, backlog: config.http.backlog });
     const url = address.replace('0.0.0.0', '127.0.0.1');
     control.start();
     let nodeId: string | null = null;

@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { AgentProtocol } from '../core/agent-protocol.js';
 import type { AssetsService } from '../control/assets/assets-service.js';
@@ -16,6 +17,7 @@ import { FerryError, invalid } from '../core/errors.js';
 import { nestsDeeperThan } from '../core/json-depth.js';
 import { LIMITS } from '../core/limits.js';
 import { type Scope, scopeAllows } from '../core/states.js';
+import type { HttpSettings } from '../config.js';
 import type { Store } from '../store/store.js';
 import { errorHandler } from './error-handler.js';
 import type { FerryMetrics } from './metrics.js';
@@ -75,7 +77,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  * Each request has an id (the caller's `X-Request-Id`, else a new one), sent back in the same
  * header and on every log line about it; each is logged at `debug` when it ends.
  */
-export async function buildApi(services: ApiServices, log: FastifyBaseLogger): Promise<FastifyInstance> {
+export async function buildApi(services: ApiServices, log: FastifyBaseLogger, http: Pick<HttpSettings, 'headersTimeoutMs'>): Promise<FastifyInstance> {
   // Decided once: the level is fixed at start, and a request's line is then built only when it is written.
   const logRequests = log.level === 'debug' || log.level === 'trace';
   const app = Fastify({
@@ -87,6 +89,11 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger): P
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: LIMITS.maxBodyBytes,
+    // A client that trickles its headers is cut off once they take longer than headersTimeoutMs
+    // (checked that often), so slow clients cannot hold the server's connections. The body has no
+    // time limit: an asset's upload may take long.
+    serverFactory: (handler) =>
+      createServer({ headersTimeout: http.headersTimeoutMs, requestTimeout: 0, connectionsCheckingInterval: Math.min(1_000, http.headersTimeoutMs) }, handler),
     schemaErrorFormatter: formatValidationErrors,
     return503OnClosing: true,
     forceCloseConnections: true,
