@@ -173,7 +173,7 @@ async function openBenchStore(noFeed: boolean): Promise<BenchStore> {
     };
   }
   const now = systemClock.now();
-  await store.tenants.createTenant({ id: 'ten_bench', name: 'bench', system: true, createdAt: now }, { id: newId('key'), tenantId: 'ten_bench', name: 'k', scope: 'admin', hash: 'h', createdAt: now, prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null });
+  await store.tenants.createTenant({ id: 'ten_bench', name: 'bench', system: true, quotas: {}, createdAt: now }, { id: newId('key'), tenantId: 'ten_bench', name: 'k', scope: 'admin', hash: 'h', createdAt: now, prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null });
   const version = await store.catalog.createFunction({ id: 'fn_bench', tenantId: 'ten_bench', name: 'bench', description: '', tags: [], createdAt: now }, { id: newId('ver'), tenantId: 'ten_bench', functionId: 'fn_bench', spec: SPEC, createdAt: now });
   await store.fleet.upsertNode({ id: 'node_bench', name: 'bench', gpus: [], state: 'READY', lastSeenAt: now, createdAt: now });
   const instance = { id: newId('ins'), tenantId: 'ten_bench', functionId: 'fn_bench', versionId: version.id, nodeId: 'node_bench', state: 'STARTING' as const, gpus: [], reason: null, createdAt: now, readyAt: null, endedAt: null };

@@ -66,7 +66,7 @@ async function runOnce(variant: { sql: string }): Promise<Run> {
   try {
     if (variant.sql) await admin(`SET search_path = ${schema}; ${variant.sql}`);
     const now = await store.now();
-    await store.tenants.createTenant({ id: 'ten_b', name: 'b', system: true, createdAt: now }, { id: newId('key'), tenantId: 'ten_b', name: 'k', scope: 'admin', hash: 'h', createdAt: now, prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null });
+    await store.tenants.createTenant({ id: 'ten_b', name: 'b', system: true, quotas: {}, createdAt: now }, { id: newId('key'), tenantId: 'ten_b', name: 'k', scope: 'admin', hash: 'h', createdAt: now, prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null });
     const fnId = newId('fn');
     const version = await store.catalog.createFunction({ id: fnId, tenantId: 'ten_b', name: 'f', description: '', tags: [], createdAt: now }, { id: newId('ver'), tenantId: 'ten_b', functionId: fnId, spec, createdAt: now });
     const enqueue = async (): Promise<number> => {

@@ -15,8 +15,9 @@ import type { TriggersService } from '../control/triggers/triggers-service.js';
 import type { WorkflowsService } from '../control/workflows/workflows-service.js';
 import { FerryError, invalid } from '../core/errors.js';
 import { nestsDeeperThan } from '../core/json-depth.js';
+import { RateLimiter } from './rate-limiter.js';
 import { LIMITS } from '../core/limits.js';
-import { type Scope, scopeAllows } from '../core/states.js';
+import { NODE_SCOPE, type Scope, scopeAllows } from '../core/states.js';
 import type { HttpSettings } from '../config.js';
 import type { Store } from '../store/store.js';
 import { errorHandler } from './error-handler.js';
@@ -66,6 +67,8 @@ declare module 'fastify' {
     longPoll?: boolean;
     /** A change the audit log keeps, though the route needs less than `admin` (a cancel, a delete). */
     audit?: boolean;
+    /** A route that submits work, counted against the tenant's submitsPerSecond: one, or a batch's tasks. */
+    submits?: 'one' | 'batch';
   }
 }
 
@@ -115,12 +118,16 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger, ht
     void reply.status(404).send({ error: new FerryError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON() });
   });
   app.decorateRequest('principal', null as unknown as Principal);
+  // Every call of a tenant's keys counts against its requestsPerSecond once the key is known.
+  const limiter = new RateLimiter();
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
     const needed = req.routeOptions.config.scope;
     if (!needed) return;
     req.principal = await services.auth.authenticate(req.headers.authorization);
     if (!scopeAllows(req.principal.scope, needed)) throw new FerryError('FORBIDDEN', `this key's scope "${req.principal.scope}" cannot do this; it needs "${needed}"`);
+    // Agents (node tokens) serve every tenant: their calls are the fleet's, not a tenant's.
+    if (req.principal.scope !== NODE_SCOPE) limiter.admit(req.principal, 'requests', 1, reply);
   });
   const { metrics } = services;
   if (metrics || logRequests) {
@@ -134,6 +141,16 @@ export async function buildApi(services: ApiServices, log: FastifyBaseLogger, ht
       }
     });
   }
+  // Submits count against the tenant's submitsPerSecond once their body is read (a batch, each task).
+  app.addHook('onRoute', (route) => {
+    const submits = (route.config as { submits?: 'one' | 'batch' } | undefined)?.submits;
+    if (!submits) return;
+    const admitSubmits = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const n = submits === 'batch' ? ((req.body as { tasks?: unknown[] } | undefined)?.tasks?.length ?? 0) : 1;
+      limiter.admit(req.principal, 'submits', n, reply);
+    };
+    route.preHandler = [...[route.preHandler ?? []].flat(), admitSubmits];
+  });
   // Every change goes to the audit log before it is answered: the routes that change something
   // and need `admin`, and those marked `audit`. The hook is put on those routes only.
   app.addHook('onRoute', (route) => {

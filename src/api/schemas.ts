@@ -114,6 +114,17 @@ export const CreateKeyBody = Type.Object(
   },
   strict,
 );
+const Rate = (what: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: `${what} a second, per replica (burst: one second's worth)` }));
+/** A tenant's quotas: the rates are kept; the limits on work and capacity are not there yet, and are refused by name. */
+export const QuotasBody = Type.Object(
+  {
+    requestsPerSecond: Rate('calls of the tenant’s keys'),
+    submitsPerSecond: Rate('tasks submitted (each of a batch), invokes and executions started'),
+    ...Object.fromEntries(['queuedTasks', 'runningTasks', 'gpus', 'gpuMemoryMiB', 'assetBytes'].map((f) => [f, Type.Optional(Type.Integer({ minimum: 0, description: 'not available yet' }))])),
+  },
+  strict,
+);
+export const TenantParams = Type.Object({ tenantId: Type.String({ minLength: 1, maxLength: 128 }) });
 export const KeyParams = Type.Object({ keyId: Type.String({ minLength: 1, maxLength: 128 }) });
 export const CreateTenantBody = Type.Object({ name: Name }, strict);
 

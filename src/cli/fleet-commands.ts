@@ -76,12 +76,28 @@ export function fleetCommands(program: Command): void {
       const page = await clientFor(cmd).audit({ ...(o.action ? { action: o.action } : {}), ...(o.key ? { keyId: o.key } : {}), ...(o.since ? { since: o.since } : {}), limit: o.limit });
       print(cmd, page, page.items.map((e) => ({ at: e.at, key: e.keyId ?? '-', action: e.action, resource: Object.values(e.resource).join(' ') || '-', from: e.source, status: e.status })));
     });
-  program
-    .command('tenants')
+  const tenants = program.command('tenants').description('tenants (system admins)');
+  tenants
     .command('create <name>')
     .description('create a tenant and print its first admin key')
     .action(async (name: string, _o, cmd: Command) => {
       const t = await clientFor(cmd).createTenant(name);
       print(cmd, t, [{ id: t.id, name: t.name, adminKey: t.adminKey.key }]);
+    });
+  tenants
+    .command('quotas <tenantId>')
+    .description("set a tenant's rates, per replica (none given: no limit)")
+    .option('--requests-per-second <n>', 'calls of its keys', intOption('--requests-per-second'))
+    .option('--submits-per-second <n>', 'tasks submitted (each of a batch), invokes and executions started', intOption('--submits-per-second'))
+    .action(async (id: string, o: { requestsPerSecond?: number; submitsPerSecond?: number }, cmd: Command) => {
+      const q = await clientFor(cmd).setQuotas(id, { ...(o.requestsPerSecond ? { requestsPerSecond: o.requestsPerSecond } : {}), ...(o.submitsPerSecond ? { submitsPerSecond: o.submitsPerSecond } : {}) });
+      print(cmd, q, [{ tenant: q.tenantId, ...q.quotas }]);
+    });
+  program
+    .command('quotas')
+    .description("your tenant's rates")
+    .action(async (_o, cmd: Command) => {
+      const q = await clientFor(cmd).quotas();
+      print(cmd, q, [{ tenant: q.tenantId, requestsPerSecond: q.quotas.requestsPerSecond ?? '-', submitsPerSecond: q.quotas.submitsPerSecond ?? '-' }]);
     });
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { FerryError } from '../core/errors.js';
 import { ID_PREFIX, newId } from '../core/ids.js';
 import { NODE_SCOPE, type Scope } from '../core/states.js';
+import type { TenantQuotas } from '../core/rate-limits.js';
 import type { ApiKey, Tenant } from '../core/types.js';
 import type { Store } from '../store/store.js';
 
@@ -12,6 +13,8 @@ export interface Principal {
   keyId: string;
   scope: Scope;
   system: boolean;
+  /** The tenant's rates, as its lookup found them (so a change takes effect within the cache's second). */
+  quotas: TenantQuotas;
 }
 
 /**
@@ -55,7 +58,7 @@ export class AuthService {
 
   async createTenant(name: string, system = false): Promise<{ tenant: Tenant; key: ApiKey; secret: string }> {
     const now = this.clock.now();
-    const tenant: Tenant = { id: newId(ID_PREFIX.tenant, now), name, system, createdAt: now };
+    const tenant: Tenant = { id: newId(ID_PREFIX.tenant, now), name, system, quotas: {}, createdAt: now };
     const { key, secret } = this.newKey(tenant.id, 'admin', 'admin');
     await this.store.tenants.createTenant(tenant, key);
     return { tenant, key, secret };
@@ -86,7 +89,7 @@ export class AuthService {
     if (!cached || cached.until <= now) {
       const key = await this.store.tenants.findApiKey(AuthService.hash(secret));
       const tenant = key ? await this.store.tenants.getTenant(key.tenantId) : null;
-      const principal = key && tenant ? { tenantId: key.tenantId, keyId: key.id, scope: key.scope, system: tenant.system } : null;
+      const principal = key && tenant ? { tenantId: key.tenantId, keyId: key.id, scope: key.scope, system: tenant.system, quotas: tenant.quotas } : null;
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(secret, (cached = { key: principal ? key : null, principal, until: now + CACHE_MS }));
       if (key && principal && key.revokedAt === null && (key.lastUsedAt ?? 0) + TOUCH_MS <= now) {
@@ -99,6 +102,14 @@ export class AuthService {
     if (key.revokedAt !== null) throw new FerryError('KEY_REVOKED', `API key ${key.id} was revoked at ${new Date(key.revokedAt).toISOString()}`);
     if (key.expiresAt !== null && key.expiresAt <= now) throw new FerryError('KEY_EXPIRED', `API key ${key.id} expired at ${new Date(key.expiresAt).toISOString()}`);
     return principal;
+  }
+
+  /** Sets a tenant's rates (system admins only); every replica applies them within a second. */
+  async setQuotas(principal: Principal, tenantId: string, quotas: TenantQuotas): Promise<Tenant> {
+    if (!principal.system || principal.scope !== 'admin') throw new FerryError('FORBIDDEN', "only admins of the system tenant may set a tenant's quotas");
+    const tenant = await this.store.tenants.setQuotas(tenantId, quotas);
+    if (!tenant) throw new FerryError('TENANT_NOT_FOUND', `tenant ${tenantId} not found`);
+    return tenant;
   }
 
   /** The tenant's keys and node tokens, oldest first (their hashes are never shown). */

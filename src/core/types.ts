@@ -1,4 +1,5 @@
 import type { OutputAssetRef } from './assets.js';
+import type { TenantQuotas } from './rate-limits.js';
 import type { Destinations } from './destinations.js';
 import type { GpuDevice } from './gpu-spec.js';
 import type { RuntimeType } from './runtime-types.js';
@@ -35,6 +36,8 @@ export interface Tenant {
   name: string;
   /** The tenant created at first start; its admins may create other tenants. */
   system: boolean;
+  /** Its rates, as a system admin set them (none: no limit). */
+  quotas: TenantQuotas;
   createdAt: number;
 }
 

@@ -1,6 +1,7 @@
 import { sleep } from '../core/clock.js';
 import { FerryError, isErrorCode } from '../core/errors.js';
 import { isJsonType } from '../core/outputs.js';
+import type { TenantQuotas } from '../core/rate-limits.js';
 import type { ScalingSettings } from '../core/types.js';
 import type { VersionSpecInput } from '../core/version-spec.js';
 import type { TaskStatus } from '../core/states.js';
@@ -371,6 +372,14 @@ export class FerryClient {
   }
   async createKey(name: string, scope: KeyInfo['scope'], options: { ttlSeconds?: number } = {}): Promise<KeyInfo> {
     return (await this.request<KeyInfo>('POST', '/v1/keys', { name, scope, ...options })).data;
+  }
+  /** Sets a tenant's rates (system admins). */
+  async setQuotas(tenantId: string, quotas: TenantQuotas): Promise<{ tenantId: string; quotas: TenantQuotas }> {
+    return (await this.request<{ tenantId: string; quotas: TenantQuotas }>('PUT', `/v1/tenants/${encodeURIComponent(tenantId)}/quotas`, quotas)).data;
+  }
+  /** The caller's tenant's rates. */
+  async quotas(): Promise<{ tenantId: string; quotas: TenantQuotas }> {
+    return (await this.request<{ tenantId: string; quotas: TenantQuotas }>('GET', '/v1/quotas')).data;
   }
   /** The tenant's changes, newest first (admins). */
   async audit(filter: { action?: string; keyId?: string; since?: string; until?: string; limit?: number; cursor?: string } = {}): Promise<Page<AuditEntryInfo>> {

@@ -4,11 +4,12 @@ import type { CreateAssetRequest } from '../core/assets.js';
 import type { Destination, Destinations } from '../core/destinations.js';
 import type { AssetFilter, BrokerSource, TaskTemplate, TriggerChanges, TriggerInput, TriggerKind, TriggerState } from '../core/triggers.js';
 import type { ScalingSettings, SubmitRequest, TaskError, VersionSpec } from '../core/types.js';
+import type { TenantQuotas } from '../core/rate-limits.js';
 import type { StateMachine } from '../core/workflows/definition.js';
 import type { ExecutionStatus, WorkflowError } from '../core/workflows/interpreter.js';
 import type { HistoryType } from '../core/workflows/workflow.js';
 
-export type { CreateAssetRequest, Destinations, ExecutionStatus, StateMachine, SubmitRequest, TriggerChanges, TriggerInput };
+export type { CreateAssetRequest, Destinations, ExecutionStatus, StateMachine, SubmitRequest, TenantQuotas, TriggerChanges, TriggerInput };
 import type { VersionSpecInput } from '../core/version-spec.js';
 
 /** Wire shapes of the API, as the SDK returns them (timestamps are ISO strings). */

@@ -66,7 +66,7 @@ export function useContractFixture(makeStore: (clock: ManualClock) => Promise<St
     const store = (fx.store = await makeStore(clock));
     for (const id of [fx.tenantId, fx.otherTenant]) {
       await store.tenants.createTenant(
-        { id, name: id, system: id === fx.tenantId, createdAt: clock.now() },
+        { id, name: id, system: id === fx.tenantId, quotas: {}, createdAt: clock.now() },
         { id: newId('key'), tenantId: id, name: 'admin', scope: 'admin', hash: `hash-${id}`, createdAt: clock.now(), prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null },
       );
     }

@@ -12,9 +12,9 @@ it('times every call of the store it wraps, failed ones too, and leaves the answ
   try {
     expect(store.kind).toBe('sqlite');
     expect(await store.tenants.countTenants()).toBe(0);
-    await store.tenants.createTenant({ id: 'ten_1', name: 'one', system: false, createdAt: 0 }, { id: 'key_1', tenantId: 'ten_1', name: 'admin', scope: 'admin', hash: 'h', createdAt: 0, prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null });
+    await store.tenants.createTenant({ id: 'ten_1', name: 'one', system: false, quotas: {}, createdAt: 0 }, { id: 'key_1', tenantId: 'ten_1', name: 'admin', scope: 'admin', hash: 'h', createdAt: 0, prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null });
     await expect(
-      store.tenants.createTenant({ id: 'ten_2', name: 'one', system: false, createdAt: 0 }, { id: 'key_2', tenantId: 'ten_2', name: 'admin', scope: 'admin', hash: 'h2', createdAt: 0, prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null }),
+      store.tenants.createTenant({ id: 'ten_2', name: 'one', system: false, quotas: {}, createdAt: 0 }, { id: 'key_2', tenantId: 'ten_2', name: 'admin', scope: 'admin', hash: 'h2', createdAt: 0, prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null }),
     ).rejects.toMatchObject({ code: 'TENANT_EXISTS' });
     await new Promise((r) => setImmediate(r));
     expect(calls.map(([op, , failed]) => [op, failed])).toEqual([

@@ -31,7 +31,13 @@ export const toAuditEntry = (r: Row): AuditEntry => ({
   status: Number(r.status),
 });
 
-export const toTenant = (r: Row): Tenant => ({ id: r.id as string, name: r.name as string, system: r.system === 1 || r.system === true, createdAt: Number(r.created_at) });
+export const toTenant = (r: Row): Tenant => ({
+  id: r.id as string,
+  name: r.name as string,
+  system: r.system === 1 || r.system === true,
+  quotas: JSON.parse((r.quotas as string | undefined) ?? '{}') as Tenant['quotas'],
+  createdAt: Number(r.created_at),
+});
 
 export const toApiKey = (r: Row): ApiKey => ({
   id: r.id as string,

@@ -7,6 +7,8 @@ export interface TenantStore {
   /** Creates a tenant with its first API key, atomically. Throws TENANT_EXISTS on a taken name. */
   createTenant(tenant: Tenant, firstKey: ApiKey): Promise<void>;
   getTenant(id: string): Promise<Tenant | null>;
+  /** Replaces the tenant's quotas; returns it as it is now, null when there is none. */
+  setQuotas(tenantId: string, quotas: Tenant['quotas']): Promise<Tenant | null>;
   countTenants(): Promise<number>;
   createApiKey(key: ApiKey): Promise<void>;
   /** The key whose secret hashes to `hash`: every authenticated request asks this. */

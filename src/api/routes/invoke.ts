@@ -113,12 +113,12 @@ export function invokeRoutes({ tasks, assets }: ApiServices) {
 
     app.post<{ Params: Static<typeof FunctionParams> }>(
       '/v1/functions/:functionId/invoke',
-      { config: { scope: 'invoke' }, schema: { tags, summary: 'Invoke a function (an active version chosen at random)', description, params: FunctionParams } },
+      { config: { scope: 'invoke', submits: 'one' }, schema: { tags, summary: 'Invoke a function (an active version chosen at random)', description, params: FunctionParams } },
       (req, reply) => handle(req, reply, req.params.functionId),
     );
     app.post<{ Params: Static<typeof VersionParams> }>(
       '/v1/functions/:functionId/versions/:versionId/invoke',
-      { config: { scope: 'invoke' }, schema: { tags, summary: 'Invoke one version', description, params: VersionParams } },
+      { config: { scope: 'invoke', submits: 'one' }, schema: { tags, summary: 'Invoke one version', description, params: VersionParams } },
       (req, reply) => handle(req, reply, req.params.functionId, req.params.versionId),
     );
   };

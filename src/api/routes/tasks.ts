@@ -21,7 +21,7 @@ export function taskRoutes({ tasks, streams, assets }: ApiServices) {
     app.post<{ Body: Static<typeof SubmitTaskBody> }>(
       '/v1/tasks',
       {
-        config: { scope: 'invoke' },
+        config: { scope: 'invoke', submits: 'one' },
         schema: { tags, summary: 'Submit a task (asynchronous): 202 once it is stored', body: SubmitTaskBody, response: { 202: Type.Ref(TaskResponse), ...errorResponses } },
       },
       async (req, reply) => {
@@ -36,7 +36,7 @@ export function taskRoutes({ tasks, streams, assets }: ApiServices) {
     app.post<{ Body: Static<typeof SubmitBatchBody> }>(
       '/v1/tasks/batch',
       {
-        config: { scope: 'invoke' },
+        config: { scope: 'invoke', submits: 'batch' },
         schema: {
           tags,
           summary: `Submit up to ${LIMITS.maxBatchTasks} tasks in one transaction: 202 with each one's id, status and position, or its error, in order`,

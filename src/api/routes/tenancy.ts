@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { FerryError } from '../../core/errors.js';
+import { FerryError, invalid } from '../../core/errors.js';
 import type { ApiServices } from '../app.js';
 import { LIMITS } from '../../core/limits.js';
-import { AuditQuery, CreateKeyBody, CreateTenantBody, KeyParams } from '../schemas.js';
+import { AuditQuery, CreateKeyBody, CreateTenantBody, KeyParams, QuotasBody, TenantParams } from '../schemas.js';
 import { auditJson, keyJson } from '../views.js';
 
 const tags = ['tenancy'];
@@ -46,6 +46,27 @@ export function tenancyRoutes({ auth, audit }: ApiServices) {
         );
         return { items: page.items.map(auditJson), nextCursor: page.nextCursor };
       },
+    );
+
+    app.put<{ Params: Static<typeof TenantParams>; Body: Static<typeof QuotasBody> }>(
+      '/v1/tenants/:tenantId/quotas',
+      { config: { scope: 'admin' }, schema: { tags, summary: "Set a tenant's rates (system admins): requestsPerSecond, submitsPerSecond; every replica applies them within a second", params: TenantParams, body: QuotasBody } },
+      async (req) => {
+        const { requestsPerSecond, submitsPerSecond, ...rest } = req.body;
+        const other = Object.keys(rest)[0];
+        if (other) throw invalid(`${other}: quotas on work and capacity are not available yet; requestsPerSecond and submitsPerSecond are`);
+        const tenant = await auth.setQuotas(req.principal, req.params.tenantId, {
+          ...(requestsPerSecond !== undefined ? { requestsPerSecond } : {}),
+          ...(submitsPerSecond !== undefined ? { submitsPerSecond } : {}),
+        });
+        return { tenantId: tenant.id, quotas: tenant.quotas };
+      },
+    );
+
+    app.get(
+      '/v1/quotas',
+      { config: { scope: 'read' }, schema: { tags, summary: "The caller's tenant's rates (the RateLimit headers of each answer tell what is left)" } },
+      async (req) => ({ tenantId: req.principal.tenantId, quotas: req.principal.quotas }),
     );
 
     app.post<{ Body: Static<typeof CreateTenantBody> }>(

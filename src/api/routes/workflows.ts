@@ -65,7 +65,7 @@ export function workflowRoutes({ workflows }: ApiServices) {
 
     app.post<{ Params: Static<typeof WorkflowParams>; Body: Static<typeof StartExecutionBody> }>(
       '/v1/workflows/:workflowId/executions',
-      { config: { scope: 'invoke' }, schema: { tags, summary: 'Start an execution: 202 once it is stored with its first tasks (200 with the earlier one for a repeated idempotencyKey)', params: WorkflowParams, body: StartExecutionBody } },
+      { config: { scope: 'invoke', submits: 'one' }, schema: { tags, summary: 'Start an execution: 202 once it is stored with its first tasks (200 with the earlier one for a repeated idempotencyKey)', params: WorkflowParams, body: StartExecutionBody } },
       async (req, reply) => {
         const { execution, created } = await workflows.startExecution(req.principal.tenantId, req.params.workflowId, req.body);
         return reply.status(created ? 202 : 200).header('location', `/v1/executions/${execution.id}`).send(executionJson(execution));

@@ -79,6 +79,7 @@ const WORKFLOWS_SQL = `
 ALTER TABLE triggers ALTER COLUMN function_id DROP NOT NULL;
 ALTER TABLE triggers ADD COLUMN workflow_id TEXT COLLATE "C";
 ALTER TABLE deliveries ADD COLUMN result_execution_id TEXT COLLATE "C";
+ALTER TABLE tenants ADD COLUMN quotas TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE api_keys ADD COLUMN prefix TEXT, ADD COLUMN expires_at BIGINT, ADD COLUMN revoked_at BIGINT, ADD COLUMN last_used_at BIGINT;
 CREATE INDEX deliveries_by_result_execution ON deliveries (result_execution_id) WHERE result_execution_id IS NOT NULL;
 CREATE TABLE workflows (

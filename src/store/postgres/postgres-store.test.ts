@@ -285,7 +285,7 @@ suite(`postgres store at ${url}`, () => {
 /** A tenant, function, version and node, and `count` queued tasks of that version. */
 async function seedQueue(store: PostgresStore, count: number): Promise<string> {
   const now = await store.now();
-  await store.tenants.createTenant({ id: 'ten_a', name: 'a', system: true, createdAt: now }, { id: newId('key'), tenantId: 'ten_a', name: 'admin', scope: 'admin', hash: 'h', createdAt: now, prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null });
+  await store.tenants.createTenant({ id: 'ten_a', name: 'a', system: true, quotas: {}, createdAt: now }, { id: newId('key'), tenantId: 'ten_a', name: 'admin', scope: 'admin', hash: 'h', createdAt: now, prefix: null, expiresAt: null, revokedAt: null, lastUsedAt: null });
   const version = await store.catalog.createFunction({ id: 'fn_a', tenantId: 'ten_a', name: 'f', description: '', tags: [], createdAt: now }, { id: newId('ver'), tenantId: 'ten_a', functionId: 'fn_a', spec, createdAt: now });
   await store.fleet.upsertNode({ id: 'node_1', name: 'n1', gpus: [], state: 'READY', lastSeenAt: now, createdAt: now });
   const tasks: TaskRecord[] = Array.from({ length: count }, () =>

@@ -16,7 +16,7 @@ export class PgTenantStore implements TenantStore {
   async createTenant(tenant: Tenant, firstKey: ApiKey): Promise<void> {
     try {
       await this.conn.tx(async (sql) => {
-        await sql.run('INSERT INTO tenants (id, name, system, created_at) VALUES ($1, $2, $3, $4)', [tenant.id, tenant.name, tenant.system, tenant.createdAt]);
+        await sql.run('INSERT INTO tenants (id, name, system, quotas, created_at) VALUES ($1, $2, $3, $4, $5)', [tenant.id, tenant.name, tenant.system, JSON.stringify(tenant.quotas), tenant.createdAt]);
         await insertApiKey(sql, firstKey);
       });
     } catch (err) {
@@ -26,6 +26,11 @@ export class PgTenantStore implements TenantStore {
 
   async getTenant(id: string): Promise<Tenant | null> {
     const row = await this.conn.sql.one('SELECT * FROM tenants WHERE id = $1', [id]);
+    return row ? toTenant(row) : null;
+  }
+
+  async setQuotas(tenantId: string, quotas: Tenant['quotas']): Promise<Tenant | null> {
+    const row = await this.conn.sql.one('UPDATE tenants SET quotas = $2 WHERE id = $1 RETURNING *', [tenantId, JSON.stringify(quotas)]);
     return row ? toTenant(row) : null;
   }
 

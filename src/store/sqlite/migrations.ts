@@ -390,6 +390,7 @@ INSERT INTO triggers_next (seq, id, tenant_id, name, function_id, version_id, ki
 DROP TABLE triggers;
 ALTER TABLE triggers_next RENAME TO triggers;
 ALTER TABLE deliveries ADD COLUMN result_execution_id TEXT;
+ALTER TABLE tenants ADD COLUMN quotas TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE api_keys ADD COLUMN prefix TEXT;
 ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
 ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;

@@ -15,8 +15,8 @@ export class SqliteTenantStore implements TenantStore {
   async createTenant(tenant: Tenant, firstKey: ApiKey): Promise<void> {
     await this.conn.immediate(() => {
       if (this.conn.sql('SELECT 1 FROM tenants WHERE name = ?').get(tenant.name)) throw tenantExists(tenant.name);
-      this.conn.sql('INSERT INTO tenants (id, name, system, created_at) VALUES (?, ?, ?, ?)')
-        .run(tenant.id, tenant.name, tenant.system ? 1 : 0, tenant.createdAt);
+      this.conn.sql('INSERT INTO tenants (id, name, system, quotas, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(tenant.id, tenant.name, tenant.system ? 1 : 0, JSON.stringify(tenant.quotas), tenant.createdAt);
       this.insertApiKey(firstKey);
     });
   }
@@ -24,6 +24,14 @@ export class SqliteTenantStore implements TenantStore {
   async getTenant(id: string): Promise<Tenant | null> {
     const row = this.conn.sql('SELECT * FROM tenants WHERE id = ?').get(id) as Row | undefined;
     return row ? toTenant(row) : null;
+  }
+
+  async setQuotas(tenantId: string, quotas: Tenant['quotas']): Promise<Tenant | null> {
+    return this.conn.immediate(() => {
+      this.conn.sql('UPDATE tenants SET quotas = ? WHERE id = ?').run(JSON.stringify(quotas), tenantId);
+      const row = this.conn.sql('SELECT * FROM tenants WHERE id = ?').get(tenantId) as Row | undefined;
+      return row ? toTenant(row) : null;
+    });
   }
 
   async countTenants(): Promise<number> {
