@@ -94,8 +94,9 @@ describe('security matrix over the OpenAPI document', () => {
       }
     }
     const failures: string[] = [];
-    for (let i = 0; i < requests.length; i += 25) {
-      for (const [what, status] of await Promise.all(requests.slice(i, i + 25).map((r) => r()))) if (status >= 500) failures.push(`${status} ${what}`);
+    // Four at a time: enough to overlap requests, not so many that the files running beside this one starve.
+    for (let i = 0; i < requests.length; i += 4) {
+      for (const [what, status] of await Promise.all(requests.slice(i, i + 4).map((r) => r()))) if (status >= 500) failures.push(`${status} ${what}`);
     }
     expect(failures.slice(0, 10)).toEqual([]);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
