@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { renderTemplate, valueAtPath, withValueAt } from '../input-template.js';
 import { ruleHolds } from './choice.js';
 import { type Retrier, type StateDefinition, type StateMachine, checkStateMachine } from './definition.js';
-import { type ExecutionState, type WorkflowCommand, type WorkflowError, advance, errorMatches, startExecution } from './interpreter.js';
+import { type ExecutionState, type WorkflowCommand, type WorkflowError, advance, startExecution } from './interpreter.js';
+import { errorMatches } from './state-data.js';
 
 /*
  * A model-based test of the interpreter: random definitions and random task outcomes, each run

@@ -1,6 +1,9 @@
-import { renderTemplate, valueAtPath, withValueAt } from '../input-template.js';
+import { renderTemplate, valueAtPath } from '../input-template.js';
 import { ruleHolds } from './choice.js';
 import type { Catcher, Retrier, StateDefinition, StateMachine } from './definition.js';
+import { type WorkflowError, errorMatches, putResult, selectPath, waitUntil } from './state-data.js';
+
+export type { WorkflowError };
 
 /*
  * The workflow interpreter: pure, and event-sourced. `startExecution` and `advance` take the
@@ -10,11 +13,6 @@ import type { Catcher, Retrier, StateDefinition, StateMachine } from './definiti
  * is replayed, so a driver that saves the state with its commands and uses the keys as idempotency
  * keys starts nothing twice. The state is plain JSON, for the store.
  */
-
-export interface WorkflowError {
-  Error: string;
-  Cause: string;
-}
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
 
@@ -445,36 +443,4 @@ class Run {
     if (step.kind === 'parallel') step.branches.forEach((b) => this.cancelScope(b));
     if (step.kind === 'map') step.running.forEach((c) => this.cancelScope(c));
   }
-}
-
-/** `InputPath` / `OutputPath`: absent takes it all, null gives `{}`. */
-function selectPath(value: unknown, path: string | null | undefined): unknown {
-  if (path === undefined || path === '$') return value;
-  if (path === null) return {};
-  return valueAtPath(value, path);
-}
-
-/** `ResultPath`: absent puts the result in place of the input, null drops it, a path puts it there. */
-function putResult(input: unknown, path: string | null | undefined, result: unknown): unknown {
-  if (path === undefined || path === '$') return result;
-  if (path === null) return input;
-  return withValueAt(input, path, result);
-}
-
-/** Whether a retrier's or catcher's `ErrorEquals` names the error (`States.ALL`, `States.TaskFailed`, `States.Timeout`, or its code). */
-export function errorMatches(names: string[], error: WorkflowError, fromTask: boolean): boolean {
-  return names.some(
-    (n) => n === 'States.ALL' || n === error.Error || (n === 'States.Timeout' && error.Error === 'TIMED_OUT') || (n === 'States.TaskFailed' && fromTask && error.Error !== 'TIMED_OUT'),
-  );
-}
-
-function waitUntil(s: Extract<StateDefinition, { Type: 'Wait' }>, input: unknown, now: number): number | null {
-  if (s.Seconds !== undefined) return now + s.Seconds * 1000;
-  if (s.Timestamp !== undefined) return Date.parse(s.Timestamp);
-  if (s.SecondsPath !== undefined) {
-    const v = valueAtPath(input, s.SecondsPath);
-    return typeof v === 'number' && v >= 0 ? now + v * 1000 : null;
-  }
-  const t = valueAtPath(input, s.TimestampPath!);
-  return typeof t === 'string' && !Number.isNaN(Date.parse(t)) ? Date.parse(t) : null;
 }
