@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { DeliveryAttempt, DeliveryRecord } from '../core/destinations.js';
 import { FerryError, invalid } from '../core/errors.js';
+import { hashRequest } from '../core/ids.js';
 import { newTask } from '../core/new-task.js';
 import { LIMITS } from '../core/limits.js';
 import { isServingDeployment, isTerminalTask, type TaskStatus } from '../core/states.js';
@@ -242,8 +242,4 @@ function keyReused(asked: TaskRecord, earlier: TaskRecord): FerryError {
 
 function notFound(taskId: string): FerryError {
   return new FerryError('TASK_NOT_FOUND', `task ${taskId} not found`);
-}
-
-function hashRequest(parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex');
 }

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -47,3 +47,13 @@ export const ID_PREFIX = {
   workflowVersion: 'wfv',
   execution: 'exe',
 } as const;
+
+/** The hash of what a request asked, its parts in order: a reused idempotency key with other content is told apart by it. */
+export function hashRequest(parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex');
+}
+
+/** A key as it is, or `sha256:` and its hash when it is longer than `max` (idempotency keys are at most 256). */
+export function keyWithin(key: string, max: number): string {
+  return key.length <= max ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
+}

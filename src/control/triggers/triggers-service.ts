@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { CronSchedule } from '../../core/cron-schedule.js';
 import { FerryError, invalid } from '../../core/errors.js';
-import { ID_PREFIX, newId } from '../../core/ids.js';
+import { ID_PREFIX, keyWithin, newId } from '../../core/ids.js';
 import { checkTemplate, renderTemplate } from '../../core/input-template.js';
 import {
   BROKER_ADDRESS_FIELD,
@@ -126,7 +125,7 @@ export class TriggersService {
   async fire(trigger: TriggerRecord, e: TriggerEvent): Promise<Fired> {
     const t = trigger.task;
     const input = t.input === undefined ? e.input : renderTemplate(t.input, e.event);
-    const idempotencyKey = triggerTaskKey(trigger.id, e.key.length > MAX_EVENT_KEY ? hashKey(e.key) : e.key);
+    const idempotencyKey = triggerTaskKey(trigger.id, keyWithin(e.key, MAX_EVENT_KEY));
     const fired = trigger.workflowId ? await this.startExecution(trigger, trigger.workflowId, input, idempotencyKey) : await this.submit(trigger, trigger.functionId!, e, input, idempotencyKey);
     await this.store.triggers.recordFire({ triggerId: trigger.id, eventKey: e.key, taskId: (fired.task ?? fired.execution).id, at: this.clock.now() }, e.cursor);
     return fired;
@@ -267,10 +266,6 @@ function asInput(t: TriggerRecord): TriggerInput {
 
 function notFound(triggerId: string): FerryError {
   return new FerryError('TRIGGER_NOT_FOUND', `trigger ${triggerId} not found`);
-}
-
-function hashKey(key: string): string {
-  return `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
 /** Headers a task may see: the caller's own, without the hop's (authorization, cookies) and with one value each. */

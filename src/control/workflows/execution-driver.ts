@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { FerryError } from '../../core/errors.js';
+import { keyWithin } from '../../core/ids.js';
 import { outputValue } from '../../core/outputs.js';
 import type { TaskRecord } from '../../core/types.js';
 import { type StateMachine, parseResource } from '../../core/workflows/definition.js';
@@ -262,6 +262,5 @@ const MAX_KEY_IN_IDEMPOTENCY = 180;
 
 /** The idempotency key of the task an execution starts for a step: the same on every replay. */
 function executionTaskKey(executionId: string, key: string): string {
-  const part = key.length <= MAX_KEY_IN_IDEMPOTENCY ? key : createHash('sha256').update(key).digest('hex');
-  return `wf:${executionId}:${part}`;
+  return `wf:${executionId}:${keyWithin(key, MAX_KEY_IN_IDEMPOTENCY)}`;
 }

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { FerryError, invalid } from '../../core/errors.js';
-import { ID_PREFIX, newId } from '../../core/ids.js';
+import { ID_PREFIX, hashRequest, newId } from '../../core/ids.js';
 import { LIMITS } from '../../core/limits.js';
 import type { Page, TaskRecord } from '../../core/types.js';
 import { type StateMachine, checkStateMachine, parseResource, taskResources } from '../../core/workflows/definition.js';
@@ -107,7 +106,7 @@ export class WorkflowsService {
       state: { status: 'RUNNING', root: { id: 'x', machine: [], visits: 0, step: null } },
       rev: 0,
       idempotencyKey: req.idempotencyKey ?? null,
-      requestHash: req.idempotencyKey === undefined ? null : createHash('sha256').update(`${workflow.id}\u0000${req.versionId ?? ''}\u0000${req.timeoutSeconds ?? ''}\u0000${inputJson}`).digest('hex'),
+      requestHash: req.idempotencyKey === undefined ? null : hashRequest([workflow.id, req.versionId ?? '', String(req.timeoutSeconds ?? ''), inputJson]),
       stepsDone: 0,
       timeoutAt: timeoutSeconds === undefined ? null : now + timeoutSeconds * 1000,
       createdAt: now,
