@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connectAsync } from 'mqtt';
 import type { TriggerMessage } from '../../core/trigger-messages.js';
 import { type BrokerConnection, callbackReading, consumption } from '../broker.js';
@@ -10,6 +11,9 @@ import { type BrokerConnection, callbackReading, consumption } from '../broker.j
  * property when the publisher set one (MQTT 5); else the packet id with a hash of topic and
  * payload, which a redelivery keeps. A publish is QoS 1 with the headers as user properties.
  */
+/** How long a close waits for its DISCONNECT to go out before it cuts the connection. */
+const GRACEFUL_END_MS = 1_000;
+
 export async function connectMqtt(url: string, clientId?: string): Promise<BrokerConnection> {
   // A persistent session's messages arrive as soon as it connects, before `consume`: they wait
   // for its handler (and hold the client's incoming packets meanwhile, SUBACK included).
@@ -59,9 +63,12 @@ export async function connectMqtt(url: string, clientId?: string): Promise<Broke
     },
     async close() {
       closing = true;
-      // Forced: a message whose handling failed holds the client's incoming packets (no PUBACK is
-      // sent for it), which a graceful end would wait for.
-      await client.endAsync(true);
+      // Gracefully (a DISCONNECT), so the broker has let the session go before this consumer comes
+      // back under the same client id; forced after a moment, as a message whose handling failed
+      // holds the client's incoming packets (no PUBACK is sent for it), which a graceful end waits for.
+      const graceful = client.endAsync(false);
+      const stuck = await Promise.race([graceful.then(() => false), sleep(GRACEFUL_END_MS).then(() => true)]);
+      if (stuck) await client.endAsync(true);
     },
   };
 }
